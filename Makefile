@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# protshm: out-of-tree kernel module, user library and kselftests.
+#
+#   make            build the module, libprotshm, protshmctl and the selftests
+#   make check      run the whole selftest suite in the test VM (TAP)
+#   make demo       boot the test VM and run the revoke demo
+#   make vm         interactive shell in the test VM with the module loaded
+#   make lint       checkpatch --strict and sparse on the module and uapi
+#   make clean      remove build/
+#
+# KERNEL=6.1 (default) picks the kernel the module is built for and the VM
+# boots; KDIR overrides the kernel build tree.  Outputs go to $(BUILD).
+# The module is built in a copy of its sources under $(BUILD), so that
+# builds for several kernels can coexist and the tree stays clean.
+
+KERNEL ?= 6.1
+BUILD ?= $(CURDIR)/build
+V ?= 0
+
+# Evaluated lazily: scripts/deps.sh may have to install the kernel first.
+KREL = $(shell scripts/kernel.sh $(KERNEL) release)
+KDIR ?= $(shell scripts/kernel.sh $(KERNEL) kdir)
+KMOD = $(BUILD)/kmod/$(KREL)
+KSRC = $(BUILD)/ksrc
+TESTS = $(BUILD)/selftests
+VM = scripts/vm.sh --kernel $(KERNEL) --builddir $(BUILD)/vm/$(KERNEL)
+WERROR ?= 1
+USER_WERROR = $(if $(filter 1,$(WERROR)),-Werror)
+KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
+
+.PHONY: all deps module userlib selftests ksrc check demo vm lint \
+	checkpatch sparse clean help
+
+all: module userlib selftests
+
+help:
+	@sed -n '3,16p' Makefile
+
+deps:
+	@scripts/deps.sh
+
+ksrc: deps
+	@scripts/extract-ksrc.sh $(KSRC)
+
+module: deps
+	@mkdir -p $(KMOD)
+	@cp -a Kbuild module uapi $(KMOD)/
+	$(MAKE) -C $(KDIR) M=$(KMOD) W=1 $(KERNEL_WERROR) modules
+
+userlib: deps
+	$(MAKE) -C userlib BUILD=$(BUILD)/userlib EXTRA_CFLAGS=$(USER_WERROR)
+
+selftests: ksrc userlib
+	$(MAKE) -C selftests/protshm BUILD=$(TESTS) KSRC=$(KSRC) \
+		USERLIB=$(BUILD)/userlib EXTRA_CFLAGS=$(USER_WERROR)
+
+check: all
+	@scripts/check.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko
+
+demo: module userlib
+	@$(VM) --ko $(KMOD)/protshm.ko --files "$(BUILD)/userlib" \
+		--cmd 'cd userlib && ./protshm-demo'
+
+vm: all
+	@$(VM) --ko $(KMOD)/protshm.ko \
+		--files "$(BUILD)/userlib $(TESTS)" --interactive
+
+lint: checkpatch sparse
+
+checkpatch: ksrc
+	$(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
+		module/*.c module/*.h uapi/linux/protshm.h
+
+sparse: deps
+	@mkdir -p $(BUILD)/sparse
+	@cp -a Kbuild module uapi $(BUILD)/sparse/
+	$(MAKE) -C $(KDIR) M=$(BUILD)/sparse C=2 CHECK="sparse -Wno-unknown-attribute" \
+		modules 2>&1 | tee $(BUILD)/sparse.log
+	@! grep -E '(warning|error):' $(BUILD)/sparse.log | grep -v '^/usr/src/'
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attachments: one per (segment, process), holding the process's ceiling,
+ * and the RESTRICT operations that lower ceilings and mappings.
+ *
+ * A process is identified by its thread-group pid (struct pid), which
+ * survives execve().  A child being forked has no pid yet when its VMAs are
+ * duplicated (->open runs from dup_mmap()), so its attachment first pins
+ * the child's task_struct (the new mm's owner) and switches to the pid as
+ * soon as it exists; every walk of the list resolves such attachments first.
+ */
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+#include "protshm.h"
+
+#ifndef CONFIG_MEMCG
+#error "protshm needs CONFIG_MEMCG (segment pages are charged to a memcg, fork uses mm->owner)"
+#endif
+
+static atomic64_t protshm_next_attach_id = ATOMIC64_INIT(0);
+static atomic64_t protshm_next_restrict_gen = ATOMIC64_INIT(0);
+
+/**
+ * protshm_prot_valid() - is @prot one of NONE, READ, READ|WRITE?
+ * @prot: PROTSHM_PROT_* bits
+ *
+ * Return: true if valid.
+ */
+bool protshm_prot_valid(u32 prot)
+{
+	return prot == PROTSHM_PROT_NONE || prot == PROTSHM_PROT_READ ||
+	       prot == PROTSHM_PROT_RW;
+}
+
+static void protshm_attach_release(struct kref *ref)
+{
+	struct protshm_attachment *a = container_of(ref, struct protshm_attachment, ref);
+
+	put_pid(a->tgid);
+	if (a->task)
+		put_task_struct(a->task);
+	kfree(a);
+}
+
+/**
+ * protshm_attach_put() - drop an attachment reference
+ * @a: the attachment
+ *
+ * Context: any process context.
+ */
+void protshm_attach_put(struct protshm_attachment *a)
+{
+	kref_put(&a->ref, protshm_attach_release);
+}
+
+/* The task of @a with a reference, or NULL if the process is gone. */
+static struct task_struct *protshm_attach_task(struct protshm_attachment *a)
+{
+	struct task_struct *task;
+
+	if (a->task)
+		return get_task_struct(a->task);
+	rcu_read_lock();
+	task = pid_task(a->tgid, PIDTYPE_TGID);
+	if (task)
+		get_task_struct(task);
+	rcu_read_unlock();
+	return task;
+}
+
+/* Context: seg->lock held. */
+static void protshm_resolve_locked(struct protshm_seg *seg)
+{
+	struct protshm_attachment *a;
+	struct pid *pid;
+
+	lockdep_assert_held(&seg->lock);
+	list_for_each_entry(a, &seg->attachments, node) {
+		if (!a->task)
+			continue;
+		rcu_read_lock();
+		pid = task_tgid(a->task);	/* NULL until the fork is done */
+		if (pid)
+			a->tgid = get_pid(pid);
+		rcu_read_unlock();
+		if (a->tgid) {
+			put_task_struct(a->task);
+			a->task = NULL;
+		}
+	}
+}
+
+/*
+ * An attachment is dead when nothing but the list references it and its
+ * process is gone (or, still unresolved, never came to exist).
+ */
+static bool protshm_attach_dead(struct protshm_attachment *a)
+{
+	if (kref_read(&a->ref) != 1)
+		return false;
+	return a->task || !pid_has_task(a->tgid, PIDTYPE_TGID);
+}
+
+/* Context: seg->lock held.  Resolves pending attachments, frees dead ones. */
+static void protshm_prune_locked(struct protshm_seg *seg)
+{
+	struct protshm_attachment *a, *tmp;
+
+	protshm_resolve_locked(seg);
+	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
+		if (protshm_attach_dead(a)) {
+			list_del(&a->node);
+			protshm_attach_put(a);
+		}
+	}
+}
+
+/* Context: seg->lock held, pending attachments resolved. */
+static struct protshm_attachment *protshm_find_locked(struct protshm_seg *seg,
+						  struct task_struct *task)
+{
+	struct pid *tgid = task_tgid(task);
+	struct protshm_attachment *a;
+
+	lockdep_assert_held(&seg->lock);
+	list_for_each_entry(a, &seg->attachments, node)
+		if (a->tgid == tgid)
+			return a;
+	return NULL;
+}
+
+static struct task_struct *protshm_live_task_rcu(struct protshm_attachment *a)
+{
+	return a->task ? a->task : pid_task(a->tgid, PIDTYPE_TGID);
+}
+
+/*
+ * Processes that share current's address space without being its threads
+ * (CLONE_VM, vfork) share its mappings, so a new attachment of current
+ * starts at the lowest of their ceilings.  Context: seg->lock held.
+ */
+static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
+{
+	struct protshm_attachment *a;
+	struct task_struct *task;
+	u32 ceiling = PROTSHM_PROT_RW;
+
+	rcu_read_lock();
+	list_for_each_entry(a, &seg->attachments, node) {
+		task = protshm_live_task_rcu(a);
+		if (task && READ_ONCE(task->mm) == current->mm)
+			ceiling &= a->ceiling;
+	}
+	rcu_read_unlock();
+	return ceiling;
+}
+
+static struct protshm_attachment *protshm_attach_new(struct protshm_seg *seg,
+						 u32 ceiling, gfp_t gfp)
+{
+	struct protshm_attachment *a = kzalloc(sizeof(*a), gfp);
+
+	if (!a)
+		return NULL;
+	kref_init(&a->ref);	/* the list's reference */
+	a->seg = seg;
+	a->ceiling = ceiling;
+	a->id = atomic64_inc_return(&protshm_next_attach_id);
+	list_add_tail(&a->node, &seg->attachments);
+	return a;
+}
+
+/**
+ * protshm_attach_current() - current's attachment to @seg, created if needed
+ * @seg: the segment
+ *
+ * Context: process context; may be called with current's mmap_lock held.
+ * Return: the attachment with a reference for the caller, or ERR_PTR().
+ */
+struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
+{
+	struct protshm_attachment *a;
+
+	mutex_lock(&seg->lock);
+	protshm_prune_locked(seg);
+	a = protshm_find_locked(seg, current);
+	if (!a) {
+		a = protshm_attach_new(seg, protshm_shared_mm_ceiling_locked(seg),
+				       GFP_KERNEL_ACCOUNT);
+		if (a)
+			a->tgid = get_pid(task_tgid(current));
+	}
+	if (a)
+		kref_get(&a->ref);
+	mutex_unlock(&seg->lock);
+	return a ? a : ERR_PTR(-ENOMEM);
+}
+
+/**
+ * protshm_attach_fork() - the attachment of a child being forked
+ * @parent: attachment the parent's VMA belongs to
+ * @child_mm: the child's new mm
+ *
+ * The child inherits the parent's ceiling as it is at fork time; RESTRICT
+ * on the parent holds the parent's mmap_lock, as dup_mmap() does, so the
+ * two cannot interleave.
+ *
+ * Context: vm_ops->open from dup_mmap(); parent and child mmap_lock held.
+ * Return: the child's attachment with a reference (cannot fail).
+ */
+struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
+					   struct mm_struct *child_mm)
+{
+	struct protshm_seg *seg = parent->seg;
+	struct task_struct *child;
+	struct protshm_attachment *a;
+
+	rcu_read_lock();
+	child = rcu_dereference(child_mm->owner);
+	if (child)
+		get_task_struct(child);
+	rcu_read_unlock();
+	if (WARN_ON_ONCE(!child)) {
+		kref_get(&parent->ref);
+		return parent;
+	}
+	mutex_lock(&seg->lock);
+	list_for_each_entry(a, &seg->attachments, node)
+		if (a->task == child)
+			goto found;
+	a = protshm_attach_new(seg, parent->ceiling,
+			       GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	a->parent_id = parent->id;
+	a->task = get_task_struct(child);
+found:
+	kref_get(&a->ref);
+	mutex_unlock(&seg->lock);
+	put_task_struct(child);
+	return a;
+}
+
+/**
+ * protshm_ceiling_current() - current's ceiling on @seg
+ * @seg: the segment
+ *
+ * Return: PROTSHM_PROT_* ceiling (what a new attachment would get if current
+ * has none).
+ */
+u32 protshm_ceiling_current(struct protshm_seg *seg)
+{
+	struct protshm_attachment *a;
+	u32 ceiling;
+
+	mutex_lock(&seg->lock);
+	protshm_prune_locked(seg);
+	a = protshm_find_locked(seg, current);
+	ceiling = a ? a->ceiling : protshm_shared_mm_ceiling_locked(seg);
+	mutex_unlock(&seg->lock);
+	return ceiling;
+}
+
+/**
+ * protshm_nr_attachments() - number of live attachments
+ * @seg: the segment
+ *
+ * Return: the count.
+ */
+unsigned int protshm_nr_attachments(struct protshm_seg *seg)
+{
+	struct protshm_attachment *a;
+	unsigned int n = 0;
+
+	mutex_lock(&seg->lock);
+	protshm_prune_locked(seg);
+	list_for_each_entry(a, &seg->attachments, node)
+		n++;
+	mutex_unlock(&seg->lock);
+	return n;
+}
+
+/**
+ * protshm_attachments_free() - free the attachments of a dying segment
+ * @seg: the segment, no longer referenced by any file or VMA
+ */
+void protshm_attachments_free(struct protshm_seg *seg)
+{
+	struct protshm_attachment *a, *tmp;
+
+	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
+		list_del(&a->node);
+		WARN_ON(kref_read(&a->ref) != 1);
+		protshm_attach_put(a);
+	}
+}
+
+static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
+{
+	struct protshm_attachment *a = vma->vm_private_data;
+
+	return vma->vm_ops == &protshm_vm_ops && a->seg == seg;
+}
+
+/* Context: mm's mmap_lock held for writing. */
+static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
+			     u32 prot)
+{
+	struct vm_area_struct *vma;
+	VMA_ITERATOR(vmi, mm, 0);
+
+	mmap_assert_write_locked(mm);
+	for_each_vma(vmi, vma)
+		if (protshm_vma_of(vma, seg))
+			protshm_vma_lower(vma, prot);
+}
+
+/*
+ * Lower one attachment's ceiling to (ceiling & prot) and every mapping of
+ * the segment in its process's address space with it.  The target's
+ * mmap_lock is taken first, so a concurrent ->mmap, fork or fault of the
+ * target sees either the old ceiling and mappings that this walk then
+ * lowers, or the new ceiling.  Zapping the PTEs flushes the TLBs before
+ * this returns.
+ */
+static int protshm_revoke(struct protshm_seg *seg, struct protshm_attachment *a,
+			  u32 prot, u64 gen)
+{
+	struct task_struct *task = protshm_attach_task(a);
+	struct mm_struct *mm = task ? get_task_mm(task) : NULL;
+
+	if (task)
+		put_task_struct(task);
+	if (mm && mmap_write_lock_killable(mm)) {
+		mmput(mm);
+		return -EINTR;
+	}
+	mutex_lock(&seg->lock);
+	a->ceiling &= prot;
+	a->restrict_gen = gen;
+	if (mm)
+		protshm_lower_mm(mm, seg, a->ceiling);
+	mutex_unlock(&seg->lock);
+	if (mm) {
+		mmap_write_unlock(mm);
+		mmput(mm);
+	}
+	return 0;
+}
+
+/* Context: seg->lock held. */
+static struct protshm_attachment *protshm_find_id_locked(struct protshm_seg *seg,
+						     u64 id)
+{
+	struct protshm_attachment *a;
+
+	list_for_each_entry(a, &seg->attachments, node)
+		if (a->id == id)
+			return a;
+	return NULL;
+}
+
+/*
+ * The next descendant of an attachment processed by restrict operation
+ * @gen that has not been processed itself, with a reference, or NULL.
+ */
+static struct protshm_attachment *protshm_next_descendant(struct protshm_seg *seg,
+						      u64 gen)
+{
+	struct protshm_attachment *a, *parent;
+
+	mutex_lock(&seg->lock);
+	protshm_resolve_locked(seg);
+	list_for_each_entry(a, &seg->attachments, node) {
+		if (!a->parent_id || a->restrict_gen == gen)
+			continue;
+		parent = protshm_find_id_locked(seg, a->parent_id);
+		if (parent && parent->restrict_gen == gen) {
+			kref_get(&a->ref);
+			mutex_unlock(&seg->lock);
+			return a;
+		}
+	}
+	mutex_unlock(&seg->lock);
+	return NULL;
+}
+
+/*
+ * Descendants are processed until none is left: a child forked while its
+ * parent was being processed is found by a later pass, and one forked after
+ * inherits the lowered ceiling and mappings.
+ */
+static int protshm_revoke_descendants(struct protshm_seg *seg, u32 prot,
+				      u64 gen)
+{
+	struct protshm_attachment *a;
+	int err = 0;
+
+	while (!err && (a = protshm_next_descendant(seg, gen))) {
+		err = protshm_revoke(seg, a, prot, gen);
+		protshm_attach_put(a);
+	}
+	return err;
+}
+
+static struct task_struct *protshm_target_task(pid_t nr)
+{
+	struct task_struct *task;
+	struct pid *pid;
+
+	if (!nr)
+		return get_task_struct(current);
+	pid = find_get_pid(nr);
+	task = get_pid_task(pid, PIDTYPE_TGID);
+	put_pid(pid);
+	return task;
+}
+
+static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
+						    struct task_struct *task)
+{
+	struct protshm_attachment *a;
+
+	mutex_lock(&seg->lock);
+	protshm_prune_locked(seg);
+	a = protshm_find_locked(seg, task);
+	if (a)
+		kref_get(&a->ref);
+	mutex_unlock(&seg->lock);
+	return a;
+}
+
+/**
+ * protshm_restrict() - lower the ceiling of process @nr on @seg
+ * @seg: the segment
+ * @nr: thread-group id in current's pid namespace, 0 for current
+ * @prot: new ceiling = old ceiling & @prot
+ * @flags: PROTSHM_RESTRICT_*
+ *
+ * When this returns, no thread of the target can access the segment beyond
+ * the new ceiling through any of its mappings.
+ *
+ * Context: process context, no locks held.
+ * Return: 0, -ESRCH (no such process, or not attached), -EPERM (another
+ * process and current is not the owner), -EINTR (fatal signal).
+ */
+int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags)
+{
+	u64 gen = atomic64_inc_return(&protshm_next_restrict_gen);
+	struct protshm_attachment *a;
+	struct task_struct *task;
+	int err = -ESRCH;
+
+	task = protshm_target_task(nr);
+	if (!task)
+		return -ESRCH;
+	if (!same_thread_group(task, current) && !protshm_seg_is_owner(seg)) {
+		put_task_struct(task);
+		return -EPERM;
+	}
+	a = protshm_target_attach(seg, task);
+	put_task_struct(task);
+	if (!a)
+		return err;
+	err = protshm_revoke(seg, a, prot, gen);
+	protshm_attach_put(a);
+	if (!err && (flags & PROTSHM_RESTRICT_DESCENDANTS))
+		err = protshm_revoke_descendants(seg, prot, gen);
+	return err;
+}
+
+/* Context: current's mmap_lock held.  Is [addr, end) exactly covered? */
+static bool protshm_range_covered(struct protshm_seg *seg, unsigned long addr,
+				  unsigned long end)
+{
+	struct vm_area_struct *vma;
+	unsigned long next = addr;
+	VMA_ITERATOR(vmi, current->mm, addr);
+
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start != next || !protshm_vma_of(vma, seg))
+			return false;
+		next = vma->vm_end;
+	}
+	return next == end;
+}
+
+/**
+ * protshm_restrict_mapping() - lower current's own mappings of @seg
+ * @seg: the segment
+ * @addr: start of the range
+ * @len: length of the range
+ * @prot: the mappings' rights are intersected with @prot
+ *
+ * Context: process context, no locks held.
+ * Return: 0, -EINVAL (range not exactly covered by mappings of @seg),
+ * -EINTR.
+ */
+int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
+			     unsigned long len, u32 prot)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long end = addr + len;
+	struct vm_area_struct *vma;
+	int err = -EINVAL;
+
+	if (!len || end < addr || !PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len))
+		return -EINVAL;
+	if (mmap_write_lock_killable(mm))
+		return -EINTR;
+	if (protshm_range_covered(seg, addr, end)) {
+		VMA_ITERATOR(vmi, mm, addr);
+
+		for_each_vma_range(vmi, vma, end)
+			protshm_vma_lower(vma, prot);
+		err = 0;
+	}
+	mmap_write_unlock(mm);
+	return err;
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * protshm: protected shared memory.  Module entry points and limits.
+ */
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/sizes.h>
+
+#include "protshm.h"
+
+unsigned int protshm_max_segments = 4096;
+module_param_named(max_segments, protshm_max_segments, uint, 0644);
+MODULE_PARM_DESC(max_segments, "Maximum number of segments (ENOSPC beyond)");
+
+unsigned long protshm_max_seg_bytes = SZ_1G;
+module_param_named(max_seg_bytes, protshm_max_seg_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_seg_bytes, "Maximum size of one segment (E2BIG beyond)");
+
+unsigned long protshm_max_total_bytes = 8UL * SZ_1G;
+module_param_named(max_total_bytes, protshm_max_total_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_total_bytes,
+		 "Maximum total size of all segments (ENOMEM beyond)");
+
+static int __init protshm_init(void)
+{
+	int err;
+
+	protshm_check_abi();
+	err = protshm_dev_init();
+	if (err)
+		goto err_dev;
+	pr_info("ABI version %d loaded\n", PROTSHM_ABI_VERSION);
+	return 0;
+
+err_dev:
+	return err;
+}
+
+static void __exit protshm_exit(void)
+{
+	protshm_dev_exit();
+	protshm_segments_destroy();
+	pr_info("unloaded\n");
+}
+
+module_init(protshm_init);
+module_exit(protshm_exit);
+
+MODULE_DESCRIPTION("Protected shared memory with per-process, per-mapping ceilings");
+MODULE_AUTHOR("protshm developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mappings: ->mmap and the vm_operations of every protshm VMA.
+ *
+ * Segment pages are inserted as PFN mappings (VM_PFNMAP, special PTEs), so
+ * get_user_pages() cannot pin them and a zap revokes every access path.
+ * A VMA's rights live in its own flags: VM_MAYREAD/VM_MAYWRITE are cleared
+ * for what it may never have, which mprotect() then refuses with EACCES,
+ * and which split, mremap and fork copy.  vm_private_data is the
+ * attachment of the process the VMA belongs to (counted).
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+
+#include "compat.h"
+#include "protshm.h"
+
+static vm_flags_t protshm_denied_flags(u32 prot)
+{
+	vm_flags_t denied = VM_EXEC | VM_MAYEXEC;
+
+	if (!(prot & PROTSHM_PROT_WRITE))
+		denied |= VM_WRITE | VM_MAYWRITE;
+	if (!(prot & PROTSHM_PROT_READ))
+		denied |= VM_READ | VM_MAYREAD;
+	return denied;
+}
+
+/**
+ * protshm_vma_lower() - take rights beyond @prot away from a mapping
+ * @vma: a protshm VMA
+ * @prot: PROTSHM_PROT_* rights it keeps at most
+ *
+ * Clears the VMA's flags, recomputes its page protection and zaps its PTEs
+ * (which flushes the TLBs) so that the next access faults and is checked.
+ *
+ * Context: the VMA's mm mmap_lock held for writing.
+ */
+void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
+{
+	vm_flags_t clear = protshm_denied_flags(prot) & vma->vm_flags;
+
+	mmap_assert_write_locked(vma->vm_mm);
+	if (!clear)
+		return;
+	vm_flags_clear(vma, clear);
+	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
+	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+}
+
+static void protshm_vm_open(struct vm_area_struct *vma)
+{
+	struct protshm_attachment *a = vma->vm_private_data;
+
+	kref_get(&a->seg->ref);
+	if (vma->vm_mm == current->mm)	/* split or mremap */
+		kref_get(&a->ref);
+	else				/* fork: the child's own attachment */
+		vma->vm_private_data = protshm_attach_fork(a, vma->vm_mm);
+}
+
+static void protshm_vm_close(struct vm_area_struct *vma)
+{
+	struct protshm_attachment *a = vma->vm_private_data;
+	struct protshm_seg *seg = a->seg;
+
+	protshm_attach_put(a);
+	protshm_seg_put(seg);
+}
+
+static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
+{
+	struct protshm_attachment *a = vmf->vma->vm_private_data;
+	struct protshm_seg *seg = a->seg;
+	struct page *page;
+
+	if (vmf->pgoff >= seg->nr_pages)
+		return VM_FAULT_SIGBUS;
+	page = protshm_seg_page(seg, vmf->pgoff, true);
+	if (!page)
+		return VM_FAULT_OOM;
+	return vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(page));
+}
+
+/* Second guard behind the VM_MAY* bits, which mprotect() checks first. */
+static int protshm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
+			       unsigned long end, unsigned long newflags)
+{
+	if (newflags & VM_EXEC)
+		return -EACCES;
+	if ((newflags & VM_WRITE) && !(vma->vm_flags & VM_MAYWRITE))
+		return -EACCES;
+	if ((newflags & VM_READ) && !(vma->vm_flags & VM_MAYREAD))
+		return -EACCES;
+	return 0;
+}
+
+/*
+ * ptrace and /proc/pid/mem fall back to ->access because GUP refuses PFN
+ * maps.  Honour the VMA's current flags: a debugger may read a readable
+ * mapping and write a writable one, nothing more.
+ *
+ * Context: the VMA's mm mmap_lock held for reading.
+ */
+static int protshm_vm_access(struct vm_area_struct *vma, unsigned long addr,
+			     void *buf, int len, int write)
+{
+	struct protshm_attachment *a = vma->vm_private_data;
+	unsigned long off = addr - vma->vm_start + (vma->vm_pgoff << PAGE_SHIFT);
+	pgoff_t idx = off >> PAGE_SHIFT;
+	struct page *page;
+	void *kaddr;
+
+	if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
+		return -EFAULT;
+	if (idx >= a->seg->nr_pages)
+		return -EFAULT;
+	len = min_t(unsigned long, len, PAGE_SIZE - offset_in_page(off));
+	page = protshm_seg_page(a->seg, idx, write);
+	if (!page) {
+		if (write)
+			return -ENOMEM;
+		memset(buf, 0, len);	/* never touched: reads as zero */
+		return len;
+	}
+	kaddr = kmap_local_page(page);
+	if (write)
+		memcpy(kaddr + offset_in_page(off), buf, len);
+	else
+		memcpy(buf, kaddr + offset_in_page(off), len);
+	kunmap_local(kaddr);
+	return len;
+}
+
+const struct vm_operations_struct protshm_vm_ops = {
+	.open = protshm_vm_open,
+	.close = protshm_vm_close,
+	.fault = protshm_vm_fault,
+	.mprotect = protshm_vm_mprotect,
+	.access = protshm_vm_access,
+};
+
+/* Rights a new mapping by current through @pf may have at most. */
+static u32 protshm_file_rights(struct protshm_file *pf,
+			       struct protshm_attachment *a)
+{
+	struct protshm_seg *seg = pf->seg;
+	u32 rights;
+
+	mutex_lock(&seg->lock);
+	rights = a->ceiling & pf->rights & pf->origin->ceiling;
+	mutex_unlock(&seg->lock);
+	return rights;
+}
+
+static int protshm_mmap_check(struct vm_area_struct *vma,
+			      struct protshm_seg *seg)
+{
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
+	if (vma->vm_pgoff >= seg->nr_pages ||
+	    vma_pages(vma) > seg->nr_pages - vma->vm_pgoff)
+		return -ENXIO;
+	return 0;
+}
+
+/**
+ * protshm_mmap() - f_op->mmap of /dev/protshm
+ * @file: a bound file
+ * @vma: the new VMA
+ *
+ * Context: current's mmap_lock held for writing.
+ * Return: 0, -EBADFD (unbound), -EINVAL (not MAP_SHARED), -EPERM
+ * (PROT_EXEC), -ENXIO (beyond the segment), -EACCES (beyond the rights).
+ */
+int protshm_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct protshm_file *pf = file->private_data;
+	struct protshm_seg *seg = smp_load_acquire(&pf->seg);
+	struct protshm_attachment *a;
+	vm_flags_t denied;
+	int err;
+
+	if (!seg)
+		return -EBADFD;
+	err = protshm_mmap_check(vma, seg);
+	if (err)
+		return err;
+	a = protshm_attach_current(seg);
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	denied = protshm_denied_flags(protshm_file_rights(pf, a));
+	if (vma->vm_flags & denied & (VM_READ | VM_WRITE)) {
+		protshm_attach_put(a);
+		return -EACCES;
+	}
+	kref_get(&seg->ref);
+	vm_flags_mod(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP, denied);
+	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
+	vma->vm_ops = &protshm_vm_ops;
+	vma->vm_private_data = a;
+	return 0;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * protshm internal interfaces.
+ *
+ * Objects and their lifetime
+ * --------------------------
+ * struct protshm_seg      a named segment.  Reference counted (@ref):
+ *                         one reference while its name is in the table,
+ *                         one per bound file, one per VMA.
+ * struct protshm_attachment   a (segment, process) pair holding the process's
+ *                         ceiling.  Reference counted (@ref): one while it
+ *                         is on seg->attachments, one per VMA, one per file
+ *                         bound by that process (the file's "origin").
+ * struct protshm_file     file->private_data of /dev/protshm.
+ *
+ * Lock order (outer to inner)
+ * ---------------------------
+ *   mm->mmap_lock (of one mm at a time)
+ *     -> protshm_seg.lock
+ *       -> protshm_registry_lock
+ * vm_ops are called with mmap_lock held, so seg->lock is never held while
+ * an mmap_lock is taken, while copying from or to user space, or while
+ * calling mmput().
+ */
+#ifndef PROTSHM_INTERNAL_H
+#define PROTSHM_INTERNAL_H
+
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mm_types.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/protshm.h>
+
+struct ipc_namespace;
+struct mem_cgroup;
+struct pid;
+struct task_struct;
+
+/* module parameters, see main.c */
+extern unsigned int protshm_max_segments;
+extern unsigned long protshm_max_seg_bytes;
+extern unsigned long protshm_max_total_bytes;
+
+/**
+ * struct protshm_seg - a named shared memory segment
+ * @ref: see the top of this file
+ * @hnode: entry in the name table; protshm_registry_lock
+ * @linked: the name is in the table; protshm_registry_lock
+ * @id: unique id
+ * @name: NUL-terminated name
+ * @size: size in bytes
+ * @nr_pages: size in pages
+ * @uid: owner
+ * @gid: owner group
+ * @mode: permission bits
+ * @ipc_ns: IPC namespace of the creator (pinned); names never cross it
+ * @memcg: memory cgroup of the creator (pinned); pages are charged to it
+ * @lock: protects @attachments and every attachment's fields marked so
+ * @attachments: list of struct protshm_attachment; @lock
+ * @nr_resident: number of pages allocated
+ * @pages: @nr_pages slots, each set at most once (cmpxchg) and freed with
+ *	the segment; read locklessly
+ */
+struct protshm_seg {
+	struct kref ref;
+	struct hlist_node hnode;
+	bool linked;
+	u64 id;
+	char name[PROTSHM_NAME_MAX];
+	u64 size;
+	pgoff_t nr_pages;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	struct ipc_namespace *ipc_ns;
+	struct mem_cgroup *memcg;
+	struct mutex lock;
+	struct list_head attachments;
+	atomic_long_t nr_resident;
+	struct page **pages;
+};
+
+/**
+ * struct protshm_attachment - one process attached to one segment
+ * @ref: see the top of this file
+ * @node: entry in seg->attachments; seg->lock
+ * @seg: the segment (not counted: whoever holds @ref holds a segment ref)
+ * @id: unique id, for descendant tracking
+ * @parent_id: id of the attachment this one was forked from, or 0
+ * @tgid: the process; seg->lock.  NULL while @task is set.
+ * @task: a child being forked, whose pid does not exist yet (pinned);
+ *	seg->lock.  Replaced by @tgid as soon as the pid is known.
+ * @ceiling: PROTSHM_PROT_* ceiling; written under seg->lock and the
+ *	process's mmap_lock, only ever lowered
+ * @restrict_gen: last restrict operation that processed it; seg->lock
+ */
+struct protshm_attachment {
+	struct kref ref;
+	struct list_head node;
+	struct protshm_seg *seg;
+	u64 id;
+	u64 parent_id;
+	struct pid *tgid;
+	struct task_struct *task;
+	u32 ceiling;
+	u64 restrict_gen;
+};
+
+/**
+ * struct protshm_file - private data of an open /dev/protshm
+ * @bind_lock: serialises binding; the fields below are set once under it
+ *	and published with smp_store_release() of @seg
+ * @seg: bound segment (counted), or NULL
+ * @rights: PROTSHM_PROT_* rights granted when the file was bound
+ * @origin: attachment of the process that bound the file (counted); its
+ *	ceiling also caps every use of the file, whoever holds it
+ */
+struct protshm_file {
+	struct mutex bind_lock;
+	struct protshm_seg *seg;
+	u32 rights;
+	struct protshm_attachment *origin;
+};
+
+/* segment.c */
+int protshm_seg_create(const char *name, u64 size, umode_t mode,
+		       struct protshm_seg **out);
+struct protshm_seg *protshm_seg_lookup(const char *name);
+int protshm_seg_unlink(struct protshm_seg *seg);
+bool protshm_seg_unlinked(struct protshm_seg *seg);
+void protshm_seg_put(struct protshm_seg *seg);
+struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx,
+			      bool alloc);
+bool protshm_seg_is_owner(const struct protshm_seg *seg);
+int protshm_seg_permission(const struct protshm_seg *seg, u32 prot);
+void protshm_segments_destroy(void);
+
+/* attach.c */
+bool protshm_prot_valid(u32 prot);
+struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg);
+struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
+					   struct mm_struct *child_mm);
+void protshm_attach_put(struct protshm_attachment *a);
+u32 protshm_ceiling_current(struct protshm_seg *seg);
+unsigned int protshm_nr_attachments(struct protshm_seg *seg);
+int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags);
+int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
+			     unsigned long len, u32 prot);
+void protshm_attachments_free(struct protshm_seg *seg);
+
+/* mmap.c */
+extern const struct vm_operations_struct protshm_vm_ops;
+int protshm_mmap(struct file *file, struct vm_area_struct *vma);
+void protshm_vma_lower(struct vm_area_struct *vma, u32 prot);
+
+/* ioctl.c */
+long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+void protshm_check_abi(void);
+
+/* dev.c */
+int protshm_dev_init(void);
+void protshm_dev_exit(void);
+
+#endif /* PROTSHM_INTERNAL_H */

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Segments: the name table, permissions, limits and the backing pages.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/gfp.h>
+#include <linux/hashtable.h>
+#include <linux/ipc_namespace.h>
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/proc_ns.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/stringhash.h>
+#include <linux/user_namespace.h>
+
+#include "protshm.h"
+
+/*
+ * protshm_registry_lock protects protshm_names and every segment's
+ * hnode/linked.  The counters are atomics so that the last put of a segment,
+ * which can happen under an mmap_lock, needs no lock.
+ */
+static DEFINE_MUTEX(protshm_registry_lock);
+static DEFINE_HASHTABLE(protshm_names, 8);
+static atomic_t protshm_nr_segments = ATOMIC_INIT(0);
+static atomic_long_t protshm_total_bytes = ATOMIC_LONG_INIT(0);
+static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
+
+static struct ipc_namespace *protshm_get_ipc_ns(void)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+
+	/* without CONFIG_IPC_NS there is only init_ipc_ns, never freed */
+	if (!ns->ns.ops)
+		return ns;
+	return container_of(ns->ns.ops->get(current), struct ipc_namespace, ns);
+}
+
+static void protshm_put_ipc_ns(struct ipc_namespace *ns)
+{
+	if (ns->ns.ops)
+		ns->ns.ops->put(&ns->ns);
+}
+
+static u32 protshm_name_hash(const struct ipc_namespace *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+/* Context: protshm_registry_lock held. */
+static struct protshm_seg *protshm_find_locked(struct ipc_namespace *ns,
+					       const char *name)
+{
+	struct protshm_seg *seg;
+
+	lockdep_assert_held(&protshm_registry_lock);
+	hash_for_each_possible(protshm_names, seg, hnode,
+			       protshm_name_hash(ns, name))
+		if (seg->ipc_ns == ns && !strcmp(seg->name, name))
+			return seg;
+	return NULL;
+}
+
+static void protshm_seg_free(struct protshm_seg *seg)
+{
+	pgoff_t i;
+
+	protshm_attachments_free(seg);
+	for (i = 0; i < seg->nr_pages; i++)
+		if (seg->pages[i])
+			__free_page(seg->pages[i]);
+	kvfree(seg->pages);
+	mem_cgroup_put(seg->memcg);
+	protshm_put_ipc_ns(seg->ipc_ns);
+	atomic_long_sub(seg->size, &protshm_total_bytes);
+	atomic_dec(&protshm_nr_segments);
+	kfree(seg);
+}
+
+static void protshm_seg_release(struct kref *ref)
+{
+	protshm_seg_free(container_of(ref, struct protshm_seg, ref));
+}
+
+/**
+ * protshm_seg_put() - drop a segment reference
+ * @seg: the segment
+ *
+ * Context: process context; no protshm lock held (may free the segment).
+ */
+void protshm_seg_put(struct protshm_seg *seg)
+{
+	kref_put(&seg->ref, protshm_seg_release);
+}
+
+static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
+					     umode_t mode)
+{
+	struct protshm_seg *seg;
+
+	seg = kzalloc(sizeof(*seg), GFP_KERNEL_ACCOUNT);
+	if (!seg)
+		return NULL;
+	seg->nr_pages = size >> PAGE_SHIFT;
+	seg->pages = kvcalloc(seg->nr_pages, sizeof(*seg->pages),
+			      GFP_KERNEL_ACCOUNT);
+	if (!seg->pages) {
+		kfree(seg);
+		return NULL;
+	}
+	kref_init(&seg->ref);	/* the name table's reference */
+	mutex_init(&seg->lock);
+	INIT_LIST_HEAD(&seg->attachments);
+	atomic_long_set(&seg->nr_resident, 0);
+	strscpy(seg->name, name, sizeof(seg->name));
+	seg->size = size;
+	seg->mode = mode;
+	seg->uid = current_fsuid();
+	seg->gid = current_fsgid();
+	seg->id = atomic64_inc_return(&protshm_next_id);
+	seg->ipc_ns = protshm_get_ipc_ns();
+	seg->memcg = get_mem_cgroup_from_mm(current->mm);
+	return seg;
+}
+
+/* Context: protshm_registry_lock held. */
+static int protshm_charge_limits_locked(u64 size)
+{
+	lockdep_assert_held(&protshm_registry_lock);
+	if (atomic_read(&protshm_nr_segments) >= READ_ONCE(protshm_max_segments))
+		return -ENOSPC;
+	if (size > READ_ONCE(protshm_max_total_bytes) -
+		   min_t(u64, atomic_long_read(&protshm_total_bytes),
+			 READ_ONCE(protshm_max_total_bytes)))
+		return -ENOMEM;
+	atomic_inc(&protshm_nr_segments);
+	atomic_long_add(size, &protshm_total_bytes);
+	return 0;
+}
+
+/**
+ * protshm_seg_create() - create a named segment in the caller's IPC namespace
+ * @name: validated name
+ * @size: validated size (page multiple, not above max_seg_bytes)
+ * @mode: permission bits
+ * @out: the new segment, with one reference for the caller
+ *
+ * Context: process context, no locks held.
+ * Return: 0, -EEXIST, -ENOSPC (count limit), -ENOMEM (memory or total limit).
+ */
+int protshm_seg_create(const char *name, u64 size, umode_t mode,
+		       struct protshm_seg **out)
+{
+	struct protshm_seg *seg;
+	int err;
+
+	seg = protshm_seg_alloc(name, size, mode);
+	if (!seg)
+		return -ENOMEM;
+	mutex_lock(&protshm_registry_lock);
+	err = -EEXIST;
+	if (protshm_find_locked(seg->ipc_ns, name))
+		goto err_unlock;
+	err = protshm_charge_limits_locked(size);
+	if (err)
+		goto err_unlock;
+	hash_add(protshm_names, &seg->hnode, protshm_name_hash(seg->ipc_ns, name));
+	seg->linked = true;
+	kref_get(&seg->ref);
+	mutex_unlock(&protshm_registry_lock);
+	*out = seg;
+	return 0;
+
+err_unlock:
+	mutex_unlock(&protshm_registry_lock);
+	kvfree(seg->pages);
+	mem_cgroup_put(seg->memcg);
+	protshm_put_ipc_ns(seg->ipc_ns);
+	kfree(seg);
+	return err;
+}
+
+/**
+ * protshm_seg_lookup() - find a segment by name in the caller's IPC namespace
+ * @name: the name
+ *
+ * Context: process context, no locks held.
+ * Return: the segment with a reference, or NULL.
+ */
+struct protshm_seg *protshm_seg_lookup(const char *name)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct protshm_seg *seg;
+
+	mutex_lock(&protshm_registry_lock);
+	seg = protshm_find_locked(ns, name);
+	if (seg)
+		kref_get(&seg->ref);
+	mutex_unlock(&protshm_registry_lock);
+	return seg;
+}
+
+/**
+ * protshm_seg_unlink() - remove a segment's name
+ * @seg: the segment (the caller holds a reference)
+ *
+ * Context: process context, no locks held.
+ * Return: 0, or -ENOENT if it was already unlinked.
+ */
+int protshm_seg_unlink(struct protshm_seg *seg)
+{
+	bool was_linked;
+
+	mutex_lock(&protshm_registry_lock);
+	was_linked = seg->linked;
+	if (was_linked) {
+		hash_del(&seg->hnode);
+		seg->linked = false;
+	}
+	mutex_unlock(&protshm_registry_lock);
+	if (!was_linked)
+		return -ENOENT;
+	protshm_seg_put(seg);	/* the name table's reference */
+	return 0;
+}
+
+/**
+ * protshm_seg_unlinked() - has the segment's name been removed?
+ * @seg: the segment
+ *
+ * Return: true once unlinked.
+ */
+bool protshm_seg_unlinked(struct protshm_seg *seg)
+{
+	bool linked;
+
+	mutex_lock(&protshm_registry_lock);
+	linked = seg->linked;
+	mutex_unlock(&protshm_registry_lock);
+	return !linked;
+}
+
+static bool protshm_capable_ipc_owner(const struct protshm_seg *seg)
+{
+	return ns_capable(seg->ipc_ns->user_ns, CAP_IPC_OWNER);
+}
+
+/**
+ * protshm_seg_is_owner() - may current act as the segment's owner?
+ * @seg: the segment
+ *
+ * Return: true if current's fsuid owns the segment or current has
+ * CAP_IPC_OWNER in the segment's IPC namespace.
+ */
+bool protshm_seg_is_owner(const struct protshm_seg *seg)
+{
+	return uid_eq(current_fsuid(), seg->uid) ||
+	       protshm_capable_ipc_owner(seg);
+}
+
+/**
+ * protshm_seg_permission() - check the segment's mode for @prot
+ * @seg: the segment
+ * @prot: PROTSHM_PROT_* rights wanted
+ *
+ * Return: 0 or -EACCES.
+ */
+int protshm_seg_permission(const struct protshm_seg *seg, u32 prot)
+{
+	umode_t granted = seg->mode;
+	umode_t want = 0;
+
+	if (prot & PROTSHM_PROT_READ)
+		want |= 4;
+	if (prot & PROTSHM_PROT_WRITE)
+		want |= 2;
+	if (uid_eq(current_fsuid(), seg->uid))
+		granted >>= 6;
+	else if (in_group_p(seg->gid))
+		granted >>= 3;
+	if ((want & ~granted & 7) && !protshm_capable_ipc_owner(seg))
+		return -EACCES;
+	return 0;
+}
+
+/**
+ * protshm_seg_page() - the page backing one page of the segment
+ * @seg: the segment
+ * @idx: page index, below seg->nr_pages
+ * @alloc: allocate a zeroed page, charged to the creator's memcg, if none
+ *
+ * Pages are installed once with cmpxchg() and live as long as the segment.
+ *
+ * Context: process context; may sleep if @alloc.
+ * Return: the page, or NULL if it is absent and @alloc is false or the
+ * allocation failed.
+ */
+struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx, bool alloc)
+{
+	struct mem_cgroup *old_memcg;
+	struct page *page, *prev;
+
+	page = READ_ONCE(seg->pages[idx]);
+	if (page || !alloc)
+		return page;
+	old_memcg = set_active_memcg(seg->memcg);
+	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	set_active_memcg(old_memcg);
+	if (!page)
+		return NULL;
+	prev = cmpxchg(&seg->pages[idx], NULL, page);
+	if (prev) {
+		__free_page(page);
+		return prev;
+	}
+	atomic_long_inc(&seg->nr_resident);
+	return page;
+}
+
+/**
+ * protshm_segments_destroy() - free every segment still in the name table
+ *
+ * Context: module exit; no file or mapping can exist any more.
+ */
+void protshm_segments_destroy(void)
+{
+	struct protshm_seg *seg;
+	struct hlist_node *tmp;
+	int bkt;
+
+	mutex_lock(&protshm_registry_lock);
+	hash_for_each_safe(protshm_names, bkt, tmp, seg, hnode) {
+		hash_del(&seg->hnode);
+		seg->linked = false;
+		WARN_ON(kref_read(&seg->ref) != 1);
+		protshm_seg_put(seg);
+	}
+	mutex_unlock(&protshm_registry_lock);
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# extract-ksrc.sh - extract the few kernel-source files protshm needs (kselftest
+# harness, checkpatch, kernel-doc) from Debian's linux-source-6.1 tarball.
+#
+# Usage: scripts/extract-ksrc.sh OUTDIR
+# Files keep their in-tree relative paths under OUTDIR (e.g.
+# OUTDIR/scripts/checkpatch.pl).  OUTDIR/.stamp records the tarball's size and
+# mtime; when it matches, nothing is done.  One tar pass (~15 s: xz is the cost).
+set -euo pipefail
+
+PROG=extract-ksrc.sh
+TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
+TOP=linux-source-6.1
+REQUIRED=(
+	tools/testing/selftests/kselftest_harness.h
+	tools/testing/selftests/kselftest.h
+	tools/testing/selftests/kselftest/runner.sh
+	scripts/checkpatch.pl
+	scripts/spelling.txt
+	scripts/const_structs.checkpatch
+	scripts/kernel-doc
+)
+OPTIONAL=(tools/testing/selftests/kselftest/prefix.pl)
+
+die() {
+	echo "$PROG: $*" >&2
+	exit 1
+}
+
+# tarball_id - "size mtime" of the tarball, the stamp content.
+tarball_id() {
+	stat -c '%s %Y' "$TARBALL"
+}
+
+# up_to_date OUTDIR - true when the stamp matches and every required file is there.
+up_to_date() {
+	local out=$1 f
+	[[ -f $out/.stamp && "$(<"$out/.stamp")" == "$(tarball_id)" ]] || return 1
+	for f in "${REQUIRED[@]}"; do
+		[[ -f $out/$f ]] || return 1
+	done
+}
+
+# extract OUTDIR - single tar pass; a missing optional member is not an error.
+extract() {
+	local out=$1 f rc=0 err
+	local -a pats=()
+	for f in "${REQUIRED[@]}" "${OPTIONAL[@]}"; do
+		pats+=("$TOP/$f")
+	done
+	err=$(tar -xJf "$TARBALL" -C "$out" --strip-components=1 --wildcards "${pats[@]}" 2>&1) || rc=$?
+	for f in "${REQUIRED[@]}"; do
+		[[ -f $out/$f ]] || die "tar failed (rc $rc): $err"
+	done
+	# Unmatched optional patterns make tar complain; anything else is reported.
+	err=$(grep -v -e 'Not found in archive' -e 'Exiting with failure status' <<<"$err" || true)
+	[[ -z $err ]] || echo "$err" >&2
+}
+
+main() {
+	local out start
+	(($# == 1)) || die "usage: $PROG OUTDIR"
+	out=$1
+	[[ -f $TARBALL ]] || die "$TARBALL missing (apt-get install linux-source-6.1)"
+	up_to_date "$out" && return 0
+	mkdir -p "$out"
+	rm -f "$out/.stamp"
+	start=$(date +%s)
+	extract "$out"
+	tarball_id >"$out/.stamp"
+	echo "$PROG: extracted into $out in $(($(date +%s) - start)) s" >&2
+}
+
+main "$@"

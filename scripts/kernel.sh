@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# kernel.sh - resolve a kernel selector to the release, image or module build dir.
+#
+# Usage: scripts/kernel.sh [SELECTOR] WHAT
+#   SELECTOR  6.1   newest installed /boot/vmlinuz-6.1.*-amd64 (default)
+#             6.12  newest installed /boot/vmlinuz-6.12*-amd64
+#             PATH  a kernel image (bzImage/vmlinuz) or a kernel build tree
+#                   containing arch/x86/boot/bzImage.  For an image file the
+#                   build dir must be given in env KDIR; for a tree, KDIR
+#                   defaults to the tree itself.
+#   WHAT      release  e.g. 6.1.0-56-amd64
+#             image    path of the kernel image to boot
+#             kdir     module build dir (/lib/modules/<release>/build)
+# Prints the answer on stdout; on failure prints an error on stderr, exits 1.
+set -euo pipefail
+
+PROG=kernel.sh
+RELEASE="" IMAGE="" KDIR_OUT=""
+
+die() {
+	echo "$PROG: $*" >&2
+	exit 1
+}
+
+# newest_boot_image GLOB - newest (version-sorted) existing /boot image matching GLOB.
+newest_boot_image() {
+	local glob=$1 f
+	local -a found=()
+	for f in $glob; do
+		[[ -e $f ]] && found+=("$f")
+	done
+	((${#found[@]})) || return 1
+	printf '%s\n' "${found[@]}" | sort -V | tail -n 1
+}
+
+# resolve_debian GLOB PKGHINT - a packaged Debian kernel from /boot.
+resolve_debian() {
+	local glob=$1 hint=$2
+	IMAGE=$(newest_boot_image "$glob") ||
+		die "no kernel matching $glob installed (apt-get install $hint)"
+	RELEASE=${IMAGE#/boot/vmlinuz-}
+	KDIR_OUT=/lib/modules/$RELEASE/build
+}
+
+# image_version IMAGE - release string embedded in an x86 bzImage header.
+image_version() {
+	local img=$1 off
+	# setup header: u16 kernel_version at 0x20e, pointer relative to 0x200.
+	off=$(od -An -tu2 -j $((0x20e)) -N2 "$img" | tr -d ' ')
+	[[ -n $off && $off != 0 ]] || return 1
+	dd if="$img" bs=1 skip=$((off + 0x200)) count=128 status=none |
+		tr '\0' '\n' | head -n 1 | cut -d' ' -f1
+}
+
+# resolve_path PATH - a kernel image file or a kernel build tree.
+resolve_path() {
+	local p=$1
+	if [[ -d $p ]]; then
+		IMAGE=$p/arch/x86/boot/bzImage
+		[[ -f $IMAGE ]] || die "$p: no arch/x86/boot/bzImage (kernel not built?)"
+		KDIR_OUT=${KDIR:-$p}
+	elif [[ -f $p ]]; then
+		IMAGE=$p
+		KDIR_OUT=${KDIR:-}
+	else
+		die "unknown kernel selector '$p' (use 6.1, 6.12 or a path)"
+	fi
+	if [[ -n $KDIR_OUT && -f $KDIR_OUT/include/config/kernel.release ]]; then
+		RELEASE=$(<"$KDIR_OUT/include/config/kernel.release")
+	else
+		RELEASE=$(image_version "$IMAGE") || RELEASE=""
+	fi
+}
+
+# resolve SELECTOR - set IMAGE, RELEASE and KDIR_OUT.  One case branch per selector.
+resolve() {
+	case $1 in
+	6.1) resolve_debian '/boot/vmlinuz-6.1.*-amd64' linux-image-amd64 ;;
+	6.12) resolve_debian '/boot/vmlinuz-6.12*-amd64' linux-image-6.12-amd64 ;;
+	*) resolve_path "$1" ;;
+	esac
+}
+
+# print_what WHAT - print the requested item, checking that it exists.
+print_what() {
+	case $1 in
+	release)
+		[[ -n $RELEASE ]] || die "cannot determine kernel release of $IMAGE"
+		echo "$RELEASE"
+		;;
+	image) echo "$IMAGE" ;;
+	kdir)
+		[[ -n $KDIR_OUT ]] || die "no build dir for $IMAGE: set KDIR"
+		[[ -e $KDIR_OUT/Makefile ]] ||
+			die "$KDIR_OUT: missing kernel build dir (install linux-headers-$RELEASE)"
+		echo "$KDIR_OUT"
+		;;
+	*) die "unknown item '$1' (release, image or kdir)" ;;
+	esac
+}
+
+main() {
+	local sel=6.1
+	(($# == 1 || $# == 2)) || die "usage: $PROG [6.1|6.12|PATH] release|image|kdir"
+	(($# == 2)) && { sel=$1; shift; }
+	resolve "$sel"
+	print_what "$1"
+}
+
+main "$@"
