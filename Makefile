@@ -23,7 +23,7 @@ KREL = $(shell scripts/kernel.sh $(KERNEL) release)
 KDIR ?= $(shell scripts/kernel.sh $(KERNEL) kdir)
 KMOD = $(BUILD)/kmod/$(KREL)
 KSRC = $(BUILD)/ksrc
-TESTS = $(BUILD)/selftests
+TESTS = $(BUILD)/selftests/protshm
 VM = scripts/vm.sh --kernel $(KERNEL) --builddir $(BUILD)/vm/$(KERNEL)
 WERROR ?= 1
 USER_WERROR = $(if $(filter 1,$(WERROR)),-Werror)
@@ -70,13 +70,13 @@ lint: checkpatch sparse
 
 checkpatch: ksrc
 	$(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse --show-types \
-		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f \
+		-f \
 		module/*.c module/*.h uapi/linux/protshm.h
 
 sparse: deps
 	@mkdir -p $(BUILD)/sparse
 	@cp -a Kbuild module uapi $(BUILD)/sparse/
-	$(MAKE) -C $(KDIR) M=$(BUILD)/sparse C=2 CHECK="sparse -Wno-unknown-attribute" \
+	$(MAKE) -C $(KDIR) M=$(BUILD)/sparse C=2 CHECK=sparse \
 		modules 2>&1 | tee $(BUILD)/sparse.log
 	@! grep -E '(warning|error):' $(BUILD)/sparse.log | grep -v '^/usr/src/'
 

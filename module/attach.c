@@ -122,7 +122,7 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 
 /* Context: seg->lock held, pending attachments resolved. */
 static struct protshm_attachment *protshm_find_locked(struct protshm_seg *seg,
-						  struct task_struct *task)
+						      struct task_struct *task)
 {
 	struct pid *tgid = task_tgid(task);
 	struct protshm_attachment *a;
@@ -161,7 +161,7 @@ static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
 }
 
 static struct protshm_attachment *protshm_attach_new(struct protshm_seg *seg,
-						 u32 ceiling, gfp_t gfp)
+						     u32 ceiling, gfp_t gfp)
 {
 	struct protshm_attachment *a = kzalloc(sizeof(*a), gfp);
 
@@ -214,7 +214,7 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
  * Return: the child's attachment with a reference (cannot fail).
  */
 struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
-					   struct mm_struct *child_mm)
+					       struct mm_struct *child_mm)
 {
 	struct protshm_seg *seg = parent->seg;
 	struct task_struct *child;
@@ -309,8 +309,8 @@ static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
 static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
 			     u32 prot)
 {
-	struct vm_area_struct *vma;
 	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
 
 	mmap_assert_write_locked(mm);
 	for_each_vma(vmi, vma)
@@ -353,7 +353,7 @@ static int protshm_revoke(struct protshm_seg *seg, struct protshm_attachment *a,
 
 /* Context: seg->lock held. */
 static struct protshm_attachment *protshm_find_id_locked(struct protshm_seg *seg,
-						     u64 id)
+							 u64 id)
 {
 	struct protshm_attachment *a;
 
@@ -368,7 +368,7 @@ static struct protshm_attachment *protshm_find_id_locked(struct protshm_seg *seg
  * @gen that has not been processed itself, with a reference, or NULL.
  */
 static struct protshm_attachment *protshm_next_descendant(struct protshm_seg *seg,
-						      u64 gen)
+							  u64 gen)
 {
 	struct protshm_attachment *a, *parent;
 
@@ -420,7 +420,7 @@ static struct task_struct *protshm_target_task(pid_t nr)
 }
 
 static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
-						    struct task_struct *task)
+							struct task_struct *task)
 {
 	struct protshm_attachment *a;
 
@@ -476,9 +476,9 @@ int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags)
 static bool protshm_range_covered(struct protshm_seg *seg, unsigned long addr,
 				  unsigned long end)
 {
+	VMA_ITERATOR(vmi, current->mm, addr);
 	struct vm_area_struct *vma;
 	unsigned long next = addr;
-	VMA_ITERATOR(vmi, current->mm, addr);
 
 	for_each_vma_range(vmi, vma, end) {
 		if (vma->vm_start != next || !protshm_vma_of(vma, seg))

@@ -74,6 +74,7 @@ static int protshm_bind_locked(struct protshm_file *pf, struct protshm_seg *seg,
 	}
 	pf->rights = prot;
 	pf->origin = a;
+	/* publish: pairs with smp_load_acquire() in protshm_ioctl()/_mmap() */
 	smp_store_release(&pf->seg, seg);
 	return 0;
 }
@@ -267,6 +268,7 @@ long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PROTSHM_IOC_RESTRICT:
 	case PROTSHM_IOC_RESTRICT_MAPPING:
 	case PROTSHM_IOC_UNLINK:
+		/* pairs with smp_store_release() in protshm_bind_locked() */
 		if (!smp_load_acquire(&pf->seg))
 			return -EBADFD;
 		return protshm_ioctl_bound(pf, cmd, uarg);

@@ -178,6 +178,7 @@ static int protshm_mmap_check(struct vm_area_struct *vma,
 int protshm_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct protshm_file *pf = file->private_data;
+	/* pairs with smp_store_release() in protshm_bind_locked() */
 	struct protshm_seg *seg = smp_load_acquire(&pf->seg);
 	struct protshm_attachment *a;
 	vm_flags_t denied;

@@ -76,6 +76,7 @@ struct protshm_seg {
 	umode_t mode;
 	struct ipc_namespace *ipc_ns;
 	struct mem_cgroup *memcg;
+	/* protects @attachments and the attachments' fields marked so */
 	struct mutex lock;
 	struct list_head attachments;
 	atomic_long_t nr_resident;
@@ -118,6 +119,7 @@ struct protshm_attachment {
  *	ceiling also caps every use of the file, whoever holds it
  */
 struct protshm_file {
+	/* serialises CREATE/ATTACH on this file; see @seg */
 	struct mutex bind_lock;
 	struct protshm_seg *seg;
 	u32 rights;
@@ -141,7 +143,7 @@ void protshm_segments_destroy(void);
 bool protshm_prot_valid(u32 prot);
 struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg);
 struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
-					   struct mm_struct *child_mm);
+					       struct mm_struct *child_mm);
 void protshm_attach_put(struct protshm_attachment *a);
 u32 protshm_ceiling_current(struct protshm_seg *seg);
 unsigned int protshm_nr_attachments(struct protshm_seg *seg);

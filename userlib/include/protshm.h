@@ -110,8 +110,7 @@ PROTSHM_API int protshm_attach(const char *name, unsigned int prot,
  * and protshm_close() closes it; on failure the caller still owns @fd.
  *
  * Return: 0 on success; -EBADF for a negative or closed fd; -ENOTTY if @fd
- * is not a protshm fd; the kernel's error (e.g. -EINVAL) for an unbound one;
- * -ENOMEM.
+ * is not a protshm fd; -EBADFD if it is not bound to a segment; -ENOMEM.
  */
 PROTSHM_API int protshm_from_fd(int fd, struct protshm **out);
 
@@ -138,8 +137,8 @@ PROTSHM_API int protshm_fd(const struct protshm *shm);
  * process's ceiling, now or later: mprotect(2) cannot raise it past them.
  *
  * Return: 0 on success; -EACCES if @prot exceeds the effective rights;
- * -EPERM for PROT_EXEC; -EINVAL for a bad offset, length or an unbound
- * handle; -ENXIO if the range goes past the end of the segment; -ENOMEM.
+ * -EPERM for PROT_EXEC; -EINVAL for a bad offset or length; -ENXIO if the
+ * range goes past the end of the segment; -ENOMEM.
  */
 PROTSHM_API int protshm_map(struct protshm *shm, size_t offset, size_t len,
 			    int prot, void **addr);
@@ -178,15 +177,16 @@ PROTSHM_API int protshm_restrict(struct protshm *shm, pid_t pid,
  * protshm_restrict_mapping() - lower the rights of the caller's own mapping(s)
  * @shm: the handle
  * @addr: start of a mapping of the segment (as returned by protshm_map())
- * @len: length; [@addr, @addr + @len) must be covered exactly, without
- *	holes, by mappings of this segment
+ * @len: length, rounded up to a page multiple (like mprotect(2)); the range
+ *	[@addr, @addr + @len) must be covered exactly, without holes, by
+ *	mappings of this segment
  * @prot: the mappings' rights are intersected with @prot (PROTSHM_PROT_*)
  *
  * Only the given mapping(s) are affected; other mappings of the same pages
  * keep their rights.  The restriction is one-way.
  *
- * Return: 0 on success; -EINVAL if the range does not match mappings of
- * this segment exactly or @prot is invalid.
+ * Return: 0 on success; -EINVAL if @addr is not page aligned, the range does
+ * not match mappings of this segment exactly, or @prot is invalid.
  */
 PROTSHM_API int protshm_restrict_mapping(struct protshm *shm, void *addr,
 					 size_t len, unsigned int prot);

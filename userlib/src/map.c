@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -36,13 +37,15 @@ PROTSHM_API int protshm_restrict_mapping(struct protshm *shm, void *addr,
 	struct protshm_restrict_mapping arg = {
 		.size = sizeof(arg),
 		.addr = (uintptr_t)addr,
-		.len = len,
 		.prot = prot,
 	};
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	int ret;
 
-	if (!shm)
+	if (!shm || len > SIZE_MAX - (page - 1))
 		return -EINVAL;
+	/* Like mprotect(2), accept the length given to mmap(2): round it up. */
+	arg.len = (len + page - 1) & ~(uint64_t)(page - 1);
 	ret = protshm__ioctl(shm->fd, PROTSHM_IOC_RESTRICT_MAPPING, &arg);
 	return ret < 0 ? ret : 0;
 }

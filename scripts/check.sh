@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# check.sh - run the protshm kselftest suite in the test VM and summarise it.
+#
+# Usage: scripts/check.sh --kernel SEL --build DIR --ko PATH
+#
+# Boots the selected kernel with the module loaded, runs
+# selftests/protshm/run_kselftest.sh (TAP 13) and prints the totals of the
+# individual test cases as "protshm: N passed, N failed, N skipped".  Exits
+# non-zero if a test failed, the VM timed out or died, or the guest kernel
+# logged a BUG/WARNING/Oops/KASAN/lockdep report (see scripts/vm.sh).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KSEL=${KERNEL:-6.1} BUILD=build KO=""
+
+while (($#)); do
+	case $1 in
+	--kernel) KSEL=$2; shift ;;
+	--build) BUILD=$2; shift ;;
+	--ko) KO=$2; shift ;;
+	*) echo "usage: $0 --kernel SEL --build DIR --ko PATH" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ -f $KO ]] || { echo "check.sh: no module at '$KO' (run make first)" >&2; exit 2; }
+
+TAP=$BUILD/check-$KSEL.tap
+start=$SECONDS
+set +e
+"$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/check-$KSEL" \
+	--ko "$KO" --files "$BUILD/selftests/protshm" --timeout 900 \
+	--cmd 'protshm/run_kselftest.sh' | tee "$TAP"
+rc=${PIPESTATUS[0]}
+set -e
+
+# Test cases are the nested TAP lines ("# ok N name"); a test program that
+# died without reporting its cases counts as one failure ("not ok N selftests:").
+passed=$(grep -cE '^# ok [0-9]+ ' "$TAP" || true)
+skipped=$(grep -cE '^# ok [0-9]+ .*# SKIP' "$TAP" || true)
+failed=$(grep -cE '^# not ok [0-9]+ ' "$TAP" || true)
+crashed=$(grep -E '^not ok [0-9]+ selftests:' "$TAP" | grep -vc 'exit=1$' || true)
+passed=$((passed - skipped))
+failed=$((failed + crashed))
+((rc == 0 || failed > 0)) || failed=$((failed + 1))
+
+echo "check: kernel $KSEL, VM run $((SECONDS - start)) s, guest log $BUILD/vm/check-$KSEL/guest.log"
+echo "protshm: $passed passed, $failed failed, $skipped skipped"
+exit "$rc"

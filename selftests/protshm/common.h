@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the protshm selftests: raw ioctl wrappers (the tests
+ * check the kernel ABI directly, not through libprotshm), fault probes that
+ * report the signal and its address, and /proc readers.
+ */
+#ifndef PROTSHM_SELFTEST_COMMON_H
+#define PROTSHM_SELFTEST_COMMON_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/protshm.h>
+
+#define PROTSHM_DEV "/dev/protshm"
+
+static inline long page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+/* A name unique to this process and call, so tests never collide. */
+static inline const char *ps_name(char *buf, size_t len, const char *tag)
+{
+	static unsigned int counter;
+
+	snprintf(buf, len, "t-%s-%d-%u", tag, getpid(), counter++);
+	return buf;
+}
+
+static inline int ps_open(void)
+{
+	return open(PROTSHM_DEV, O_RDWR | O_CLOEXEC);
+}
+
+static inline int ps_create(int fd, const char *name, uint64_t size,
+			    uint32_t mode, uint32_t prot)
+{
+	struct protshm_create c = {
+		.size = sizeof(c), .name = (uintptr_t)name, .seg_size = size,
+		.mode = mode, .prot = prot,
+	};
+
+	return ioctl(fd, PROTSHM_IOC_CREATE, &c);
+}
+
+static inline int ps_attach(int fd, const char *name, uint32_t prot)
+{
+	struct protshm_attach a = {
+		.size = sizeof(a), .name = (uintptr_t)name, .prot = prot,
+	};
+
+	return ioctl(fd, PROTSHM_IOC_ATTACH, &a);
+}
+
+static inline int ps_restrict(int fd, pid_t pid, uint32_t prot, uint32_t flags)
+{
+	struct protshm_restrict r = {
+		.size = sizeof(r), .flags = flags, .pid = pid, .prot = prot,
+	};
+
+	return ioctl(fd, PROTSHM_IOC_RESTRICT, &r);
+}
+
+static inline int ps_restrict_mapping(int fd, void *addr, size_t len,
+				      uint32_t prot)
+{
+	struct protshm_restrict_mapping r = {
+		.size = sizeof(r), .addr = (uintptr_t)addr, .len = len,
+		.prot = prot,
+	};
+
+	return ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING, &r);
+}
+
+static inline int ps_info(int fd, struct protshm_info *info, char *name)
+{
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	info->name = (uintptr_t)name;
+	return ioctl(fd, PROTSHM_IOC_INFO, info);
+}
+
+static inline int ps_unlink(int fd)
+{
+	return ioctl(fd, PROTSHM_IOC_UNLINK);
+}
+
+/* Open + create in one step; returns the fd or -1. */
+static inline int ps_new(const char *name, uint64_t size)
+{
+	int fd = ps_open();
+
+	if (fd < 0)
+		return -1;
+	if (ps_create(fd, name, size, 0600, PROTSHM_PROT_RW)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Fault probes.  probe_write()/probe_read() return 0 when the access
+ * succeeded, or the signal number it raised, with the fault's si_addr and
+ * si_code in probe_addr / probe_code.
+ */
+static sigjmp_buf probe_env;
+static void *volatile probe_addr;
+static volatile int probe_code;
+
+static void probe_handler(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	probe_addr = si->si_addr;
+	probe_code = si->si_code;
+	siglongjmp(probe_env, sig);
+}
+
+static inline int probe_access(volatile char *p, int write, char val)
+{
+	struct sigaction sa = { .sa_sigaction = probe_handler,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct sigaction old_segv, old_bus;
+	int sig;
+
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+	probe_addr = NULL;
+	probe_code = 0;
+	sig = sigsetjmp(probe_env, 1);
+	if (!sig) {
+		if (write)
+			*p = val;
+		else
+			(void)*p;
+	}
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGBUS, &old_bus, NULL);
+	return sig;
+}
+
+static inline int probe_write(volatile void *p, char val)
+{
+	return probe_access(p, 1, val);
+}
+
+static inline int probe_read(volatile void *p)
+{
+	return probe_access(p, 0, 0);
+}
+
+/* Physical frame of a mapped, present page (needs CAP_SYS_ADMIN); 0 if none. */
+static inline uint64_t pagemap_pfn(void *addr)
+{
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	off_t off = (uintptr_t)addr / page_size() * sizeof(entry);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry), off) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	if (!(entry & (1ULL << 63)))
+		return 0;
+	return entry & ((1ULL << 55) - 1);
+}
+
+/* The "rw-s"-style permissions of the mapping starting at addr, or "". */
+static inline const char *maps_perms(void *addr, char perms[5])
+{
+	unsigned long start, end;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	perms[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
+		    start == (uintptr_t)addr)
+			break;
+		perms[0] = 0;
+	}
+	if (f)
+		fclose(f);
+	return perms;
+}
+
+/* Wait for a child and return its exit status, or 128+signal. */
+static inline int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Simple pipe-based handshake between a parent and a child. */
+struct sync_pipe {
+	int to_parent[2];
+	int to_child[2];
+};
+
+static inline int sync_init(struct sync_pipe *s)
+{
+	return pipe(s->to_parent) || pipe(s->to_child) ? -1 : 0;
+}
+
+static inline int sync_send(int fd, char c)
+{
+	return write(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+static inline char sync_recv(int fd)
+{
+	char c = 0;
+
+	return read(fd, &c, 1) == 1 ? c : 0;
+}
+
+#endif /* PROTSHM_SELFTEST_COMMON_H */

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The device itself: node, open/close, ABI version, unknown ioctls.
+ */
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "common.h"
+#include "kselftest_harness.h"
+
+TEST(device_node_mode)
+{
+	struct stat st;
+
+	if (stat(PROTSHM_DEV, &st))
+		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	ASSERT_EQ(0666, st.st_mode & 07777);
+	ASSERT_EQ(10, major(st.st_rdev));	/* misc device */
+}
+
+TEST(open_close)
+{
+	int fd, fd2;
+
+	fd = ps_open();
+	ASSERT_LE(0, fd);
+	fd2 = ps_open();	/* independent opens */
+	ASSERT_LE(0, fd2);
+	ASSERT_NE(fd, fd2);
+	ASSERT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	ASSERT_EQ(0, close(fd2));
+	ASSERT_EQ(0, close(fd));
+	/* read-only opens are allowed too */
+	fd = open(PROTSHM_DEV, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, close(fd));
+}
+
+TEST(abi_version)
+{
+	int fd = ps_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(PROTSHM_ABI_VERSION, ioctl(fd, PROTSHM_IOC_VERSION));
+	ASSERT_EQ(1, PROTSHM_ABI_VERSION);
+	close(fd);
+}
+
+TEST(unknown_ioctl_enotty)
+{
+	/* control: a known command on the same fd works */
+	int fd = ps_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(PROTSHM_ABI_VERSION, ioctl(fd, PROTSHM_IOC_VERSION));
+	/* unused number in our magic */
+	errno = 0;
+	ASSERT_EQ(-1, ioctl(fd, _IO(PROTSHM_IOC_MAGIC, 0x7f)));
+	ASSERT_EQ(ENOTTY, errno);
+	/* a known number with the wrong size/direction encoding */
+	errno = 0;
+	ASSERT_EQ(-1, ioctl(fd, _IOR(PROTSHM_IOC_MAGIC, 0x01, __u64)));
+	ASSERT_EQ(ENOTTY, errno);
+	/* another driver's ioctl (TCGETS) */
+	errno = 0;
+	ASSERT_EQ(-1, ioctl(fd, 0x5401, 0));
+	ASSERT_EQ(ENOTTY, errno);
+	close(fd);
+}
+
+TEST(unbound_fd_ebadfd)
+{
+	struct protshm_info info;
+	int fd = ps_open();
+	void *p;
+
+	ASSERT_LE(0, fd);
+	errno = 0;
+	ASSERT_EQ(-1, ps_info(fd, &info, NULL));
+	ASSERT_EQ(EBADFD, errno);
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict(fd, 0, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(EBADFD, errno);
+	errno = 0;
+	ASSERT_EQ(-1, ps_unlink(fd));
+	ASSERT_EQ(EBADFD, errno);
+	errno = 0;
+	p = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EBADFD, errno);
+	close(fd);
+}
+
+TEST(file_ops_refused)
+{
+	char buf[8] = { 0 };
+	int fd = ps_open();
+
+	ASSERT_LE(0, fd);
+	errno = 0;
+	ASSERT_EQ(-1, write(fd, buf, sizeof(buf)));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(-1, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
