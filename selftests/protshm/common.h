@@ -161,6 +161,41 @@ static inline int probe_read(volatile void *p)
 	return probe_access(p, 0, 0);
 }
 
+/* Did the last probe fault with SIGSEGV, SEGV_ACCERR, exactly at @addr? */
+static inline int probe_accerr(int sig, volatile void *addr)
+{
+	return sig == SIGSEGV && probe_addr == (void *)addr &&
+	       probe_code == SEGV_ACCERR;
+}
+
+/*
+ * Checks for forked children.  The harness's ASSERT_*() must not be used in
+ * a child: a failure long-jumps into the fixture teardown in the child.
+ * CHILD_ASSERT() prints the condition, the line and errno, and exits with 1.
+ */
+#define CHILD_ASSERT(cond) do {						\
+	if (!(cond)) {							\
+		int __e = errno;					\
+									\
+		fprintf(stderr, "# child %d: %s:%d: '%s' failed (errno %d: %s)\n", \
+			getpid(), __FILE__, __LINE__, #cond, __e,	\
+			strerror(__e));					\
+		_exit(1);						\
+	}								\
+} while (0)
+
+/* A probe's result must be SIGSEGV/SEGV_ACCERR at @addr (in a child). */
+#define CHILD_ASSERT_ACCERR(sig, addr) do {				\
+	int __sig = (sig);						\
+									\
+	if (!probe_accerr(__sig, (addr))) {				\
+		fprintf(stderr, "# child %d: %s:%d: want SIGSEGV/SEGV_ACCERR at %p, got signal %d code %d at %p\n", \
+			getpid(), __FILE__, __LINE__, (void *)(addr),	\
+			__sig, probe_code, probe_addr);			\
+		_exit(1);						\
+	}								\
+} while (0)
+
 /* Physical frame of a mapped, present page (needs CAP_SYS_ADMIN); 0 if none. */
 static inline uint64_t pagemap_pfn(void *addr)
 {
