@@ -22,4 +22,38 @@ static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
 }
 #endif
 
+/*
+ * Zap every PTE of a VM_MIXEDMAP VMA, with the TLB flush and mmu-notifier
+ * calls.  zap_vma_ptes() only works on VM_PFNMAP; zap_page_range() was
+ * replaced by zap_page_range_single() (exported again, GPL).
+ */
+static inline void protshm_zap_vma(struct vm_area_struct *vma)
+{
+#ifdef PROTSHM_HAVE_ZAP_PAGE_RANGE
+	zap_page_range(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+#else
+	zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start,
+			      NULL);
+#endif
+}
+
+/* vmf_insert_mixed() took a pfn_t until the type was removed. */
+#ifdef PROTSHM_HAVE_PFN_T
+#include <linux/pfn_t.h>
+
+static inline vm_fault_t protshm_insert_pfn(struct vm_area_struct *vma,
+					    unsigned long addr,
+					    unsigned long pfn)
+{
+	return vmf_insert_mixed(vma, addr, pfn_to_pfn_t(pfn));
+}
+#else
+static inline vm_fault_t protshm_insert_pfn(struct vm_area_struct *vma,
+					    unsigned long addr,
+					    unsigned long pfn)
+{
+	return vmf_insert_mixed(vma, addr, pfn);
+}
+#endif
+
 #endif /* PROTSHM_COMPAT_H */

@@ -2,8 +2,11 @@
 /*
  * Mappings: ->mmap and the vm_operations of every protshm VMA.
  *
- * Segment pages are inserted as PFN mappings (VM_PFNMAP, special PTEs), so
- * get_user_pages() cannot pin them and a zap revokes every access path.
+ * Segment pages are inserted as special PTEs of a VM_MIXEDMAP | VM_IO VMA:
+ * get_user_pages() refuses VM_IO and special PTEs, so nothing can pin them
+ * and a zap revokes every access path, while the page walkers still see
+ * the frames (/proc/pid/pagemap reports them).  VM_DONTEXPAND keeps mremap
+ * from growing a mapping and, with VM_IO, keeps VMAs from ever merging.
  * A VMA's rights live in its own flags: VM_MAYREAD/VM_MAYWRITE are cleared
  * for what it may never have, which mprotect() then refuses with EACCES,
  * and which split, mremap and fork copy.  vm_private_data is the
@@ -45,7 +48,7 @@ void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 		return;
 	vm_flags_clear(vma, clear);
 	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
-	zap_vma_ptes(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+	protshm_zap_vma(vma);
 }
 
 static void protshm_vm_open(struct vm_area_struct *vma)
@@ -79,7 +82,7 @@ static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 	page = protshm_seg_page(seg, vmf->pgoff, true);
 	if (!page)
 		return VM_FAULT_OOM;
-	return vmf_insert_pfn(vmf->vma, vmf->address, page_to_pfn(page));
+	return protshm_insert_pfn(vmf->vma, vmf->address, page_to_pfn(page));
 }
 
 /* Second guard behind the VM_MAY* bits, which mprotect() checks first. */
@@ -96,8 +99,8 @@ static int protshm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 }
 
 /*
- * ptrace and /proc/pid/mem fall back to ->access because GUP refuses PFN
- * maps.  Honour the VMA's current flags: a debugger may read a readable
+ * ptrace and /proc/pid/mem fall back to ->access because GUP refuses these
+ * mappings.  Honour the VMA's current flags: a debugger may read a readable
  * mapping and write a writable one, nothing more.
  *
  * Context: the VMA's mm mmap_lock held for reading.
@@ -198,7 +201,8 @@ int protshm_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EACCES;
 	}
 	kref_get(&seg->ref);
-	vm_flags_mod(vma, VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP, denied);
+	vm_flags_mod(vma, VM_MIXEDMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP,
+		     denied);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
 	vma->vm_ops = &protshm_vm_ops;
 	vma->vm_private_data = a;

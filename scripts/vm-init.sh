@@ -42,7 +42,7 @@ load_module() {
 run_cmds() {
 	first=0 i=1
 	while [ -f "$CONF/cmd.$i" ]; do
-		echo "$M run: $(cat "$CONF/cmd.$i")"
+		echo "$M run: $(tr '\n' ' ' <"$CONF/cmd.$i")"
 		(cd /protshm && exec sh "$CONF/cmd.$i") </dev/null
 		rc=$?
 		echo "$M status $rc"

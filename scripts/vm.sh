@@ -21,7 +21,10 @@
 #   --smp N           guest CPUs (default 2)
 #   --quiet           do not stream the guest console to stdout (log still written)
 # Environment: KERNEL (default for --kernel); PROTSHM_KVM=1 uses -enable-kvm -cpu
-#   host instead of TCG; PROTSHM_APPEND adds kernel command-line arguments.
+#   host instead of TCG; PROTSHM_APPEND adds kernel command-line arguments;
+#   PROTSHM_PVH=0 boots the bzImage itself instead of the vmlinux extracted
+#   from it (PVH entry, cached as BUILDDIR/vmlinux; ~4.5 s faster under TCG,
+#   but no KASLR).  One run at a time per BUILDDIR.
 # Exit status: the guest's result; 124 TIMEOUT; 125 guest died without a result
 #   (panic, reboot, QEMU error); 126 result 0 but kernel trouble (BUG/WARNING/
 #   Oops/KASAN/lockdep...) in the guest log; 2 usage error.
