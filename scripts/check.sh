@@ -29,7 +29,7 @@ start=$SECONDS
 set +e
 "$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/check-$KSEL" \
 	--ko "$KO" --files "$BUILD/selftests/protshm" --timeout 900 \
-	--cmd 'protshm/run_kselftest.sh' | tee "$TAP"
+	--cmd 'protshm/run_kselftest.sh' | tr -d '\r' | tee "$TAP"
 rc=${PIPESTATUS[0]}
 set -e
 

@@ -246,6 +246,15 @@ on_signal() {
 	[[ -z $QPID ]] || kill -TERM "$QPID" 2>/dev/null || true
 }
 
+# hide_dmesg - copy the console to stdout without the dmesg dump (the log
+# keeps it), so a user sees the commands' output.
+hide_dmesg() {
+	awk -v b="$MARK dmesg begin" -v e="$MARK dmesg end" '
+		index($0, b) { skip = 1; print "(guest dmesg: see the log)"; next }
+		index($0, e) { skip = 0; next }
+		!skip { print; fflush() }'
+}
+
 # run_qemu - run QEMU (under timeout unless interactive); return its status.
 run_qemu() {
 	local rc=0
@@ -259,7 +268,7 @@ run_qemu() {
 		if ((QUIET)); then
 			timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null >/dev/null &
 		else
-			timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null &
+			timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null > >(hide_dmesg) &
 		fi
 		QPID=$!
 		while :; do
@@ -271,6 +280,9 @@ run_qemu() {
 	fi
 	kill "$WATCHER" 2>/dev/null || true
 	wait "$WATCHER" 2>/dev/null || true
+	# Guest died within one poll interval of init: use now as the (upper bound) time.
+	[[ -f $BUILDDIR/boot.stamp ]] || ! grep -qa "$MARK init started" "$LOG" ||
+		date +%s.%N >"$BUILDDIR/boot.stamp"
 	tr -d '\r' <"$LOG" >"$LOG.tmp" && mv "$LOG.tmp" "$LOG"
 	return "$rc"
 }
