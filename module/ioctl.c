@@ -61,17 +61,18 @@ static int protshm_copy_name(char *name, u64 uptr)
 	return 0;
 }
 
-/* Context: pf->bind_lock held.  Consumes the caller's segment reference. */
+/*
+ * Context: pf->bind_lock held.  On success the file takes over the caller's
+ * segment reference; on failure the caller keeps it.
+ */
 static int protshm_bind_locked(struct protshm_file *pf, struct protshm_seg *seg,
 			       u32 prot)
 {
 	struct protshm_attachment *a = protshm_attach_current(seg);
 
 	lockdep_assert_held(&pf->bind_lock);
-	if (IS_ERR(a)) {
-		protshm_seg_put(seg);
+	if (IS_ERR(a))
 		return PTR_ERR(a);
-	}
 	pf->rights = prot;
 	pf->origin = a;
 	/* publish: pairs with smp_load_acquire() in protshm_ioctl()/_mmap() */
@@ -105,8 +106,10 @@ static int protshm_ioc_create(struct protshm_file *pf, void __user *uarg)
 	if (err)
 		goto out;
 	err = protshm_bind_locked(pf, seg, c.prot);
-	if (err)
+	if (err) {
 		protshm_seg_unlink(seg);
+		protshm_seg_put(seg);
+	}
 out:
 	mutex_unlock(&pf->bind_lock);
 	return err;
@@ -136,10 +139,10 @@ static int protshm_ioc_attach(struct protshm_file *pf, void __user *uarg)
 	if (!seg)
 		goto out;
 	err = protshm_seg_permission(seg, a.prot);
+	if (!err)
+		err = protshm_bind_locked(pf, seg, a.prot);
 	if (err)
 		protshm_seg_put(seg);
-	else
-		err = protshm_bind_locked(pf, seg, a.prot);
 out:
 	mutex_unlock(&pf->bind_lock);
 	return err;
