@@ -7,7 +7,6 @@
  * lock is held while user memory is accessed.
  */
 #include <linux/build_bug.h>
-#include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -39,9 +38,11 @@ static int protshm_copy_in(void *karg, size_t ksize, const void __user *uarg)
 	return *(u32 *)karg == usize ? 0 : -EINVAL;
 }
 
+/* ASCII only: the kernel's isalnum() also accepts Latin-1 letters. */
 static bool protshm_name_char_ok(char c)
 {
-	return isalnum(c) || c == '.' || c == '_' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 /* Copy and validate a segment name: 1-63 bytes of [A-Za-z0-9._-], no '.' first. */

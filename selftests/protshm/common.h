@@ -188,11 +188,13 @@ static inline int probe_accerr(int sig, volatile void *addr)
 /* A probe's result must be SIGSEGV/SEGV_ACCERR at @addr (in a child). */
 #define CHILD_ASSERT_ACCERR(sig, addr) do {				\
 	int __sig = (sig);						\
+	void *__addr = (void *)(addr);					\
 									\
-	if (!probe_accerr(__sig, (addr))) {				\
-		fprintf(stderr, "# child %d: %s:%d: want SIGSEGV/SEGV_ACCERR at %p, got signal %d code %d at %p\n", \
-			getpid(), __FILE__, __LINE__, (void *)(addr),	\
-			__sig, probe_code, probe_addr);			\
+	if (!probe_accerr(__sig, __addr)) {				\
+		fprintf(stderr,						\
+			"# child %d: %s:%d: want SIGSEGV/SEGV_ACCERR at %p, got signal %d code %d at %p\n", \
+			getpid(), __FILE__, __LINE__, __addr, __sig,	\
+			probe_code, probe_addr);			\
 		_exit(1);						\
 	}								\
 } while (0)

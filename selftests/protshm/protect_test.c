@@ -1,0 +1,1289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Protection: what mappings may do and what RESTRICT and RESTRICT_MAPPING
+ * take away (DESIGN.md sections 2-4 and 7).
+ *
+ * Every "must fail" check is preceded by a control that succeeds on the
+ * same object, so that no test can pass because the setup was broken.
+ * Faults are checked with their signal, si_code and address.
+ *
+ * The binary re-executes itself (/proc/self/exe) with PROTECT_EXEC_ENV set
+ * to check what survives execve(); exec_helper() handles that case before
+ * the harness starts.
+ */
+#include <grp.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+
+#include "common.h"
+#include "kselftest_harness.h"
+
+#define NR_PAGES	4
+#define RW		(PROT_READ | PROT_WRITE)
+#define PROTECT_EXEC_ENV "PROTSHM_PROTECT_EXEC"
+
+/* A probe's result must be SIGSEGV with SEGV_ACCERR at exactly @addr. */
+#define ASSERT_ACCERR(sig, addr) do {					\
+	int __sig = (sig);						\
+									\
+	ASSERT_EQ(SIGSEGV, __sig);					\
+	ASSERT_EQ((void *)(addr), (void *)probe_addr);			\
+	ASSERT_EQ(SEGV_ACCERR, probe_code);				\
+} while (0)
+
+static void *map(int fd, size_t len, int prot, off_t off)
+{
+	return mmap(NULL, len, prot, MAP_SHARED, fd, off);
+}
+
+/* Are all @len bytes at @p equal to @c? */
+static int bytes_are(const volatile char *p, char c, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != c)
+			return 0;
+	return 1;
+}
+
+static uint32_t ceiling_of(int fd)
+{
+	struct protshm_info info;
+
+	if (ps_info(fd, &info, NULL))
+		return ~0U;
+	return info.ceiling;
+}
+
+/*
+ * The re-executed binary: check what a process can map through an fd it
+ * inherited across execve() and through a fresh ATTACH.  The environment
+ * holds "FD:CEILING:NAME", CEILING being the ceiling the process had before
+ * execve().  Exits 0 if everything matched.
+ */
+static void __attribute__((constructor)) exec_helper(void)
+{
+	const char *env = getenv(PROTECT_EXEC_ENV);
+	char name[PROTSHM_NAME_MAX];
+	struct protshm_info info;
+	volatile char *p, *q;
+	unsigned int ceiling;
+	size_t ps = page_size();
+	char perms[5];
+	int fd, fd2;
+
+	if (!env)
+		return;
+	CHILD_ASSERT(sscanf(env, "%d:%u:%63s", &fd, &ceiling, name) == 3);
+	CHILD_ASSERT(ps_info(fd, &info, NULL) == 0);
+	CHILD_ASSERT(info.ceiling == ceiling);
+	CHILD_ASSERT(info.fd_prot == PROTSHM_PROT_RW);
+
+	/* reading through the inherited fd works either way */
+	p = map(fd, ps, PROT_READ, 0);
+	CHILD_ASSERT(p != MAP_FAILED);
+	CHILD_ASSERT(p[0] == 'e');
+	CHILD_ASSERT(!strcmp(maps_perms((void *)p, perms), "r--s"));
+
+	q = map(fd, ps, RW, 0);
+	if (ceiling == PROTSHM_PROT_RW) {
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(probe_write(q + 1, 'E') == 0);
+		CHILD_ASSERT(p[1] == 'E');
+		CHILD_ASSERT(munmap((void *)q, ps) == 0);
+	} else {
+		CHILD_ASSERT(q == MAP_FAILED && errno == EACCES);
+	}
+
+	/* a fresh ATTACH by name is granted RW by the mode, maps like above */
+	fd2 = ps_open();
+	CHILD_ASSERT(fd2 >= 0);
+	CHILD_ASSERT(ps_attach(fd2, name, PROTSHM_PROT_RW) == 0);
+	CHILD_ASSERT(ceiling_of(fd2) == ceiling);
+	q = map(fd2, ps, PROT_READ, 0);
+	CHILD_ASSERT(q != MAP_FAILED && q[0] == 'e');
+	CHILD_ASSERT(munmap((void *)q, ps) == 0);
+	q = map(fd2, ps, RW, 0);
+	if (ceiling == PROTSHM_PROT_RW) {
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(probe_write(q + 2, 'F') == 0);
+		CHILD_ASSERT(p[2] == 'F');
+		CHILD_ASSERT(munmap((void *)q, ps) == 0);
+	} else {
+		CHILD_ASSERT(q == MAP_FAILED && errno == EACCES);
+	}
+	CHILD_ASSERT(munmap((void *)p, ps) == 0);
+	CHILD_ASSERT(close(fd2) == 0);
+	CHILD_ASSERT(close(fd) == 0);
+	_exit(0);
+}
+
+FIXTURE(protect) {
+	char name[PROTSHM_NAME_MAX];
+	size_t ps;
+	size_t size;
+	int fd;
+};
+
+FIXTURE_SETUP(protect)
+{
+	self->fd = -1;
+	self->ps = page_size();
+	self->size = NR_PAGES * self->ps;
+	ps_name(self->name, sizeof(self->name), "prot");
+	self->fd = ps_new(self->name, self->size);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("create %s: %s", self->name, strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(protect)
+{
+	struct protshm_info info;
+
+	if (self->fd < 0)
+		return;
+	EXPECT_EQ(0, ps_info(self->fd, &info, NULL));
+	if (!(info.seg_flags & PROTSHM_INFO_UNLINKED))
+		EXPECT_EQ(0, ps_unlink(self->fd));
+	EXPECT_EQ(0, close(self->fd));
+}
+
+/* Zero on first touch, shared between mappings, mappable at an offset. */
+TEST_F(protect, basic_rw)
+{
+	size_t ps = self->ps;
+	char *p, *q, *r;
+	char perms[5];
+	int i;
+
+	p = map(self->fd, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_STREQ("rw-s", maps_perms(p, perms));
+	for (i = 0; i < NR_PAGES; i++)
+		ASSERT_TRUE(bytes_are(p + i * ps, 0, ps));
+	for (i = 0; i < NR_PAGES; i++)
+		memset(p + i * ps, 'a' + i, ps);
+	for (i = 0; i < NR_PAGES; i++)
+		ASSERT_TRUE(bytes_are(p + i * ps, 'a' + i, ps));
+
+	/* a second mapping of the whole segment sees the same bytes */
+	q = map(self->fd, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_NE(p, q);
+	for (i = 0; i < NR_PAGES; i++)
+		ASSERT_TRUE(bytes_are(q + i * ps, 'a' + i, ps));
+	q[ps + 3] = 'Q';
+	ASSERT_EQ('Q', p[ps + 3]);
+
+	/* a mapping of page 2 only */
+	r = map(self->fd, ps, RW, 2 * ps);
+	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_TRUE(bytes_are(r, 'c', ps));
+	r[5] = 'Z';
+	ASSERT_EQ('Z', p[2 * ps + 5]);
+	ASSERT_EQ('Z', q[2 * ps + 5]);
+
+	ASSERT_EQ(0, munmap(r, ps));
+	ASSERT_EQ(0, munmap(q, self->size));
+	/* unmapping one mapping does not lose anything */
+	ASSERT_EQ('Q', p[ps + 3]);
+	ASSERT_EQ(0, munmap(p, self->size));
+	p = map(self->fd, self->size, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ('Z', p[2 * ps + 5]);
+	ASSERT_EQ('d', p[3 * ps + ps - 1]);
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/* MAP_SHARED only, never PROT_EXEC, never beyond the segment. */
+TEST_F(protect, mmap_errors)
+{
+	size_t ps = self->ps;
+	char *p;
+
+	/* controls: the whole segment and its last page */
+	p = map(self->fd, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p, self->size));
+	p = map(self->fd, ps, RW, self->size - ps);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, munmap(p, ps));
+
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
+				   self->fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0));
+	ASSERT_EQ(EINVAL, errno);
+
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, PROT_READ | PROT_EXEC, 0));
+	ASSERT_EQ(EPERM, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW | PROT_EXEC, 0));
+	ASSERT_EQ(EPERM, errno);
+
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(self->fd, self->size + ps, RW, 0));
+	ASSERT_EQ(ENXIO, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW, self->size));
+	ASSERT_EQ(ENXIO, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(self->fd, 2 * ps, RW, self->size - ps));
+	ASSERT_EQ(ENXIO, errno);
+
+	/* an existing mapping can be lowered but never made executable */
+	p = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p, ps, PROT_READ));
+	errno = 0;
+	ASSERT_EQ(-1, mprotect(p, ps, PROT_READ | PROT_EXEC));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(0, munmap(p, ps));
+}
+
+/*
+ * The per-VMA proof (DESIGN.md section 7): two mappings of the same page
+ * in one process, one RW and one restricted to R: same PFN, different
+ * flags, writes through the first are visible through the second, writes
+ * through the second fault.
+ */
+TEST_F(protect, per_vma_same_page)
+{
+	size_t ps = self->ps;
+	volatile char *a, *b, *c;
+	uint64_t pfn;
+	char perms[5];
+
+	a = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	b = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_NE(a, b);
+
+	/* control: both writable, same page */
+	ASSERT_EQ(0, probe_write(a + 1, 'a'));
+	ASSERT_EQ(0, probe_write(b + 2, 'b'));
+	ASSERT_EQ('b', a[2]);
+	ASSERT_EQ('a', b[1]);
+	pfn = pagemap_pfn((void *)a);
+	ASSERT_NE(0, pfn) {
+		TH_LOG("no PFN in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
+	}
+	ASSERT_EQ(pfn, pagemap_pfn((void *)b));
+	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
+	ASSERT_STREQ("rw-s", maps_perms((void *)b, perms));
+
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
+					 PROTSHM_PROT_READ));
+
+	/* different flags */
+	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
+	ASSERT_STREQ("r--s", maps_perms((void *)b, perms));
+	/* the process's ceiling is untouched */
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+
+	/* a write through a is visible through b: still the same page */
+	ASSERT_EQ(0, probe_write(a + 1, 'A'));
+	ASSERT_EQ(0, probe_read(b + 1));
+	ASSERT_EQ('A', b[1]);
+	ASSERT_EQ(pfn, pagemap_pfn((void *)a));
+	ASSERT_EQ(pfn, pagemap_pfn((void *)b));
+
+	/* a write through b faults and changes nothing */
+	ASSERT_ACCERR(probe_write(b + 1, 'X'), b + 1);
+	ASSERT_ACCERR(probe_write(b + ps - 1, 'X'), b + ps - 1);
+	ASSERT_EQ('A', a[1]);
+	ASSERT_EQ('A', b[1]);
+	ASSERT_EQ(0, a[ps - 1]);
+
+	/* control: mprotect() works as usual on a, down and back up */
+	ASSERT_EQ(0, mprotect((void *)a, ps, PROT_READ));
+	ASSERT_ACCERR(probe_write(a + 1, 'Y'), a + 1);
+	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, a, ps, PROT_READ, -1));
+	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, a, ps, RW, -1));
+	ASSERT_EQ(0, probe_write(a + 1, 'B'));
+	/* but b cannot be made writable again */
+	errno = 0;
+	ASSERT_EQ(-1, mprotect((void *)b, ps, RW));
+	ASSERT_EQ(EACCES, errno);
+	errno = 0;	/* pkey -1: no key change, same checks */
+	ASSERT_EQ(-1, syscall(SYS_pkey_mprotect, b, ps, RW, -1));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_STREQ("r--s", maps_perms((void *)b, perms));
+	ASSERT_ACCERR(probe_write(b + 1, 'X'), b + 1);
+	ASSERT_EQ('B', b[1]);
+
+	/* a new mapping is not affected by b's restriction */
+	c = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	ASSERT_EQ(0, probe_write(c + 3, 'c'));
+	ASSERT_EQ('c', b[3]);
+
+	/* NONE on b: reads fault too, a and c keep working */
+	ASSERT_EQ(0, probe_read(b + 3));
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
+					 PROTSHM_PROT_NONE));
+	ASSERT_STREQ("---s", maps_perms((void *)b, perms));
+	ASSERT_ACCERR(probe_read(b + 3), b + 3);
+	ASSERT_ACCERR(probe_write(b + 3, 'X'), b + 3);
+	errno = 0;
+	ASSERT_EQ(-1, mprotect((void *)b, ps, PROT_READ));
+	ASSERT_EQ(EACCES, errno);
+	ASSERT_EQ(0, probe_write(a + 3, 'd'));
+	ASSERT_EQ('d', c[3]);
+	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
+
+	/* restrictions only go down */
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
+					 PROTSHM_PROT_RW));
+	ASSERT_STREQ("---s", maps_perms((void *)b, perms));
+	ASSERT_ACCERR(probe_read(b + 3), b + 3);
+
+	ASSERT_EQ(0, munmap((void *)c, ps));
+	ASSERT_EQ(0, munmap((void *)b, ps));
+	ASSERT_EQ(0, munmap((void *)a, ps));
+}
+
+/* RESTRICT_MAPPING needs mappings of the segment covering the range exactly. */
+TEST_F(protect, restrict_mapping_exact_cover)
+{
+	size_t ps = self->ps;
+	char *res, *m, *anon;
+	char perms[5];
+
+	/* [res: page 0][res + ps: page 1][res + 2 ps: anonymous] */
+	res = mmap(NULL, 3 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, res);
+	ASSERT_EQ(res, mmap(res, ps, RW, MAP_SHARED | MAP_FIXED, self->fd, 0));
+	ASSERT_EQ(res + ps, mmap(res + ps, ps, RW, MAP_SHARED | MAP_FIXED,
+				 self->fd, ps));
+	/* [m: pages 0-1][m + 2 ps: anonymous guard] */
+	m = mmap(NULL, 3 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(m, mmap(m, 2 * ps, RW, MAP_SHARED | MAP_FIXED, self->fd, 0));
+	anon = mmap(NULL, ps, RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+
+	/* part of a mapping: its first page, its second page */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m + ps, ps,
+					  PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	/* beyond its end (into the guard), unaligned, empty */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 3 * ps,
+					  PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m + 1, 2 * ps - 1,
+					  PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	/* not a protshm mapping */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, anon, ps,
+					  PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	/* two mappings of the segment followed by an anonymous one */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, res, 3 * ps,
+					  PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	/* ... or by a hole */
+	ASSERT_EQ(0, munmap(res + 2 * ps, ps));
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, res, 3 * ps,
+					  PROTSHM_PROT_READ));
+	ASSERT_EQ(EINVAL, errno);
+	/* an invalid prot */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 2 * ps,
+					  PROTSHM_PROT_WRITE));
+	ASSERT_EQ(EINVAL, errno);
+	/* nothing was changed by the failures */
+	ASSERT_STREQ("rw-s", maps_perms(m, perms));
+	ASSERT_STREQ("rw-s", maps_perms(res, perms));
+	ASSERT_STREQ("rw-s", maps_perms(res + ps, perms));
+	ASSERT_EQ(0, probe_write(m + ps, 'm'));
+	ASSERT_EQ(0, probe_write(res, 'r'));
+
+	/* exact covers: one mapping, two adjacent ones */
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, m, 2 * ps,
+					 PROTSHM_PROT_READ));
+	ASSERT_STREQ("r--s", maps_perms(m, perms));
+	ASSERT_ACCERR(probe_write(m + ps, 'x'), m + ps);
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, res, 2 * ps,
+					 PROTSHM_PROT_READ));
+	ASSERT_STREQ("r--s", maps_perms(res, perms));
+	ASSERT_STREQ("r--s", maps_perms(res + ps, perms));
+	ASSERT_ACCERR(probe_write(res, 'x'), res);
+	ASSERT_ACCERR(probe_write(res + ps + 8, 'x'), res + ps + 8);
+	ASSERT_EQ('m', res[ps]);
+	ASSERT_EQ('r', m[0]);
+
+	ASSERT_EQ(0, munmap(anon, ps));
+	ASSERT_EQ(0, munmap(m, 3 * ps));
+	ASSERT_EQ(0, munmap(res, 2 * ps));
+}
+
+/* The revoked child of revoke_other_process. */
+static void __attribute__((noreturn))
+revoked_child(const char *name, size_t ps, struct sync_pipe *s)
+{
+	size_t size = NR_PAGES * ps;
+	struct protshm_info info;
+	volatile char *p, *r;
+	uint64_t pfn;
+	char perms[5];
+	int fd, fd2, i;
+
+	close(s->to_parent[0]);
+	close(s->to_child[1]);
+	fd = ps_open();
+	CHILD_ASSERT(fd >= 0);
+	CHILD_ASSERT(ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	p = map(fd, size, RW, 0);
+	CHILD_ASSERT(p != MAP_FAILED);
+	CHILD_ASSERT(!strcmp(maps_perms((void *)p, perms), "rw-s"));
+	/* control: before the revoke every write works, PTEs now exist */
+	for (i = 0; i < NR_PAGES; i++) {
+		CHILD_ASSERT(probe_write(p + i * ps, 'A' + i) == 0);
+		CHILD_ASSERT(probe_write(p + i * ps + 7, 'w') == 0);
+	}
+	CHILD_ASSERT(mprotect((void *)p, size, PROT_READ) == 0);
+	CHILD_ASSERT(mprotect((void *)p, size, RW) == 0);
+	pfn = pagemap_pfn((void *)p);
+	CHILD_ASSERT(pfn != 0);
+	CHILD_ASSERT(write(s->to_parent[1], &pfn, sizeof(pfn)) == sizeof(pfn));
+
+	CHILD_ASSERT(sync_recv(s->to_child[0]) == 'r');
+	/* revoked: every write faults at its address, the data is intact */
+	for (i = 0; i < NR_PAGES; i++) {
+		CHILD_ASSERT_ACCERR(probe_write(p + i * ps + 7, 'x'),
+				    p + i * ps + 7);
+		CHILD_ASSERT(probe_read(p + i * ps) == 0);
+		CHILD_ASSERT(p[i * ps] == 'A' + i);
+		CHILD_ASSERT(p[i * ps + 7] == 'w');
+	}
+	/* the parent's write after the revoke is visible, same page */
+	CHILD_ASSERT(p[1] == 'P');
+	CHILD_ASSERT(pagemap_pfn((void *)p) == pfn);
+	CHILD_ASSERT(!strcmp(maps_perms((void *)p, perms), "r--s"));
+	CHILD_ASSERT(ps_info(fd, &info, NULL) == 0);
+	CHILD_ASSERT(info.ceiling == PROTSHM_PROT_READ);
+	CHILD_ASSERT(info.fd_prot == PROTSHM_PROT_RW);
+
+	/* no way back to writing */
+	CHILD_ASSERT(mprotect((void *)p, size, RW) == -1 && errno == EACCES);
+	CHILD_ASSERT(mprotect((void *)p, ps, RW) == -1 && errno == EACCES);
+	r = map(fd, size, PROT_READ, 0);
+	CHILD_ASSERT(r != MAP_FAILED);
+	CHILD_ASSERT(r[0] == 'A' && r[1] == 'P');
+	CHILD_ASSERT(map(fd, ps, RW, 0) == MAP_FAILED && errno == EACCES);
+	fd2 = ps_open();
+	CHILD_ASSERT(fd2 >= 0);
+	CHILD_ASSERT(ps_attach(fd2, name, PROTSHM_PROT_RW) == 0);
+	CHILD_ASSERT(map(fd2, ps, RW, 0) == MAP_FAILED && errno == EACCES);
+	CHILD_ASSERT_ACCERR(probe_write(p + 7, 'x'), p + 7);
+
+	/* the parent keeps writing, the child keeps seeing it */
+	CHILD_ASSERT(sync_send(s->to_parent[1], 'c') == 0);
+	CHILD_ASSERT(sync_recv(s->to_child[0]) == 'n');
+	CHILD_ASSERT(p[2] == 'N' && r[2] == 'N');
+
+	/* and it can still clean up and exit normally */
+	CHILD_ASSERT(munmap((void *)r, size) == 0);
+	CHILD_ASSERT(munmap((void *)p, size) == 0);
+	CHILD_ASSERT(close(fd2) == 0);
+	CHILD_ASSERT(close(fd) == 0);
+	_exit(0);
+}
+
+/*
+ * The same across two processes: the owner revokes write from a child that
+ * has written every page; the owner itself keeps writing.
+ */
+TEST_F(protect, revoke_other_process)
+{
+	size_t ps = self->ps;
+	struct sync_pipe s;
+	uint64_t pfn = 0;
+	char perms[5];
+	char *p;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, sync_init(&s));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		revoked_child(self->name, ps, &s);
+	close(s.to_parent[1]);
+	close(s.to_child[0]);
+
+	ASSERT_EQ(sizeof(pfn), read(s.to_parent[0], &pfn, sizeof(pfn)));
+	p = map(self->fd, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ('A' + i, p[i * ps]);
+		ASSERT_EQ('w', p[i * ps + 7]);
+	}
+	ASSERT_EQ(pfn, pagemap_pfn(p));
+
+	ASSERT_EQ(0, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
+
+	/* the owner is not affected */
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+	ASSERT_STREQ("rw-s", maps_perms(p, perms));
+	ASSERT_EQ(0, probe_write(p + 1, 'P'));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
+	ASSERT_EQ('c', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(0, probe_write(p + 2, 'N'));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'n'));
+	ASSERT_EQ(0, wait_child(pid));
+
+	/* the child's faulting writes changed nothing, its data survives */
+	for (i = 0; i < NR_PAGES; i++) {
+		ASSERT_EQ('A' + i, p[i * ps]);
+		ASSERT_EQ('w', p[i * ps + 7]);
+	}
+	ASSERT_EQ(0, munmap(p, self->size));
+	close(s.to_parent[0]);
+	close(s.to_child[1]);
+}
+
+/* RESTRICT of the caller: immediate, sticky, one-way. */
+TEST_F(protect, restrict_self)
+{
+	size_t ps = self->ps;
+	struct protshm_info info;
+	volatile char *p, *q;
+	char perms[5];
+
+	p = map(self->fd, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, probe_write(p, 'a'));
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+
+	/* invalid requests change nothing */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict(self->fd, 0, PROTSHM_PROT_WRITE, 0));
+	ASSERT_EQ(EINVAL, errno);
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0x80));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+	ASSERT_EQ(0, probe_write(p + 1, 'b'));
+
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(0, ps_info(self->fd, &info, NULL));
+	ASSERT_EQ(PROTSHM_PROT_READ, info.ceiling);
+	ASSERT_EQ(PROTSHM_PROT_RW, info.fd_prot);
+	ASSERT_STREQ("r--s", maps_perms((void *)p, perms));
+	/* a touched page and an untouched one */
+	ASSERT_ACCERR(probe_write(p + 2, 'x'), p + 2);
+	ASSERT_ACCERR(probe_write(p + 3 * ps + 1, 'x'), p + 3 * ps + 1);
+	ASSERT_EQ('a', p[0]);
+	ASSERT_EQ('b', p[1]);
+	ASSERT_EQ(0, p[2]);
+
+	/* asking for RW again is a no-op */
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_RW, 0));
+	ASSERT_EQ(PROTSHM_PROT_READ, ceiling_of(self->fd));
+	ASSERT_ACCERR(probe_write(p, 'x'), p);
+
+	/* new mappings: R yes, RW no; no mprotect() up */
+	q = map(self->fd, self->size, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ('a', q[0]);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW, 0));
+	ASSERT_EQ(EACCES, errno);
+	errno = 0;
+	ASSERT_EQ(-1, mprotect((void *)p, self->size, RW));
+	ASSERT_EQ(EACCES, errno);
+
+	/* NONE: reads fault in every mapping, no readable mapping */
+	ASSERT_EQ(0, probe_read(p + ps));
+	ASSERT_EQ(0, probe_read(q + 5));
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_NONE, 0));
+	ASSERT_EQ(PROTSHM_PROT_NONE, ceiling_of(self->fd));
+	ASSERT_STREQ("---s", maps_perms((void *)p, perms));
+	ASSERT_STREQ("---s", maps_perms((void *)q, perms));
+	ASSERT_ACCERR(probe_read(p), p);
+	ASSERT_ACCERR(probe_read(p + ps), p + ps);
+	ASSERT_ACCERR(probe_read(q + 5), q + 5);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, PROT_READ, 0));
+	ASSERT_EQ(EACCES, errno);
+	errno = 0;
+	ASSERT_EQ(-1, mprotect((void *)q, ps, PROT_READ));
+	ASSERT_EQ(EACCES, errno);
+
+	/* and it can still unmap */
+	ASSERT_EQ(0, munmap((void *)q, self->size));
+	ASSERT_EQ(0, munmap((void *)p, self->size));
+}
+
+struct writer {
+	volatile char *p;
+	pthread_barrier_t barrier;
+	int before, after;
+	void *addr;
+	int code;
+};
+
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+
+	w->before = probe_write(w->p, 't');
+	pthread_barrier_wait(&w->barrier);	/* written, PTE and TLB warm */
+	pthread_barrier_wait(&w->barrier);	/* restricted */
+	w->after = probe_write(w->p + 1, 'u');
+	w->addr = probe_addr;
+	w->code = probe_code;
+	return NULL;
+}
+
+/* RESTRICT reaches every thread, including one that just wrote the page. */
+TEST_F(protect, restrict_self_threads)
+{
+	struct writer w = { 0 };
+	pthread_t thread;
+
+	w.p = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, w.p);
+	ASSERT_EQ(0, pthread_barrier_init(&w.barrier, NULL, 2));
+	ASSERT_EQ(0, pthread_create(&thread, NULL, writer_thread, &w));
+	pthread_barrier_wait(&w.barrier);
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
+	pthread_barrier_wait(&w.barrier);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+
+	ASSERT_EQ(0, w.before);
+	ASSERT_EQ(SIGSEGV, w.after);
+	ASSERT_EQ((void *)(w.p + 1), w.addr);
+	ASSERT_EQ(SEGV_ACCERR, w.code);
+	ASSERT_EQ('t', w.p[0]);
+	ASSERT_EQ(0, w.p[1]);
+	pthread_barrier_destroy(&w.barrier);
+	ASSERT_EQ(0, munmap((void *)w.p, self->ps));
+}
+
+/* Only the owner (or CAP_IPC_OWNER) may restrict another process. */
+TEST_F(protect, restrict_other_not_owner)
+{
+	size_t ps = self->ps;
+	char name[PROTSHM_NAME_MAX];
+	volatile char *p;
+	pid_t pid, parent = getpid();
+	int fd;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to switch to another uid");
+	ps_name(name, sizeof(name), "prot-shared");
+	fd = ps_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ps_create(fd, name, self->size, 0666, PROTSHM_PROT_RW));
+	p = map(fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, probe_write(p, 'o'));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile char *q;
+		int fd2;
+
+		CHILD_ASSERT(setgroups(0, NULL) == 0);
+		CHILD_ASSERT(setresgid(65534, 65534, 65534) == 0);
+		CHILD_ASSERT(setresuid(65534, 65534, 65534) == 0);
+		fd2 = ps_open();
+		CHILD_ASSERT(fd2 >= 0);
+		CHILD_ASSERT(ps_attach(fd2, name, PROTSHM_PROT_RW) == 0);
+		q = map(fd2, ps, RW, 0);
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(probe_write(q + 1, 'c') == 0);
+		CHILD_ASSERT(q[0] == 'o');
+		/* control: it may restrict itself */
+		CHILD_ASSERT(ps_restrict(fd2, 0, PROTSHM_PROT_READ, 0) == 0);
+		CHILD_ASSERT_ACCERR(probe_write(q + 1, 'x'), q + 1);
+		CHILD_ASSERT(ps_restrict(fd2, getpid(), PROTSHM_PROT_READ,
+					 0) == 0);
+		/* but not the owner's process, through any fd */
+		CHILD_ASSERT(ps_restrict(fd2, parent, PROTSHM_PROT_READ, 0) == -1 &&
+			     errno == EPERM);
+		CHILD_ASSERT(ps_restrict(fd2, parent, PROTSHM_PROT_NONE,
+					 PROTSHM_RESTRICT_DESCENDANTS) == -1 &&
+			     errno == EPERM);
+		CHILD_ASSERT(ps_restrict(fd, parent, PROTSHM_PROT_READ, 0) == -1 &&
+			     errno == EPERM);
+		/* nor unlink it */
+		CHILD_ASSERT(ps_unlink(fd2) == -1 && errno == EPERM);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+
+	/* the owner was not restricted */
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
+	ASSERT_EQ('c', p[1]);
+	ASSERT_EQ(0, probe_write(p + 2, 'p'));
+	ASSERT_EQ(0, ps_unlink(fd));
+	ASSERT_EQ(0, munmap((void *)p, ps));
+	ASSERT_EQ(0, close(fd));
+}
+
+/* RESTRICT of a process that is not attached, or does not exist: ESRCH. */
+TEST_F(protect, restrict_other_esrch)
+{
+	struct sync_pipe s;
+	pid_t pid;
+
+	/* control: the caller's own pid, attached by CREATE */
+	ASSERT_EQ(0, ps_restrict(self->fd, getpid(), PROTSHM_PROT_RW, 0));
+
+	ASSERT_EQ(0, sync_init(&s));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile char *q;
+		int fd;
+
+		close(s.to_parent[0]);
+		close(s.to_child[1]);
+		CHILD_ASSERT(sync_recv(s.to_child[0]) == 'g');
+		fd = ps_open();
+		CHILD_ASSERT(fd >= 0);
+		CHILD_ASSERT(ps_attach(fd, self->name, PROTSHM_PROT_RW) == 0);
+		q = map(fd, self->ps, RW, 0);
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(probe_write(q, 'q') == 0);
+		CHILD_ASSERT(sync_send(s.to_parent[1], 'a') == 0);
+		CHILD_ASSERT(sync_recv(s.to_child[0]) == 'q');
+		CHILD_ASSERT(ceiling_of(fd) == PROTSHM_PROT_READ);
+		CHILD_ASSERT_ACCERR(probe_write(q, 'x'), q);
+		_exit(0);
+	}
+	close(s.to_parent[1]);
+	close(s.to_child[0]);
+
+	/* alive, holds the owner's fd, but is not attached */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(ESRCH, errno);
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'g'));
+	ASSERT_EQ('a', sync_recv(s.to_parent[0]));
+	/* attached now */
+	ASSERT_EQ(0, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'q'));
+	ASSERT_EQ(0, wait_child(pid));
+	/* gone */
+	errno = 0;
+	ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(ESRCH, errno);
+	close(s.to_parent[0]);
+	close(s.to_child[1]);
+}
+
+/* A child forked after its parent was restricted inherits the ceiling. */
+TEST_F(protect, fork_inherits_ceiling)
+{
+	size_t ps = self->ps;
+	volatile char *p;
+	pid_t pid;
+
+	p = map(self->fd, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, probe_write(p, 'f'));
+
+	/* control: forked while RW */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile char *q;
+
+		CHILD_ASSERT(ceiling_of(self->fd) == PROTSHM_PROT_RW);
+		CHILD_ASSERT(probe_write(p + 1, 'c') == 0);
+		q = map(self->fd, ps, RW, 0);
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(probe_write(q + 2, 'C') == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ('c', p[1]);
+	ASSERT_EQ('C', p[2]);
+
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile char *q;
+		char perms[5];
+		int fd2;
+
+		CHILD_ASSERT(ceiling_of(self->fd) == PROTSHM_PROT_READ);
+		CHILD_ASSERT(!strcmp(maps_perms((void *)p, perms), "r--s"));
+		CHILD_ASSERT_ACCERR(probe_write(p + 1, 'x'), p + 1);
+		CHILD_ASSERT_ACCERR(probe_write(p + 3 * ps, 'x'), p + 3 * ps);
+		CHILD_ASSERT(p[0] == 'f' && p[1] == 'c');
+		CHILD_ASSERT(mprotect((void *)p, ps, RW) == -1 &&
+			     errno == EACCES);
+		q = map(self->fd, ps, PROT_READ, 0);
+		CHILD_ASSERT(q != MAP_FAILED && q[2] == 'C');
+		CHILD_ASSERT(map(self->fd, ps, RW, 0) == MAP_FAILED &&
+			     errno == EACCES);
+		fd2 = ps_open();
+		CHILD_ASSERT(fd2 >= 0);
+		CHILD_ASSERT(ps_attach(fd2, self->name, PROTSHM_PROT_RW) == 0);
+		CHILD_ASSERT(ceiling_of(fd2) == PROTSHM_PROT_READ);
+		CHILD_ASSERT(map(fd2, ps, RW, 0) == MAP_FAILED &&
+			     errno == EACCES);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ('c', p[1]);
+	ASSERT_EQ(0, p[3 * ps]);
+	ASSERT_EQ(0, munmap((void *)p, self->size));
+}
+
+/*
+ * A child and a grandchild are forked while the parent is RW and write;
+ * then the parent restricts itself with @flags, and they write again.
+ * Without PROTSHM_RESTRICT_DESCENDANTS they keep writing, with it they
+ * fault.
+ */
+static void restrict_after_fork(struct __test_metadata *_metadata,
+				FIXTURE_DATA(protect) *self, uint32_t flags)
+{
+	int desc = !!(flags & PROTSHM_RESTRICT_DESCENDANTS);
+	uint32_t want = desc ? PROTSHM_PROT_READ : PROTSHM_PROT_RW;
+	struct sync_pipe s;
+	volatile char *p;
+	pid_t pid;
+
+	p = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, sync_init(&s));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		pid_t gpid;
+		int off;
+
+		close(s.to_parent[0]);
+		close(s.to_child[1]);
+		CHILD_ASSERT(probe_write(p + 16, 'c') == 0);
+		gpid = fork();
+		CHILD_ASSERT(gpid >= 0);
+		off = gpid ? 17 : 33;
+		if (!gpid)
+			CHILD_ASSERT(probe_write(p + 32, 'g') == 0);
+		CHILD_ASSERT(sync_send(s.to_parent[1], 'w') == 0);
+		CHILD_ASSERT(sync_recv(s.to_child[0]) == 'r');
+		CHILD_ASSERT(ceiling_of(self->fd) == want);
+		if (desc)
+			CHILD_ASSERT_ACCERR(probe_write(p + off, 'X'), p + off);
+		else
+			CHILD_ASSERT(probe_write(p + off, 'X') == 0);
+		if (gpid)
+			CHILD_ASSERT(wait_child(gpid) == 0);
+		_exit(0);
+	}
+	close(s.to_parent[1]);
+	close(s.to_child[0]);
+	ASSERT_EQ('w', sync_recv(s.to_parent[0]));
+	ASSERT_EQ('w', sync_recv(s.to_parent[0]));
+	/* control: both descendants wrote while RW */
+	ASSERT_EQ('c', p[16]);
+	ASSERT_EQ('g', p[32]);
+
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, flags));
+	ASSERT_ACCERR(probe_write(p + 1, 'x'), p + 1);
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(desc ? 0 : 'X', p[17]);
+	ASSERT_EQ(desc ? 0 : 'X', p[33]);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+	close(s.to_parent[0]);
+	close(s.to_child[1]);
+}
+
+/* Without the flag, RESTRICT of a parent leaves its earlier children alone. */
+TEST_F(protect, restrict_after_fork_self_only)
+{
+	restrict_after_fork(_metadata, self, 0);
+}
+
+/* With PROTSHM_RESTRICT_DESCENDANTS it reaches children and grandchildren. */
+TEST_F(protect, restrict_after_fork_descendants)
+{
+	restrict_after_fork(_metadata, self, PROTSHM_RESTRICT_DESCENDANTS);
+}
+
+/*
+ * An fd is capped by the ceiling of the process that bound it, wherever it
+ * goes: a child binds an fd, passes it over SCM_RIGHTS, then restricts
+ * itself; the parent (RW) can no longer map it RW.
+ */
+TEST_F(protect, fd_capped_by_binder)
+{
+	size_t ps = self->ps;
+	volatile char *p, *q;
+	int sv[2], fd;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int cfd;
+
+		close(sv[0]);
+		cfd = ps_open();
+		CHILD_ASSERT(cfd >= 0);
+		CHILD_ASSERT(ps_attach(cfd, self->name, PROTSHM_PROT_RW) == 0);
+		CHILD_ASSERT(send_fd(sv[1], cfd) == 0);
+		CHILD_ASSERT(sync_recv(sv[1]) == 'm');
+		CHILD_ASSERT(ps_restrict(cfd, 0, PROTSHM_PROT_READ, 0) == 0);
+		CHILD_ASSERT(sync_send(sv[1], 'r') == 0);
+		CHILD_ASSERT(sync_recv(sv[1]) == 'd');
+		_exit(0);
+	}
+	close(sv[1]);
+	fd = recv_fd(sv[0]);
+	ASSERT_LE(0, fd);
+
+	/* control: while its binder is RW, the received fd maps RW */
+	p = map(fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, probe_write(p, 'p'));
+	ASSERT_EQ(0, sync_send(sv[0], 'm'));
+	ASSERT_EQ('r', sync_recv(sv[0]));
+
+	/* the receiver's own ceiling is RW, but the binder's is READ */
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, map(fd, ps, RW, 0));
+	ASSERT_EQ(EACCES, errno);
+	q = map(fd, ps, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ('p', q[0]);
+	/* the receiver's existing mapping and own fd are not affected */
+	ASSERT_EQ(0, probe_write(p + 1, 'P'));
+	ASSERT_EQ('P', q[1]);
+	ASSERT_EQ(0, munmap((void *)q, ps));
+	q = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ(0, probe_write(q + 2, 'Q'));
+
+	ASSERT_EQ(0, sync_send(sv[0], 'd'));
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(0, munmap((void *)q, ps));
+	ASSERT_EQ(0, munmap((void *)p, ps));
+	ASSERT_EQ(0, close(fd));
+	close(sv[0]);
+}
+
+/*
+ * Unlink removes the name only: fds and mappings keep working with the
+ * data, and the name can be created again as a new, zeroed segment.
+ */
+TEST_F(protect, unlink_keeps_data)
+{
+	size_t ps = self->ps;
+	struct protshm_info info;
+	char *p, *q, *r;
+	uint64_t old_id;
+	int fd2, fd3, i;
+
+	p = map(self->fd, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < NR_PAGES; i++)
+		memset(p + i * ps, 'a' + i, ps);
+	ASSERT_EQ(0, ps_info(self->fd, &info, NULL));
+	ASSERT_EQ(0, info.seg_flags & PROTSHM_INFO_UNLINKED);
+	old_id = info.id;
+
+	/* control: the name is found before the unlink */
+	fd2 = ps_open();
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, ps_attach(fd2, self->name, PROTSHM_PROT_RW));
+
+	ASSERT_EQ(0, ps_unlink(self->fd));
+	ASSERT_EQ(0, ps_info(self->fd, &info, NULL));
+	ASSERT_EQ(PROTSHM_INFO_UNLINKED, info.seg_flags & PROTSHM_INFO_UNLINKED);
+	ASSERT_EQ(old_id, info.id);
+	ASSERT_EQ(0, ps_info(fd2, &info, NULL));
+	ASSERT_EQ(PROTSHM_INFO_UNLINKED, info.seg_flags & PROTSHM_INFO_UNLINKED);
+	fd3 = ps_open();
+	ASSERT_LE(0, fd3);
+	errno = 0;
+	ASSERT_EQ(-1, ps_attach(fd3, self->name, PROTSHM_PROT_READ));
+	ASSERT_EQ(ENOENT, errno);
+
+	/* the mapping and both fds keep working */
+	for (i = 0; i < NR_PAGES; i++)
+		ASSERT_TRUE(bytes_are(p + i * ps, 'a' + i, ps));
+	ASSERT_EQ(0, probe_write(p + 5, 'U'));
+	q = map(fd2, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_EQ('U', q[5]);
+	ASSERT_EQ('d', q[3 * ps]);
+
+	/* fds closed: the mappings alone keep the segment and its data */
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(0, close(fd2));
+	ASSERT_EQ(0, probe_write(p + 6, 'V'));
+	ASSERT_EQ('V', q[6]);
+	ASSERT_EQ(0, munmap(p, self->size));
+	for (i = 1; i < NR_PAGES; i++)
+		ASSERT_TRUE(bytes_are(q + i * ps, 'a' + i, ps));
+	ASSERT_EQ('U', q[5]);
+
+	/* the name is free: a new, zeroed segment */
+	ASSERT_EQ(0, ps_create(fd3, self->name, self->size, 0600,
+			       PROTSHM_PROT_RW));
+	self->fd = fd3;		/* unlinked by the teardown */
+	ASSERT_EQ(0, ps_info(fd3, &info, NULL));
+	ASSERT_NE(old_id, info.id);
+	ASSERT_EQ(0, info.seg_flags & PROTSHM_INFO_UNLINKED);
+	r = map(fd3, self->size, RW, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_TRUE(bytes_are(r, 0, self->size));
+	r[5] = 'N';
+	ASSERT_EQ('U', q[5]);
+	ASSERT_EQ(0, munmap(r, self->size));
+	ASSERT_EQ(0, munmap(q, self->size));
+}
+
+/* A mapping keeps the segment after its only process's fds went away. */
+TEST_F(protect, detach_keeps_data)
+{
+	char *p;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		volatile char *q;
+		int fd = ps_open();
+
+		CHILD_ASSERT(fd >= 0);
+		CHILD_ASSERT(ps_attach(fd, self->name, PROTSHM_PROT_RW) == 0);
+		q = map(fd, self->size, RW, 0);
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(close(fd) == 0);
+		CHILD_ASSERT(probe_write(q + 3 * self->ps + 9, 'k') == 0);
+		CHILD_ASSERT(ps_restrict(self->fd, 0, PROTSHM_PROT_NONE, 0) == 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(pid));
+	p = map(self->fd, self->size, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ('k', p[3 * self->ps + 9]);
+	ASSERT_EQ(0, munmap(p, self->size));
+}
+
+/*
+ * /proc/self/mem goes through vm_ops->access and honours the mapping's
+ * current flags.
+ */
+TEST_F(protect, proc_self_mem)
+{
+	size_t ps = self->ps;
+	volatile char *a, *b, *c;
+	char buf[8];
+	int mem;
+
+	a = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, a);
+	b = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, b);
+	c = map(self->fd, ps, RW, ps);		/* never touched */
+	ASSERT_NE(MAP_FAILED, c);
+	mem = open("/proc/self/mem", O_RDWR);
+	ASSERT_LE(0, mem);
+
+	/* control: forced writes into writable mappings work */
+	ASSERT_EQ(1, pwrite(mem, "W", 1, (uintptr_t)a));
+	ASSERT_EQ('W', a[0]);
+	ASSERT_EQ(1, pwrite(mem, "w", 1, (uintptr_t)(b + 1)));
+	ASSERT_EQ('w', a[1]);
+	memset(buf, 'x', sizeof(buf));
+	ASSERT_EQ(sizeof(buf), pread(mem, buf, sizeof(buf), (uintptr_t)c));
+	ASSERT_TRUE(bytes_are(buf, 0, sizeof(buf)));
+
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
+					 PROTSHM_PROT_READ));
+	errno = 0;
+	ASSERT_EQ(-1, pwrite(mem, "X", 1, (uintptr_t)b));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_EQ('W', a[0]);
+	/* reads of the readable mapping work */
+	ASSERT_EQ(2, pread(mem, buf, 2, (uintptr_t)b));
+	ASSERT_EQ('W', buf[0]);
+	ASSERT_EQ('w', buf[1]);
+	/* a is still writable that way */
+	ASSERT_EQ(1, pwrite(mem, "Y", 1, (uintptr_t)(a + 2)));
+	ASSERT_EQ('Y', b[2]);
+
+	/* NONE: forced reads fail too */
+	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)b));
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
+					 PROTSHM_PROT_NONE));
+	errno = 0;
+	ASSERT_EQ(-1, pread(mem, buf, 1, (uintptr_t)b));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)a));
+	ASSERT_EQ('W', buf[0]);
+
+	/* a process ceiling of READ closes the RW mapping too */
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
+	errno = 0;
+	ASSERT_EQ(-1, pwrite(mem, "Z", 1, (uintptr_t)a));
+	ASSERT_EQ(EIO, errno);
+	errno = 0;
+	ASSERT_EQ(-1, pwrite(mem, "Z", 1, (uintptr_t)c));
+	ASSERT_EQ(EIO, errno);
+	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)a));
+	ASSERT_EQ('W', buf[0]);
+	ASSERT_EQ('W', a[0]);
+
+	ASSERT_EQ(0, close(mem));
+	ASSERT_EQ(0, munmap((void *)c, ps));
+	ASSERT_EQ(0, munmap((void *)b, ps));
+	ASSERT_EQ(0, munmap((void *)a, ps));
+}
+
+/* mremap(): never grows, may shrink, may move, keeps restrictions. */
+TEST_F(protect, mremap)
+{
+	size_t ps = self->ps;
+	volatile char *p, *q, *m;
+	char *dst;
+	char perms[5];
+
+	p = map(self->fd, 2 * ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, probe_write(p + ps, 'p'));
+	dst = mmap(NULL, 2 * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+
+	/* growing fails, in place or moving; so does duplicating */
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 2 * ps, 3 * ps, 0));
+	ASSERT_EQ(EFAULT, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 2 * ps, 3 * ps,
+				     MREMAP_MAYMOVE));
+	ASSERT_EQ(EFAULT, errno);
+	errno = 0;
+	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 0, ps, MREMAP_MAYMOVE));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_STREQ("rw-s", maps_perms((void *)p, perms));
+	/* control: shrinking works */
+	ASSERT_EQ(p, mremap((void *)p, 2 * ps, ps, 0));
+	ASSERT_EQ(0, probe_write(p, 'P'));
+
+	/* control: moving a RW mapping keeps it writable */
+	q = mremap((void *)p, ps, ps, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(dst, q);
+	ASSERT_STREQ("rw-s", maps_perms((void *)q, perms));
+	ASSERT_EQ('P', q[0]);
+	ASSERT_EQ(0, probe_write(q + 1, 'Q'));
+
+	/* moving a READ-restricted mapping keeps it read-only */
+	m = map(self->fd, ps, RW, ps);
+	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_EQ(0, probe_write(m + 1, 'm'));
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)m, ps,
+					 PROTSHM_PROT_READ));
+	ASSERT_ACCERR(probe_write(m + 1, 'x'), m + 1);
+	ASSERT_EQ(dst + ps, mremap((void *)m, ps, ps,
+				   MREMAP_MAYMOVE | MREMAP_FIXED, dst + ps));
+	m = dst + ps;
+	ASSERT_STREQ("r--s", maps_perms((void *)m, perms));
+	ASSERT_EQ('p', m[0]);
+	ASSERT_EQ('m', m[1]);
+	ASSERT_ACCERR(probe_write(m + 1, 'x'), m + 1);
+	errno = 0;
+	ASSERT_EQ(-1, mprotect((void *)m, ps, RW));
+	ASSERT_EQ(EACCES, errno);
+	/* the moved mappings are still mappings of the segment */
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)q, ps,
+					 PROTSHM_PROT_READ));
+	ASSERT_ACCERR(probe_write(q + 1, 'x'), q + 1);
+	ASSERT_EQ('Q', q[1]);
+
+	ASSERT_EQ(0, munmap(dst, 2 * ps));
+}
+
+/*
+ * Fork, optionally restrict to @ceiling, and execve() this binary with the
+ * fixture fd inherited; exec_helper() checks what it can map.
+ */
+static int exec_with_ceiling(FIXTURE_DATA(protect) *self, uint32_t ceiling)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		char env[128];
+		char *argv[] = { "protect_test", NULL };
+		char *envp[] = { env, NULL };
+		volatile char *q;
+
+		q = map(self->fd, self->ps, RW, 0);
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(probe_write(q + 3, 'c') == 0);
+		if (ceiling != PROTSHM_PROT_RW) {
+			CHILD_ASSERT(ps_restrict(self->fd, 0, ceiling, 0) == 0);
+			CHILD_ASSERT_ACCERR(probe_write(q + 3, 'x'), q + 3);
+		}
+		CHILD_ASSERT(fcntl(self->fd, F_SETFD, 0) == 0);
+		snprintf(env, sizeof(env), PROTECT_EXEC_ENV "=%d:%u:%s",
+			 self->fd, ceiling, self->name);
+		execve("/proc/self/exe", argv, envp);
+		CHILD_ASSERT(!"execve");
+	}
+	return wait_child(pid);
+}
+
+/* The ceiling belongs to the process and survives execve(). */
+TEST_F(protect, exec_keeps_ceiling)
+{
+	volatile char *p;
+
+	p = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'e';
+
+	/* control: an unrestricted process maps RW after execve() */
+	ASSERT_EQ(0, exec_with_ceiling(self, PROTSHM_PROT_RW));
+	ASSERT_EQ('E', p[1]);
+	ASSERT_EQ('F', p[2]);
+	p[1] = 0;
+	p[2] = 0;
+
+	ASSERT_EQ(0, exec_with_ceiling(self, PROTSHM_PROT_READ));
+	ASSERT_EQ(0, p[1]);
+	ASSERT_EQ(0, p[2]);
+	ASSERT_EQ('c', p[3]);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+TEST_HARNESS_MAIN
