@@ -4,12 +4,13 @@
 #
 #   make            build the module, libprotshm, protshmctl and the selftests
 #   make check      run the whole selftest suite in the test VM (TAP)
+#   make check-all  make check on every kernel of the matrix, with a summary
 #   make demo       boot the test VM and run the revoke demo
 #   make vm         interactive shell in the test VM with the module loaded
 #   make lint       checkpatch --strict and sparse on the module and uapi
 #   make clean      remove build/
 #
-# KERNEL=6.1 (default) picks the kernel the module is built for and the VM
+# KERNEL=6.1 (default) or 6.12 picks the kernel the module is built for and the VM
 # boots; KDIR overrides the kernel build tree.  Outputs go to $(BUILD).
 # The module is built in a copy of its sources under $(BUILD), so that
 # builds for several kernels can coexist and the tree stays clean.
@@ -29,7 +30,7 @@ WERROR ?= 1
 USER_WERROR = $(if $(filter 1,$(WERROR)),-Werror)
 KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
-.PHONY: all deps module userlib selftests ksrc check demo vm lint \
+.PHONY: all deps module userlib selftests ksrc check check-all demo vm lint \
 	checkpatch sparse clean help
 
 all: module userlib selftests
@@ -57,6 +58,11 @@ selftests: ksrc userlib
 
 check: all
 	@scripts/check.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko
+
+KERNELS ?= 6.1 6.12
+
+check-all:
+	@scripts/check-all.sh $(KERNELS)
 
 demo: module userlib
 	@$(VM) --ko $(KMOD)/protshm.ko --files "$(BUILD)/userlib" \

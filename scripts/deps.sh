@@ -13,6 +13,7 @@ set -euo pipefail
 PACKAGES=(
 	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod
 	libmnl-dev linux-source-6.1 sparse pkg-config xz-utils iproute2 liburing-dev
+	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	build-essential bc flex bison libelf-dev libssl-dev dwarves python3 gnuplot-nox
 )
 
@@ -52,15 +53,16 @@ need_pc() {
 	done
 }
 
-# need_kernel_61 - a Debian 6.1 kernel image plus its matching build directory.
-need_kernel_61() {
+# need_kernel SERIES - a Debian kernel image of SERIES (6.1, 6.12) plus its
+# matching build directory.
+need_kernel() {
 	local img rel found=0
-	for img in /boot/vmlinuz-6.1.*-amd64; do
+	for img in /boot/vmlinuz-"$1".*-amd64; do
 		[[ -e $img ]] || continue
 		rel=${img#/boot/vmlinuz-}
 		[[ -e /lib/modules/$rel/build/Makefile ]] && found=1
 	done
-	((found)) || MISSING+=("/boot/vmlinuz-6.1*-amd64 with /lib/modules/<release>/build")
+	((found)) || MISSING+=("/boot/vmlinuz-$1*-amd64 with /lib/modules/<release>/build")
 }
 
 # check_all - fill MISSING with everything that is absent.
@@ -71,7 +73,8 @@ check_all() {
 	need_file /bin/busybox /usr/src/linux-source-6.1.tar.xz /usr/bin/python3 \
 		/usr/include/libelf.h /usr/include/openssl/ssl.h
 	need_pc libmnl liburing
-	need_kernel_61
+	need_kernel 6.1
+	need_kernel 6.12
 }
 
 # install_cmd - print the install command line (without sudo).
