@@ -305,14 +305,31 @@ static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
 	return vma->vm_ops == &protshm_vm_ops && a->seg == seg;
 }
 
-/* Context: mm's mmap_lock held for writing. */
+/*
+ * Lower every mapping of @seg in @mm, and the ceiling of every process that
+ * uses @mm: processes sharing an address space without being threads of one
+ * another (CLONE_VM, vfork) share its mappings, so one of them must not be
+ * able to map the segment more widely than another may access it.
+ *
+ * Context: mm's mmap_lock held for writing, seg->lock held.
+ */
 static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
 			     u32 prot)
 {
 	VMA_ITERATOR(vmi, mm, 0);
+	struct protshm_attachment *b;
 	struct vm_area_struct *vma;
+	struct task_struct *task;
 
 	mmap_assert_write_locked(mm);
+	lockdep_assert_held(&seg->lock);
+	rcu_read_lock();
+	list_for_each_entry(b, &seg->attachments, node) {
+		task = protshm_live_task_rcu(b);
+		if (task && READ_ONCE(task->mm) == mm)
+			b->ceiling &= prot;
+	}
+	rcu_read_unlock();
 	for_each_vma(vmi, vma)
 		if (protshm_vma_of(vma, seg))
 			protshm_vma_lower(vma, prot);

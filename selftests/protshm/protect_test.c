@@ -12,6 +12,7 @@
  * the harness starts.
  */
 #include <grp.h>
+#include <sched.h>
 #include <pthread.h>
 #include <sys/syscall.h>
 
@@ -1284,6 +1285,75 @@ TEST_F(protect, exec_keeps_ceiling)
 	ASSERT_EQ(0, p[2]);
 	ASSERT_EQ('c', p[3]);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+/*
+ * A CLONE_VM child (vfork-like, not a thread) shares the parent's address
+ * space, so lowering the parent must bind the child too: otherwise the
+ * child could map the segment writable where the parent can write to it.
+ * The child only makes system calls: it shares the parent's heap and TLS.
+ */
+struct clone_vm_args {
+	const char *name;
+	size_t ps;
+	int to_parent;
+	int to_child;
+};
+
+static int clone_vm_child(void *arg)
+{
+	struct clone_vm_args *c = arg;
+	char verdict = 'F', go;
+	void *q;
+	int fd;
+
+	fd = open(PROTSHM_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || ps_attach(fd, c->name, PROTSHM_PROT_RW))
+		goto out;
+	/* control: before the parent's restriction, RW mappings work */
+	q = mmap(NULL, c->ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (q == MAP_FAILED || munmap(q, c->ps))
+		goto out;
+	if (write(c->to_parent, "r", 1) != 1 || read(c->to_child, &go, 1) != 1)
+		goto out;
+	q = mmap(NULL, c->ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (q != MAP_FAILED || errno != EACCES)
+		goto out;
+	q = mmap(NULL, c->ps, PROT_READ, MAP_SHARED, fd, 0);
+	if (q == MAP_FAILED || munmap(q, c->ps))
+		goto out;
+	verdict = 'P';
+out:
+	if (write(c->to_parent, &verdict, 1) != 1)
+		return 2;
+	return 0;
+}
+
+TEST_F(protect, clone_vm_sibling_bound)
+{
+	struct clone_vm_args c = { .name = self->name, .ps = self->ps };
+	size_t stack_size = 256 * 1024;
+	int to_parent[2], to_child[2];
+	char *stack, r = 0;
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(to_parent));
+	ASSERT_EQ(0, pipe(to_child));
+	c.to_parent = to_parent[1];
+	c.to_child = to_child[0];
+	stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	ASSERT_NE(MAP_FAILED, stack);
+	pid = clone(clone_vm_child, stack + stack_size, CLONE_VM | SIGCHLD, &c);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(1, read(to_parent[0], &r, 1));
+	ASSERT_EQ('r', r);
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(1, write(to_child[1], "g", 1));
+	ASSERT_EQ(1, read(to_parent[0], &r, 1));
+	ASSERT_EQ(0, wait_child(pid));
+	EXPECT_EQ('P', r);
+	munmap(stack, stack_size);
 }
 
 TEST_HARNESS_MAIN
