@@ -21,6 +21,11 @@ module_param_named(max_total_bytes, protshm_max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
 		 "Maximum total size of all segments (ENOMEM beyond)");
 
+unsigned long protshm_fault_around_pages = 16;
+module_param_named(fault_around_pages, protshm_fault_around_pages, ulong, 0644);
+MODULE_PARM_DESC(fault_around_pages,
+		 "Pages mapped per page fault, a power of two up to 512 (0 or 1: off)");
+
 static int __init protshm_init(void)
 {
 	int err;

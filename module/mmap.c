@@ -13,6 +13,7 @@
  * attachment of the process the VMA belongs to (counted).
  */
 #include <linux/highmem.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 
 #include "compat.h"
@@ -71,18 +72,58 @@ static void protshm_vm_close(struct vm_area_struct *vma)
 	protshm_seg_put(seg);
 }
 
+static vm_fault_t protshm_map_page(struct vm_area_struct *vma,
+				   struct protshm_seg *seg, unsigned long addr,
+				   pgoff_t pgoff)
+{
+	struct page *page = protshm_seg_page(seg, pgoff, true);
+
+	if (!page)
+		return VM_FAULT_OOM;
+	return protshm_insert_pfn(vma, addr, page_to_pfn(page));
+}
+
+/*
+ * Fault-around, for reads and writes alike: also map the other pages of the
+ * naturally aligned window of protshm_fault_around_pages pages holding the
+ * fault, clipped to the VMA, allocating them if needed.  They are mapped
+ * with the VMA's current vm_page_prot, so they never exceed its rights;
+ * pages already mapped are left alone.
+ */
+static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
+{
+	unsigned long nr = READ_ONCE(protshm_fault_around_pages);
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr, start, end;
+	pgoff_t pgoff;
+
+	if (nr <= 1)
+		return;
+	nr = rounddown_pow_of_two(min(nr, PROTSHM_FAULT_AROUND_MAX));
+	start = ALIGN_DOWN(vmf->address, nr << PAGE_SHIFT);
+	end = min(start + (nr << PAGE_SHIFT), vma->vm_end);
+	start = max(start, vma->vm_start);
+	for (addr = start; addr < end; addr += PAGE_SIZE) {
+		pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+		if (addr == vmf->address || pgoff >= seg->nr_pages)
+			continue;
+		if (protshm_map_page(vma, seg, addr, pgoff) & VM_FAULT_ERROR)
+			break;
+	}
+}
+
 static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 {
 	struct protshm_attachment *a = vmf->vma->vm_private_data;
 	struct protshm_seg *seg = a->seg;
-	struct page *page;
+	vm_fault_t ret;
 
 	if (vmf->pgoff >= seg->nr_pages)
 		return VM_FAULT_SIGBUS;
-	page = protshm_seg_page(seg, vmf->pgoff, true);
-	if (!page)
-		return VM_FAULT_OOM;
-	return protshm_insert_pfn(vmf->vma, vmf->address, page_to_pfn(page));
+	ret = protshm_map_page(vmf->vma, seg, vmf->address, vmf->pgoff);
+	if (!(ret & VM_FAULT_ERROR))
+		protshm_fault_around(vmf, seg);
+	return ret;
 }
 
 /* Second guard behind the VM_MAY* bits, which mprotect() checks first. */

@@ -42,6 +42,8 @@ struct task_struct;
 extern unsigned int protshm_max_segments;
 extern unsigned long protshm_max_seg_bytes;
 extern unsigned long protshm_max_total_bytes;
+extern unsigned long protshm_fault_around_pages;
+#define PROTSHM_FAULT_AROUND_MAX	512UL
 
 /**
  * struct protshm_seg - a named shared memory segment
