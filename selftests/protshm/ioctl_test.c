@@ -1139,30 +1139,47 @@ TEST_F(ioctl, attach_cap_ipc_owner_overrides_mode)
 
 /* ---- INFO ------------------------------------------------------------ */
 
+/*
+ * Resident bytes count the pages that were touched.  Each page is mapped on
+ * its own so that fault-around, which never maps beyond the VMA, cannot
+ * bring in a neighbour; the 4-page mapping at the end shows fault-around.
+ */
 TEST_F(ioctl, info_resident)
 {
 	const char *name = new_name(self, "res");
 	struct protshm_info info;
 	long pg = page_size();
 	int fd = ps_new(name, 4 * pg);
-	char *p;
+	char *p0, *p2, *all;
 
 	ASSERT_LE(0, fd);
-	p = map_seg(fd, 4 * pg, 0, NULL);
-	ASSERT_NE(MAP_FAILED, p);
+	p0 = map_seg(fd, pg, 0, NULL);
+	p2 = map_seg(fd, pg, 2 * pg, NULL);
+	ASSERT_NE(MAP_FAILED, p0);
+	ASSERT_NE(MAP_FAILED, p2);
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(0, info.resident);
-	p[0] = 1;
+	p0[0] = 1;
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(pg, info.resident);
-	p[2 * pg + 5] = 1;
-	p[2 * pg + 6] = 1;
+	p2[5] = 1;
+	p2[6] = 1;
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(2 * pg, info.resident);
 	/* pages are never discarded while the segment exists */
-	ASSERT_EQ(0, munmap(p, 4 * pg));
+	ASSERT_EQ(0, munmap(p0, pg));
+	ASSERT_EQ(0, munmap(p2, pg));
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(2 * pg, info.resident);
+	/* one touch of a 4-page mapping faults the whole window in */
+	all = map_seg(fd, 4 * pg, 0, NULL);
+	ASSERT_NE(MAP_FAILED, all);
+	ASSERT_EQ(1, all[0]);
+	ASSERT_EQ(0, ps_info(fd, &info, NULL));
+	ASSERT_EQ(4 * pg, info.resident);
+	ASSERT_EQ(0, all[pg]);
+	ASSERT_EQ(1, all[2 * pg + 6]);
+	ASSERT_EQ(0, munmap(all, 4 * pg));
 	close(fd);
 }
 
