@@ -66,7 +66,7 @@ check-all:
 
 demo: module userlib
 	@$(VM) --ko $(KMOD)/protshm.ko --files "$(BUILD)/userlib" \
-		--cmd 'cd userlib && ./protshm-demo'
+		--cmd "cd userlib && PROTSHM_DEMO_SHOW='./protshmctl show demo' ./protshm-demo"
 
 vm: all
 	@$(VM) --ko $(KMOD)/protshm.ko \

@@ -5,9 +5,11 @@
  *
  * A process is identified by its thread-group pid (struct pid), which
  * survives execve().  A child being forked has no pid yet when its VMAs are
- * duplicated (->open runs from dup_mmap()), so its attachment first pins
- * the child's task_struct (the new mm's owner) and switches to the pid as
- * soon as it exists; every walk of the list resolves such attachments first.
+ * duplicated (->open runs from dup_mmap()), so its attachment is first
+ * "pending": keyed by the child's new mm, which holds the copied VMAs.  Every
+ * walk of the list resolves pending attachments to the pid of the mm's owner
+ * once that task has finished forking.  No reference is taken on the child's
+ * task_struct: a failed fork frees it whatever its reference count.
  */
 #include <linux/mm.h>
 #include <linux/pid.h>
@@ -16,6 +18,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
+#include "netlink.h"
 #include "protshm.h"
 
 #ifndef CONFIG_MEMCG
@@ -42,8 +45,8 @@ static void protshm_attach_release(struct kref *ref)
 	struct protshm_attachment *a = container_of(ref, struct protshm_attachment, ref);
 
 	put_pid(a->tgid);
-	if (a->task)
-		put_task_struct(a->task);
+	if (a->mm)
+		mmdrop(a->mm);
 	kfree(a);
 }
 
@@ -58,13 +61,16 @@ void protshm_attach_put(struct protshm_attachment *a)
 	kref_put(&a->ref, protshm_attach_release);
 }
 
-/* The task of @a with a reference, or NULL if the process is gone. */
+/*
+ * The task of @a with a reference, or NULL if the process is gone or still
+ * being forked.  Context: seg->lock held.
+ */
 static struct task_struct *protshm_attach_task(struct protshm_attachment *a)
 {
 	struct task_struct *task;
 
-	if (a->task)
-		return get_task_struct(a->task);
+	if (!a->tgid)
+		return NULL;
 	rcu_read_lock();
 	task = pid_task(a->tgid, PIDTYPE_TGID);
 	if (task)
@@ -73,24 +79,39 @@ static struct task_struct *protshm_attach_task(struct protshm_attachment *a)
 	return task;
 }
 
+/*
+ * The thread-group pid of the task that owns a child's mm, once its fork can
+ * no longer fail (it left TASK_NEW), or NULL.  A failed fork clears the owner
+ * before freeing the task's signal struct, and the task_struct itself is
+ * freed after an RCU grace period (delayed_free_task() with CONFIG_MEMCG).
+ */
+static struct pid *protshm_mm_owner_tgid(struct mm_struct *mm)
+{
+	struct task_struct *owner;
+	struct pid *pid = NULL;
+
+	rcu_read_lock();
+	owner = rcu_dereference(mm->owner);
+	if (owner && atomic_read(&mm->mm_users) &&
+	    READ_ONCE(owner->__state) != TASK_NEW)
+		pid = get_pid(task_tgid(owner));
+	rcu_read_unlock();
+	return pid;
+}
+
 /* Context: seg->lock held. */
 static void protshm_resolve_locked(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a;
-	struct pid *pid;
 
 	lockdep_assert_held(&seg->lock);
 	list_for_each_entry(a, &seg->attachments, node) {
-		if (!a->task)
+		if (a->tgid)
 			continue;
-		rcu_read_lock();
-		pid = task_tgid(a->task);	/* NULL until the fork is done */
-		if (pid)
-			a->tgid = get_pid(pid);
-		rcu_read_unlock();
+		a->tgid = protshm_mm_owner_tgid(a->mm);
 		if (a->tgid) {
-			put_task_struct(a->task);
-			a->task = NULL;
+			mmdrop(a->mm);
+			a->mm = NULL;
 		}
 	}
 }
@@ -103,7 +124,7 @@ static bool protshm_attach_dead(struct protshm_attachment *a)
 {
 	if (kref_read(&a->ref) != 1)
 		return false;
-	return a->task || !pid_has_task(a->tgid, PIDTYPE_TGID);
+	return !a->tgid || !pid_has_task(a->tgid, PIDTYPE_TGID);
 }
 
 /* Context: seg->lock held.  Resolves pending attachments, frees dead ones. */
@@ -114,6 +135,7 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 	protshm_resolve_locked(seg);
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
 		if (protshm_attach_dead(a)) {
+			protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
 			list_del(&a->node);
 			protshm_attach_put(a);
 		}
@@ -134,9 +156,57 @@ static struct protshm_attachment *protshm_find_locked(struct protshm_seg *seg,
 	return NULL;
 }
 
-static struct task_struct *protshm_live_task_rcu(struct protshm_attachment *a)
+/*
+ * Does a thread of @a's process use @mm?  Any thread: the group leader may
+ * have exited while the others run on.  Context: seg->lock held.
+ */
+static bool protshm_attach_uses_mm(struct protshm_attachment *a,
+				   struct mm_struct *mm)
 {
-	return a->task ? a->task : pid_task(a->tgid, PIDTYPE_TGID);
+	struct task_struct *task, *t;
+	bool found = false;
+
+	if (!a->tgid)
+		return a->mm == mm;
+	rcu_read_lock();
+	task = pid_task(a->tgid, PIDTYPE_TGID);
+	if (task) {
+		for_each_thread(task, t) {
+			if (READ_ONCE(t->mm) == mm) {
+				found = true;
+				break;
+			}
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * The address space of @a's process, with an mm_users reference, or NULL if
+ * it has none (gone, exiting).  A child still being forked has no task->mm
+ * yet but already has the VMAs copied into the mm it was created with.
+ * Context: seg->lock held.
+ */
+static struct mm_struct *protshm_attach_mm_locked(struct protshm_attachment *a)
+{
+	struct mm_struct *mm = NULL;
+	struct task_struct *task, *t;
+
+	lockdep_assert_held(&a->seg->lock);
+	if (!a->tgid)
+		return mmget_not_zero(a->mm) ? a->mm : NULL;
+	rcu_read_lock();
+	task = pid_task(a->tgid, PIDTYPE_TGID);
+	if (task) {
+		for_each_thread(task, t) {
+			mm = get_task_mm(t);
+			if (mm)
+				break;
+		}
+	}
+	rcu_read_unlock();
+	return mm;
 }
 
 /*
@@ -147,16 +217,11 @@ static struct task_struct *protshm_live_task_rcu(struct protshm_attachment *a)
 static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a;
-	struct task_struct *task;
 	u32 ceiling = PROTSHM_PROT_RW;
 
-	rcu_read_lock();
-	list_for_each_entry(a, &seg->attachments, node) {
-		task = protshm_live_task_rcu(a);
-		if (task && READ_ONCE(task->mm) == current->mm)
+	list_for_each_entry(a, &seg->attachments, node)
+		if (protshm_attach_uses_mm(a, current->mm))
 			ceiling &= a->ceiling;
-	}
-	rcu_read_unlock();
 	return ceiling;
 }
 
@@ -192,8 +257,10 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 	if (!a) {
 		a = protshm_attach_new(seg, protshm_shared_mm_ceiling_locked(seg),
 				       GFP_KERNEL_ACCOUNT);
-		if (a)
+		if (a) {
 			a->tgid = get_pid(task_tgid(current));
+			protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+		}
 	}
 	if (a)
 		kref_get(&a->ref);
@@ -217,31 +284,53 @@ struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent
 					       struct mm_struct *child_mm)
 {
 	struct protshm_seg *seg = parent->seg;
-	struct task_struct *child;
 	struct protshm_attachment *a;
 
-	rcu_read_lock();
-	child = rcu_dereference(child_mm->owner);
-	if (child)
-		get_task_struct(child);
-	rcu_read_unlock();
-	if (WARN_ON_ONCE(!child)) {
-		kref_get(&parent->ref);
-		return parent;
-	}
 	mutex_lock(&seg->lock);
 	list_for_each_entry(a, &seg->attachments, node)
-		if (a->task == child)
+		if (!a->tgid && a->mm == child_mm)
 			goto found;
 	a = protshm_attach_new(seg, parent->ceiling,
 			       GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 	a->parent_id = parent->id;
-	a->task = get_task_struct(child);
+	mmgrab(child_mm);
+	a->mm = child_mm;
+	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
 found:
 	kref_get(&a->ref);
 	mutex_unlock(&seg->lock);
-	put_task_struct(child);
 	return a;
+}
+
+/**
+ * protshm_attach_exec() - bind a pending attachment to the exec'ing task
+ * @a: a pending attachment whose mm current is leaving by execve()
+ *
+ * A forked child that execs before anything resolved its attachment would
+ * otherwise leave no trace of its ceiling: its old mm, the attachment's key,
+ * is torn down by the exec.  Its VMAs are closed by the exec'ing task, which
+ * is the child (or a process sharing its address space).
+ *
+ * Context: vm_ops->close during execve(), the old mm's mmap_lock held.
+ */
+void protshm_attach_exec(struct protshm_attachment *a)
+{
+	struct protshm_seg *seg = a->seg;
+	struct protshm_attachment *b;
+
+	mutex_lock(&seg->lock);
+	if (a->tgid)
+		goto out;
+	b = protshm_find_locked(seg, current);
+	if (b) {
+		b->ceiling &= a->ceiling;
+		goto out;
+	}
+	a->tgid = get_pid(task_tgid(current));
+	mmdrop(a->mm);
+	a->mm = NULL;
+out:
+	mutex_unlock(&seg->lock);
 }
 
 /**
@@ -284,6 +373,59 @@ unsigned int protshm_nr_attachments(struct protshm_seg *seg)
 }
 
 /**
+ * protshm_attach_snapshot() - copy a batch of a segment's attachments
+ * @seg: the segment
+ * @from_id: the attachments with a lower id are skipped
+ * @snap: receives the copies, each holding references (see struct
+ *	protshm_attach_snap); release them with protshm_attach_snap_put()
+ * @max: size of @snap
+ *
+ * Forgets dead attachments and resolves those of finished forks first.
+ *
+ * Context: process context, no protshm lock held.
+ * Return: the number of entries filled, by ascending id.
+ */
+unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
+				     struct protshm_attach_snap *snap,
+				     unsigned int max)
+{
+	struct protshm_attachment *a;
+	unsigned int n = 0;
+
+	mutex_lock(&seg->lock);
+	protshm_prune_locked(seg);
+	/* in id order: ids are taken and entries added under seg->lock */
+	list_for_each_entry(a, &seg->attachments, node) {
+		if (a->id < from_id)
+			continue;
+		if (n == max)
+			break;
+		snap[n].id = a->id;
+		snap[n].parent_id = a->parent_id;
+		snap[n].ceiling = a->ceiling;
+		snap[n].tgid = get_pid(a->tgid);
+		snap[n].task = protshm_attach_task(a);
+		n++;
+	}
+	mutex_unlock(&seg->lock);
+	return n;
+}
+
+/**
+ * protshm_attach_snap_put() - release what protshm_attach_snapshot() took
+ * @snap: the entries
+ * @n: their number
+ */
+void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n)
+{
+	while (n--) {
+		put_pid(snap[n].tgid);
+		if (snap[n].task)
+			put_task_struct(snap[n].task);
+	}
+}
+
+/**
  * protshm_attachments_free() - free the attachments of a dying segment
  * @seg: the segment, no longer referenced by any file or VMA
  */
@@ -292,6 +434,7 @@ void protshm_attachments_free(struct protshm_seg *seg)
 	struct protshm_attachment *a, *tmp;
 
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
+		protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
 		list_del(&a->node);
 		WARN_ON(kref_read(&a->ref) != 1);
 		protshm_attach_put(a);
@@ -319,17 +462,12 @@ static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
 	VMA_ITERATOR(vmi, mm, 0);
 	struct protshm_attachment *b;
 	struct vm_area_struct *vma;
-	struct task_struct *task;
 
 	mmap_assert_write_locked(mm);
 	lockdep_assert_held(&seg->lock);
-	rcu_read_lock();
-	list_for_each_entry(b, &seg->attachments, node) {
-		task = protshm_live_task_rcu(b);
-		if (task && READ_ONCE(task->mm) == mm)
+	list_for_each_entry(b, &seg->attachments, node)
+		if (protshm_attach_uses_mm(b, mm))
 			b->ceiling &= prot;
-	}
-	rcu_read_unlock();
 	for_each_vma(vmi, vma)
 		if (protshm_vma_of(vma, seg))
 			protshm_vma_lower(vma, prot);
@@ -346,20 +484,23 @@ static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
 static int protshm_revoke(struct protshm_seg *seg, struct protshm_attachment *a,
 			  u32 prot, u64 gen)
 {
-	struct task_struct *task = protshm_attach_task(a);
-	struct mm_struct *mm = task ? get_task_mm(task) : NULL;
+	struct mm_struct *mm;
+	u32 old;
 
-	if (task)
-		put_task_struct(task);
+	mutex_lock(&seg->lock);
+	mm = protshm_attach_mm_locked(a);
+	mutex_unlock(&seg->lock);
 	if (mm && mmap_write_lock_killable(mm)) {
 		mmput(mm);
 		return -EINTR;
 	}
 	mutex_lock(&seg->lock);
+	old = a->ceiling;
 	a->ceiling &= prot;
 	a->restrict_gen = gen;
 	if (mm)
 		protshm_lower_mm(mm, seg, a->ceiling);
+	protshm_nl_restrict_event(a, old);
 	mutex_unlock(&seg->lock);
 	if (mm) {
 		mmap_write_unlock(mm);

@@ -7,6 +7,8 @@
 #define PROTSHM_COMPAT_H
 
 #include <linux/mm.h>
+#include <linux/sched.h>
+#include <net/genetlink.h>
 
 #ifndef PROTSHM_HAVE_VM_FLAGS_SET
 /* Before the vm_flags wrappers, vma->vm_flags was written directly. */
@@ -55,5 +57,29 @@ static inline vm_fault_t protshm_insert_pfn(struct vm_area_struct *vma,
 	return vmf_insert_mixed(vma, addr, pfn);
 }
 #endif
+
+/* The parsed attributes of a dump request moved into a struct genl_info. */
+static inline struct nlattr **protshm_genl_dump_attrs(struct netlink_callback *cb)
+{
+#ifdef PROTSHM_HAVE_GENL_INFO_DUMP
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+/*
+ * Is current in execve()?  task_struct.in_execve tells; kernels without it
+ * fall back to "no", and a forked child that execs before it is resolved
+ * then loses its inherited ceiling (see protshm_attach_exec()).
+ */
+static inline bool protshm_in_execve(void)
+{
+#ifdef PROTSHM_HAVE_IN_EXECVE
+	return current->in_execve;
+#else
+	return false;
+#endif
+}
 
 #endif /* PROTSHM_COMPAT_H */

@@ -6,6 +6,7 @@
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
 
+#include "netlink.h"
 #include "protshm.h"
 
 unsigned int protshm_max_segments = 4096;
@@ -34,15 +35,21 @@ static int __init protshm_init(void)
 	err = protshm_dev_init();
 	if (err)
 		goto err_dev;
+	err = protshm_nl_init();
+	if (err)
+		goto err_nl;
 	pr_info("ABI version %d loaded\n", PROTSHM_ABI_VERSION);
 	return 0;
 
+err_nl:
+	protshm_dev_exit();
 err_dev:
 	return err;
 }
 
 static void __exit protshm_exit(void)
 {
+	protshm_nl_exit();
 	protshm_dev_exit();
 	protshm_segments_destroy();
 	pr_info("unloaded\n");

@@ -68,6 +68,9 @@ static void protshm_vm_close(struct vm_area_struct *vma)
 	struct protshm_attachment *a = vma->vm_private_data;
 	struct protshm_seg *seg = a->seg;
 
+	if (!READ_ONCE(a->tgid) && protshm_in_execve() &&
+	    current->mm != vma->vm_mm)
+		protshm_attach_exec(a);
 	protshm_attach_put(a);
 	protshm_seg_put(seg);
 }

@@ -92,9 +92,10 @@ struct protshm_seg {
  * @seg: the segment (not counted: whoever holds @ref holds a segment ref)
  * @id: unique id, for descendant tracking
  * @parent_id: id of the attachment this one was forked from, or 0
- * @tgid: the process; seg->lock.  NULL while @task is set.
- * @task: a child being forked, whose pid does not exist yet (pinned);
- *	seg->lock.  Replaced by @tgid as soon as the pid is known.
+ * @tgid: the process (counted); seg->lock.  NULL while the attachment is
+ *	pending: a child being forked has no pid yet.
+ * @mm: while pending, the child's mm (mmgrab), which holds the VMAs
+ *	dup_mmap() copied, before task->mm is even set; seg->lock
  * @ceiling: PROTSHM_PROT_* ceiling; written under seg->lock and the
  *	process's mmap_lock, only ever lowered
  * @restrict_gen: last restrict operation that processed it; seg->lock
@@ -106,7 +107,7 @@ struct protshm_attachment {
 	u64 id;
 	u64 parent_id;
 	struct pid *tgid;
-	struct task_struct *task;
+	struct mm_struct *mm;
 	u32 ceiling;
 	u64 restrict_gen;
 };
@@ -128,10 +129,29 @@ struct protshm_file {
 	struct protshm_attachment *origin;
 };
 
+/**
+ * struct protshm_attach_snap - an attachment as copied by
+ *	protshm_attach_snapshot()
+ * @id: its id
+ * @parent_id: id of the attachment it was forked from, or 0
+ * @ceiling: its ceiling at the time of the copy
+ * @tgid: its process (counted), or NULL while a fork is not finished
+ * @task: the process's task (counted), or NULL if the process is gone
+ */
+struct protshm_attach_snap {
+	u64 id;
+	u64 parent_id;
+	u32 ceiling;
+	struct pid *tgid;
+	struct task_struct *task;
+};
+
 /* segment.c */
 int protshm_seg_create(const char *name, u64 size, umode_t mode,
 		       struct protshm_seg **out);
 struct protshm_seg *protshm_seg_lookup(const char *name);
+struct protshm_seg *protshm_seg_lookup_id(u64 id);
+struct protshm_seg *protshm_seg_next(u64 id);
 int protshm_seg_unlink(struct protshm_seg *seg);
 bool protshm_seg_unlinked(struct protshm_seg *seg);
 void protshm_seg_put(struct protshm_seg *seg);
@@ -147,11 +167,16 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg);
 struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
 					       struct mm_struct *child_mm);
 void protshm_attach_put(struct protshm_attachment *a);
+void protshm_attach_exec(struct protshm_attachment *a);
 u32 protshm_ceiling_current(struct protshm_seg *seg);
 unsigned int protshm_nr_attachments(struct protshm_seg *seg);
 int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags);
 int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
 			     unsigned long len, u32 prot);
+unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
+				     struct protshm_attach_snap *snap,
+				     unsigned int max);
+void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n);
 void protshm_attachments_free(struct protshm_seg *seg);
 
 /* mmap.c */

@@ -14,7 +14,9 @@
 #include <linux/slab.h>
 #include <linux/stringhash.h>
 #include <linux/user_namespace.h>
+#include <linux/xarray.h>
 
+#include "netlink.h"
 #include "protshm.h"
 
 /*
@@ -27,6 +29,14 @@ static DEFINE_HASHTABLE(protshm_names, 8);
 static atomic_t protshm_nr_segments = ATOMIC_INIT(0);
 static atomic_long_t protshm_total_bytes = ATOMIC_LONG_INIT(0);
 static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
+
+/*
+ * Every segment from CREATE until it is freed, named or not, by id, for the
+ * netlink queries.  Its own lock (xa_lock) serialises lookups, which take a
+ * reference only if the count is not zero, with protshm_seg_free().
+ */
+static DEFINE_XARRAY(protshm_segs);
+static_assert(sizeof(unsigned long) == sizeof(u64), "ids index protshm_segs");
 
 static struct ipc_namespace *protshm_get_ipc_ns(void)
 {
@@ -67,7 +77,9 @@ static void protshm_seg_free(struct protshm_seg *seg)
 {
 	pgoff_t i;
 
+	xa_erase(&protshm_segs, seg->id);
 	protshm_attachments_free(seg);
+	protshm_nl_seg_event(seg, PROTSHM_CMD_SEG_DESTROY_NTF);
 	for (i = 0; i < seg->nr_pages; i++)
 		if (seg->pages[i])
 			__free_page(seg->pages[i]);
@@ -166,10 +178,17 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode,
 	err = protshm_charge_limits_locked(size);
 	if (err)
 		goto err_unlock;
+	err = xa_insert(&protshm_segs, seg->id, seg, GFP_KERNEL_ACCOUNT);
+	if (err) {
+		atomic_dec(&protshm_nr_segments);
+		atomic_long_sub(size, &protshm_total_bytes);
+		goto err_unlock;
+	}
 	hash_add(protshm_names, &seg->hnode, protshm_name_hash(seg->ipc_ns, name));
 	seg->linked = true;
 	kref_get(&seg->ref);
 	mutex_unlock(&protshm_registry_lock);
+	protshm_nl_seg_event(seg, PROTSHM_CMD_SEG_CREATE_NTF);
 	*out = seg;
 	return 0;
 
@@ -199,6 +218,52 @@ struct protshm_seg *protshm_seg_lookup(const char *name)
 	if (seg)
 		kref_get(&seg->ref);
 	mutex_unlock(&protshm_registry_lock);
+	return seg;
+}
+
+/**
+ * protshm_seg_next() - next segment of the caller's IPC namespace by id
+ * @id: the segments with an id up to @id are skipped
+ *
+ * Named and unlinked segments alike, as long as they exist.
+ *
+ * Context: process context, any protshm lock may be held.
+ * Return: the segment with the smallest id above @id, with a reference, or
+ * NULL if there is none.
+ */
+struct protshm_seg *protshm_seg_next(u64 id)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct protshm_seg *seg;
+	unsigned long idx;
+
+	if (id == U64_MAX)
+		return NULL;
+	xa_lock(&protshm_segs);
+	xa_for_each_start(&protshm_segs, idx, seg, id + 1)
+		if (seg->ipc_ns == ns && kref_get_unless_zero(&seg->ref))
+			break;
+	xa_unlock(&protshm_segs);
+	return seg;
+}
+
+/**
+ * protshm_seg_lookup_id() - find a segment by id in the caller's IPC namespace
+ * @id: the id
+ *
+ * Context: process context, any protshm lock may be held.
+ * Return: the segment (named or unlinked) with a reference, or NULL.
+ */
+struct protshm_seg *protshm_seg_lookup_id(u64 id)
+{
+	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
+	struct protshm_seg *seg;
+
+	xa_lock(&protshm_segs);
+	seg = xa_load(&protshm_segs, id);
+	if (seg && (seg->ipc_ns != ns || !kref_get_unless_zero(&seg->ref)))
+		seg = NULL;
+	xa_unlock(&protshm_segs);
 	return seg;
 }
 

@@ -1150,7 +1150,7 @@ TEST_F(ioctl, info_resident)
 	struct protshm_info info;
 	long pg = page_size();
 	int fd = ps_new(name, 4 * pg);
-	char *p0, *p2, *all;
+	char *p0, *p2, *all, *win;
 
 	ASSERT_LE(0, fd);
 	p0 = map_seg(fd, pg, 0, NULL);
@@ -1171,15 +1171,21 @@ TEST_F(ioctl, info_resident)
 	ASSERT_EQ(0, munmap(p2, pg));
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(2 * pg, info.resident);
-	/* one touch of a 4-page mapping faults the whole window in */
-	all = map_seg(fd, 4 * pg, 0, NULL);
-	ASSERT_NE(MAP_FAILED, all);
+	/*
+	 * One touch of a 4-page mapping faults the whole window in: the
+	 * window is naturally aligned (16 pages by default), so place the
+	 * mapping at the start of one.
+	 */
+	win = mmap(NULL, 32 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, win);
+	all = (char *)(((uintptr_t)win + 16 * pg - 1) & ~(16 * pg - 1));
+	ASSERT_EQ(all, map_seg(fd, 4 * pg, 0, all));
 	ASSERT_EQ(1, all[0]);
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(4 * pg, info.resident);
 	ASSERT_EQ(0, all[pg]);
 	ASSERT_EQ(1, all[2 * pg + 6]);
-	ASSERT_EQ(0, munmap(all, 4 * pg));
+	ASSERT_EQ(0, munmap(win, 32 * pg));
 	close(fd);
 }
 

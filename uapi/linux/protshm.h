@@ -168,4 +168,212 @@ struct protshm_restrict_mapping {
 /* removes the name; owner or CAP_IPC_OWNER only */
 #define PROTSHM_IOC_UNLINK	_IO(PROTSHM_IOC_MAGIC, 0x06)
 
+/*
+ * Generic netlink family PROTSHM_GENL_NAME, version PROTSHM_GENL_VERSION:
+ * read-only queries of segments and attachments, an administrative RESTRICT
+ * and a multicast group of events.  Requests are validated strictly: an
+ * unknown attribute, an attribute of the wrong size or one that only appears
+ * in replies is refused with EINVAL, a value outside its range (a pid of 0,
+ * a protection above PROTSHM_PROT_RW) with ERANGE; a missing required
+ * attribute is EINVAL with the missing type in the extended ack.  Every attribute is at the top
+ * level of its message except the members of PROTSHM_A_VMA.
+ *
+ * PROTSHM_CMD_SEG_GET
+ *   do:   PROTSHM_A_SEG_ID or PROTSHM_A_SEG_NAME (if both, both must match)
+ *   dump: no attribute; every segment of the caller's IPC namespace,
+ *         unlinked ones included, by ascending id
+ *   reply, one message per segment: SEG_ID, SEG_NAME, SEG_SIZE, SEG_UID,
+ *         SEG_GID, SEG_MODE, SEG_NR_ATTACH, SEG_RESIDENT, [SEG_UNLINKED]
+ *
+ * PROTSHM_CMD_ATTACH_GET
+ *   do:   (SEG_ID or SEG_NAME) and PID
+ *   dump: optional filters SEG_ID or SEG_NAME, and PID; by segment id, then
+ *         attachment id
+ *   reply, per attachment: SEG_ID, SEG_NAME, ATT_ID, [ATT_PARENT_ID], [PID,
+ *         COMM], CEILING, [ATT_MORE], then one PROTSHM_A_VMA nest per mapping
+ *         of the segment in the process, by ascending address:
+ *         [VMA_START, VMA_END], VMA_PGOFF, VMA_LEN, VMA_FLAGS.
+ *         PID and COMM are present only if the process is visible in the
+ *         caller's pid namespace; VMA_START and VMA_END only if the caller
+ *         may read the process's memory map (see PROTSHM_VMA_A_START).  When
+ *         the mappings do not fit in one message, ATT_MORE is set and a dump
+ *         continues them in the next message (same ATT_ID); a do reply is
+ *         then truncated.
+ *
+ * PROTSHM_CMD_RESTRICT (CAP_NET_ADMIN in the network namespace's user
+ *   namespace, and, like PROTSHM_IOC_RESTRICT, ownership of the segment or
+ *   CAP_IPC_OWNER)
+ *   do:   (SEG_ID or SEG_NAME), PID, PROT, [RESTRICT_FLAGS]; lowers the
+ *         ceiling of process PID with the guarantees of PROTSHM_IOC_RESTRICT
+ *
+ * Multi-part dumps resume by id, so a segment or attachment is never
+ * reported twice; if segments or attachments were created or destroyed
+ * while the dump was running, or the mappings of an attachment split over
+ * two messages changed in between, a message of the dump (possibly the
+ * final NLMSG_DONE) carries NLM_F_DUMP_INTR and the dump should be retried.
+ *
+ * Events on the multicast group PROTSHM_GENL_MCGRP_EVENTS (joining needs
+ * CAP_NET_ADMIN; sent in the initial network namespace only, for the
+ * segments of every IPC namespace; pids and ids are those of the initial
+ * pid and user namespaces):
+ *   PROTSHM_CMD_SEG_CREATE_NTF: SEG_ID, SEG_NAME, SEG_SIZE, SEG_UID,
+ *         SEG_GID, SEG_MODE, SEG_IPC_NS, PID (creator), COMM
+ *   PROTSHM_CMD_SEG_DESTROY_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS; sent when
+ *         the segment is freed (after the DETACH_NTF of what was attached)
+ *   PROTSHM_CMD_ATTACH_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS, ATT_ID, CEILING,
+ *         and PID + COMM, or, for a child being forked (whose pid does not
+ *         exist yet), ATT_PARENT_ID + PARENT_PID
+ *   PROTSHM_CMD_DETACH_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS, ATT_ID, [PID];
+ *         sent when the attachment is forgotten: its process is gone and
+ *         nothing of it is left, noticed at the next walk of the segment's
+ *         attachments or when the segment is freed
+ *   PROTSHM_CMD_RESTRICT_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS, ATT_ID, [PID],
+ *         BY_PID (the restricting process), OLD_CEILING, CEILING; one per
+ *         process processed, also when the ceiling did not change
+ */
+
+/** PROTSHM_GENL_NAME - name of the generic netlink family */
+#define PROTSHM_GENL_NAME		"protshm"
+/** PROTSHM_GENL_VERSION - version of the generic netlink family */
+#define PROTSHM_GENL_VERSION		1
+/** PROTSHM_GENL_MCGRP_EVENTS - name of the events multicast group */
+#define PROTSHM_GENL_MCGRP_EVENTS	"events"
+
+/**
+ * enum protshm_cmd - generic netlink commands
+ * @PROTSHM_CMD_UNSPEC: unused
+ * @PROTSHM_CMD_SEG_GET: get one segment (do) or all of them (dump)
+ * @PROTSHM_CMD_ATTACH_GET: get one attachment (do) or several (dump)
+ * @PROTSHM_CMD_RESTRICT: lower the ceiling of a process (administrators)
+ * @PROTSHM_CMD_SEG_CREATE_NTF: event: a segment was created
+ * @PROTSHM_CMD_SEG_DESTROY_NTF: event: a segment was freed
+ * @PROTSHM_CMD_ATTACH_NTF: event: a process attached to a segment
+ * @PROTSHM_CMD_DETACH_NTF: event: an attachment was forgotten
+ * @PROTSHM_CMD_RESTRICT_NTF: event: a process's ceiling was restricted
+ * @__PROTSHM_CMD_MAX: one past the last command
+ */
+enum protshm_cmd {
+	PROTSHM_CMD_UNSPEC,
+	PROTSHM_CMD_SEG_GET,
+	PROTSHM_CMD_ATTACH_GET,
+	PROTSHM_CMD_RESTRICT,
+	PROTSHM_CMD_SEG_CREATE_NTF,
+	PROTSHM_CMD_SEG_DESTROY_NTF,
+	PROTSHM_CMD_ATTACH_NTF,
+	PROTSHM_CMD_DETACH_NTF,
+	PROTSHM_CMD_RESTRICT_NTF,
+	__PROTSHM_CMD_MAX
+};
+
+#define PROTSHM_CMD_MAX (__PROTSHM_CMD_MAX - 1)
+
+/**
+ * enum protshm_attr - generic netlink attributes
+ * @PROTSHM_A_UNSPEC: unused
+ * @PROTSHM_A_PAD: padding for 64-bit attributes
+ * @PROTSHM_A_SEG_ID: u64, segment id (as in struct protshm_info)
+ * @PROTSHM_A_SEG_NAME: NUL-terminated string, segment name
+ * @PROTSHM_A_SEG_SIZE: u64, segment size in bytes
+ * @PROTSHM_A_SEG_UID: u32, owner uid in the caller's user namespace
+ * @PROTSHM_A_SEG_GID: u32, owner gid in the caller's user namespace
+ * @PROTSHM_A_SEG_MODE: u32, permission bits
+ * @PROTSHM_A_SEG_NR_ATTACH: u32, number of attachments (processes)
+ * @PROTSHM_A_SEG_RESIDENT: u64, bytes of the segment with pages allocated
+ * @PROTSHM_A_SEG_UNLINKED: flag, the segment's name has been removed
+ * @PROTSHM_A_SEG_IPC_NS: u32, inode number of the segment's IPC namespace
+ *	(events only)
+ * @PROTSHM_A_ATT_ID: u64, attachment id, unique until the module is
+ *	reloaded
+ * @PROTSHM_A_ATT_PARENT_ID: u64, id of the attachment this one was
+ *	inherited from by fork
+ * @PROTSHM_A_PID: u32, process (thread-group) id
+ * @PROTSHM_A_COMM: NUL-terminated string, the process's command name
+ * @PROTSHM_A_CEILING: u32, the process's ceiling (PROTSHM_PROT_*)
+ * @PROTSHM_A_OLD_CEILING: u32, the ceiling before a restriction
+ * @PROTSHM_A_VMA: nest of enum protshm_vma_attr, one mapping; repeated
+ * @PROTSHM_A_ATT_MORE: flag, the mappings of this attachment continue in
+ *	the next message of the dump (in a do reply: were truncated)
+ * @PROTSHM_A_PROT: u32, RESTRICT request: new ceiling = old ceiling & prot;
+ *	PROTSHM_PROT_NONE, _READ or _RW
+ * @PROTSHM_A_RESTRICT_FLAGS: u32, RESTRICT request: 0 or
+ *	PROTSHM_RESTRICT_DESCENDANTS
+ * @PROTSHM_A_BY_PID: u32, process that caused the event
+ * @PROTSHM_A_PARENT_PID: u32, parent of a process being forked
+ * @__PROTSHM_A_MAX: one past the last attribute
+ */
+enum protshm_attr {
+	PROTSHM_A_UNSPEC,
+	PROTSHM_A_PAD,
+	PROTSHM_A_SEG_ID,
+	PROTSHM_A_SEG_NAME,
+	PROTSHM_A_SEG_SIZE,
+	PROTSHM_A_SEG_UID,
+	PROTSHM_A_SEG_GID,
+	PROTSHM_A_SEG_MODE,
+	PROTSHM_A_SEG_NR_ATTACH,
+	PROTSHM_A_SEG_RESIDENT,
+	PROTSHM_A_SEG_UNLINKED,
+	PROTSHM_A_SEG_IPC_NS,
+	PROTSHM_A_ATT_ID,
+	PROTSHM_A_ATT_PARENT_ID,
+	PROTSHM_A_PID,
+	PROTSHM_A_COMM,
+	PROTSHM_A_CEILING,
+	PROTSHM_A_OLD_CEILING,
+	PROTSHM_A_VMA,
+	PROTSHM_A_ATT_MORE,
+	PROTSHM_A_PROT,
+	PROTSHM_A_RESTRICT_FLAGS,
+	PROTSHM_A_BY_PID,
+	PROTSHM_A_PARENT_PID,
+	__PROTSHM_A_MAX
+};
+
+#define PROTSHM_A_MAX (__PROTSHM_A_MAX - 1)
+
+/**
+ * enum protshm_vma_attr - attributes nested in PROTSHM_A_VMA
+ * @PROTSHM_VMA_A_UNSPEC: unused
+ * @PROTSHM_VMA_A_PAD: padding for 64-bit attributes
+ * @PROTSHM_VMA_A_START: u64, start address.  Present only if the caller
+ *	may read the process's memory map: CAP_SYS_ADMIN or CAP_SYS_PTRACE in
+ *	the user namespace of the process's address space, or the caller's
+ *	fsuid and fsgid equal the process's uid, euid and suid and its gid,
+ *	egid and sgid, and the process is dumpable
+ * @PROTSHM_VMA_A_END: u64, end address (exclusive); present with START
+ * @PROTSHM_VMA_A_PGOFF: u64, offset in the segment, in pages
+ * @PROTSHM_VMA_A_LEN: u64, length in bytes
+ * @PROTSHM_VMA_A_FLAGS: u32, enum protshm_vma_flags
+ * @__PROTSHM_VMA_A_MAX: one past the last attribute
+ */
+enum protshm_vma_attr {
+	PROTSHM_VMA_A_UNSPEC,
+	PROTSHM_VMA_A_PAD,
+	PROTSHM_VMA_A_START,
+	PROTSHM_VMA_A_END,
+	PROTSHM_VMA_A_PGOFF,
+	PROTSHM_VMA_A_LEN,
+	PROTSHM_VMA_A_FLAGS,
+	__PROTSHM_VMA_A_MAX
+};
+
+#define PROTSHM_VMA_A_MAX (__PROTSHM_VMA_A_MAX - 1)
+
+/**
+ * enum protshm_vma_flags - PROTSHM_VMA_A_FLAGS bits, a mapping's VM_* flags
+ * @PROTSHM_VMA_F_READ: readable now (VM_READ)
+ * @PROTSHM_VMA_F_WRITE: writable now (VM_WRITE)
+ * @PROTSHM_VMA_F_MAYREAD: may be made readable by mprotect (VM_MAYREAD)
+ * @PROTSHM_VMA_F_MAYWRITE: may be made writable by mprotect (VM_MAYWRITE)
+ * @PROTSHM_VMA_F_SHARED: a shared mapping (VM_MAYSHARE, "s" in
+ *	/proc/pid/maps)
+ */
+enum protshm_vma_flags {
+	PROTSHM_VMA_F_READ = 1 << 0,
+	PROTSHM_VMA_F_WRITE = 1 << 1,
+	PROTSHM_VMA_F_MAYREAD = 1 << 2,
+	PROTSHM_VMA_F_MAYWRITE = 1 << 3,
+	PROTSHM_VMA_F_SHARED = 1 << 4
+};
+
 #endif /* _UAPI_LINUX_PROTSHM_H */

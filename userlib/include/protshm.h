@@ -234,6 +234,268 @@ PROTSHM_API void protshm_close(struct protshm *shm);
  */
 PROTSHM_API const char *protshm_strprot(unsigned int prot);
 
+/*
+ * Netlink queries, administration and events
+ * -------------------------------------------
+ * The "protshm" generic netlink family (see <linux/protshm.h>) shows, from
+ * outside, who is attached to which segment with which ceiling and
+ * mappings, lets administrators restrict a process, and reports changes as
+ * they happen.  The functions below use libmnl; they need no handle of a
+ * segment.  What the kernel shows depends on the caller: segments of its
+ * IPC namespace, pids of its pid namespace, mapping addresses only of
+ * processes whose memory map it may read.
+ *
+ * The structs passed to callbacks belong to the library and are valid only
+ * during the call; later versions may add fields at their end.
+ * A callback returns 0 to go on, or a negative errno value to stop: the
+ * function then returns that value.
+ */
+
+/** struct protshm_nl - opaque generic netlink handle */
+struct protshm_nl;
+
+/**
+ * PROTSHM_NL_INCONSISTENT - returned by a query whose results were
+ * delivered but may be inconsistent: segments or attachments kept coming
+ * and going while the kernel answered, even after retries
+ */
+#define PROTSHM_NL_INCONSISTENT 1
+
+/**
+ * struct protshm_nl_segment - a segment, as reported by protshm_nl_segments()
+ * @id: segment id (as in struct protshm_info)
+ * @name: NUL-terminated name
+ * @size: size in bytes
+ * @uid: owner uid, in the caller's user namespace
+ * @gid: owner gid, in the caller's user namespace
+ * @mode: permission bits
+ * @nr_attachments: number of attached processes
+ * @resident: bytes with pages allocated
+ * @unlinked: non-zero if the name was removed (the segment lives on)
+ */
+struct protshm_nl_segment {
+	__u64 id;
+	char name[PROTSHM_NAME_MAX];
+	__u64 size;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 nr_attachments;
+	__u64 resident;
+	int unlinked;
+};
+
+/**
+ * struct protshm_nl_vma - one mapping of a segment in a process
+ * @has_addr: non-zero if @start and @end are known (the caller may read
+ *	the process's memory map); else both are 0
+ * @start: start address
+ * @end: end address (exclusive)
+ * @pgoff: offset in the segment, in pages
+ * @len: length in bytes
+ * @flags: PROTSHM_VMA_F_* bits: the mapping's current and possible rights
+ */
+struct protshm_nl_vma {
+	int has_addr;
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u64 len;
+	__u32 flags;
+};
+
+/**
+ * struct protshm_nl_attachment - a process attached to a segment
+ * @seg_id: id of the segment
+ * @seg_name: name of the segment
+ * @id: attachment id
+ * @parent_id: id of the attachment it inherited by fork, or 0
+ * @pid: the process, in the caller's pid namespace; 0 if not visible there
+ *	(then @comm is empty and there are no mappings)
+ * @comm: the process's command name, NUL-terminated
+ * @ceiling: the process's ceiling, PROTSHM_PROT_*
+ * @nr_vmas: number of mappings of the segment in the process
+ * @vmas: the mappings, by ascending address
+ */
+struct protshm_nl_attachment {
+	__u64 seg_id;
+	char seg_name[PROTSHM_NAME_MAX];
+	__u64 id;
+	__u64 parent_id;
+	pid_t pid;
+	char comm[32];
+	unsigned int ceiling;
+	size_t nr_vmas;
+	const struct protshm_nl_vma *vmas;
+};
+
+/**
+ * struct protshm_nl_event - a change, as reported by protshm_nl_events()
+ * @type: PROTSHM_CMD_SEG_CREATE_NTF, _SEG_DESTROY_NTF, _ATTACH_NTF,
+ *	_DETACH_NTF or _RESTRICT_NTF
+ * @seg_id: id of the segment
+ * @seg_name: name of the segment
+ * @ipc_ns: inode number of the segment's IPC namespace
+ * @att_id: attachment id (attach, detach, restrict), else 0
+ * @parent_id: for a process attached by fork, its parent's attachment id
+ * @pid: the process concerned (creator, attacher, restricted process), in
+ *	the initial pid namespace; 0 if unknown (a child being forked)
+ * @parent_pid: for a child being forked, its parent
+ * @by_pid: for a restriction, the process that restricted
+ * @comm: command name of the creator or attacher, or ""
+ * @ceiling: the ceiling (new ceiling of a restriction)
+ * @old_ceiling: the ceiling before a restriction
+ * @size: size of a created segment
+ * @uid: owner uid of a created segment (initial user namespace)
+ * @gid: owner gid of a created segment
+ * @mode: mode of a created segment
+ */
+struct protshm_nl_event {
+	unsigned int type;
+	__u64 seg_id;
+	char seg_name[PROTSHM_NAME_MAX];
+	__u32 ipc_ns;
+	__u64 att_id;
+	__u64 parent_id;
+	pid_t pid;
+	pid_t parent_pid;
+	pid_t by_pid;
+	char comm[32];
+	unsigned int ceiling;
+	unsigned int old_ceiling;
+	__u64 size;
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+};
+
+/** protshm_nl_segment_cb - callback of protshm_nl_segments() */
+typedef int (*protshm_nl_segment_cb)(const struct protshm_nl_segment *seg,
+				     void *arg);
+/** protshm_nl_attachment_cb - callback of protshm_nl_attachments() */
+typedef int (*protshm_nl_attachment_cb)(const struct protshm_nl_attachment *att,
+					void *arg);
+/** protshm_nl_event_cb - callback of protshm_nl_events() */
+typedef int (*protshm_nl_event_cb)(const struct protshm_nl_event *ev,
+				   void *arg);
+
+/**
+ * protshm_nl_open() - open a generic netlink socket to the protshm family
+ * @out: receives the handle on success; untouched on failure
+ *
+ * The socket is opened with SOCK_CLOEXEC.  A handle must not be used by
+ * two threads at once.
+ *
+ * Return: 0 on success; -ENOENT if the kernel has no "protshm" family (the
+ * module is not loaded); -ENOMEM; other negative errno values from
+ * socket(2) and the family lookup.
+ */
+PROTSHM_API int protshm_nl_open(struct protshm_nl **out);
+
+/**
+ * protshm_nl_close() - close a netlink handle and free it
+ * @nl: the handle, or NULL (no-op)
+ */
+PROTSHM_API void protshm_nl_close(struct protshm_nl *nl);
+
+/**
+ * protshm_nl_fd() - the socket of a handle, e.g. to poll(2) for events
+ * @nl: the handle
+ *
+ * Return: the file descriptor, or -EINVAL if @nl is NULL.
+ */
+PROTSHM_API int protshm_nl_fd(const struct protshm_nl *nl);
+
+/**
+ * protshm_nl_errmsg() - the kernel's message about the last failed request
+ * @nl: the handle
+ *
+ * Return: the extended ack message of the last request (e.g. "No such
+ * segment"), or "" if there was none; valid until the next call on @nl.
+ */
+PROTSHM_API const char *protshm_nl_errmsg(const struct protshm_nl *nl);
+
+/**
+ * protshm_nl_segments() - list segments
+ * @nl: the handle
+ * @name: only this segment, or NULL for every segment of the caller's IPC
+ *	namespace (by ascending id, unlinked ones included)
+ * @cb: called once per segment
+ * @arg: passed to @cb
+ *
+ * Return: 0 on success; PROTSHM_NL_INCONSISTENT if the list was delivered
+ * but segments kept changing while it was read; -ENOENT if @name does not
+ * exist; the negative value @cb returned; other negative errno values.
+ */
+PROTSHM_API int protshm_nl_segments(struct protshm_nl *nl, const char *name,
+				    protshm_nl_segment_cb cb, void *arg);
+
+/**
+ * protshm_nl_attachments() - list attachments and their mappings
+ * @nl: the handle
+ * @name: only the attachments of this segment, or NULL for those of every
+ *	segment of the caller's IPC namespace
+ * @pid: only this process (in the caller's pid namespace), or 0
+ * @cb: called once per attachment, with all its mappings
+ * @arg: passed to @cb
+ *
+ * Return: 0 on success; PROTSHM_NL_INCONSISTENT if the list was delivered
+ * but attachments kept changing while it was read; -ENOENT if @name does
+ * not exist; the negative value @cb returned; other negative errno values.
+ */
+PROTSHM_API int protshm_nl_attachments(struct protshm_nl *nl, const char *name,
+				       pid_t pid, protshm_nl_attachment_cb cb,
+				       void *arg);
+
+/**
+ * protshm_nl_restrict() - lower the ceiling of a process, as administrator
+ * @nl: the handle
+ * @name: the segment
+ * @pid: the process, in the caller's pid namespace (> 0)
+ * @prot: the new ceiling is the old one intersected with @prot
+ * @flags: 0 or PROTSHM_RESTRICT_DESCENDANTS
+ *
+ * Same guarantees as protshm_restrict(); it needs CAP_NET_ADMIN, and the
+ * caller must own the segment or have CAP_IPC_OWNER.  An owner without
+ * CAP_NET_ADMIN can use protshm_attach() with PROTSHM_PROT_NONE and
+ * protshm_restrict() instead.
+ *
+ * Return: 0 on success; -EPERM if not allowed; -ENOENT if @name does not
+ * exist; -ESRCH if @pid is not attached to it; -EINVAL or -ERANGE for bad
+ * arguments (see protshm_nl_errmsg()).
+ */
+PROTSHM_API int protshm_nl_restrict(struct protshm_nl *nl, const char *name,
+				    pid_t pid, unsigned int prot,
+				    unsigned int flags);
+
+/**
+ * protshm_nl_subscribe() - receive events on this handle from now on
+ * @nl: the handle
+ *
+ * Events are sent in the initial network namespace only, to listeners with
+ * CAP_NET_ADMIN; they cover the segments of every IPC namespace.  Use a
+ * handle for events only: queries on it would have to skip them.
+ *
+ * Return: 0 on success; -EPERM without CAP_NET_ADMIN; other negative
+ * errno values.
+ */
+PROTSHM_API int protshm_nl_subscribe(struct protshm_nl *nl);
+
+/**
+ * protshm_nl_events() - deliver pending events
+ * @nl: a handle after protshm_nl_subscribe()
+ * @timeout_ms: how long to wait for the first event: -1 forever, 0 not at all
+ * @cb: called once per event, in the order of the changes
+ * @arg: passed to @cb
+ *
+ * Return: the number of events delivered (0 on timeout); -ENOBUFS if
+ * events were lost because they were not read fast enough (the next call
+ * goes on after the loss); -EINTR if a signal interrupted the wait; the
+ * negative value @cb returned; other negative errno values.
+ */
+PROTSHM_API int protshm_nl_events(struct protshm_nl *nl, int timeout_ms,
+				  protshm_nl_event_cb cb, void *arg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,980 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "protshm" generic netlink family: who is attached to which segment,
+ * with which ceiling and mappings; RESTRICT for administrators; events.
+ * The protocol is documented in uapi/linux/protshm.h.
+ *
+ * What a caller sees
+ *   Segments of its own IPC namespace only.  Pids are numbers in its pid
+ *   namespace; a process it cannot see there is reported without pid,
+ *   command name or mappings.  Mapping addresses are reported only if the
+ *   caller may read the process's memory map (protshm_nl_may_read_maps(),
+ *   a reduced PTRACE_MODE_READ_FSCREDS check: ptrace_may_access() is not
+ *   exported).  The caller is current, i.e. the process that sends the
+ *   request or, for the later parts of a dump, reads them.  No kernel
+ *   pointer is ever reported.
+ *
+ * Dumps
+ *   A dump resumes by id (struct protshm_nl_seg_dump, _att_dump in
+ *   cb->ctx), so nothing is reported twice whatever comes and goes.  It is
+ *   flagged NLM_F_DUMP_INTR when segments or attachments came or went
+ *   between its parts (protshm_nl_gen), and when the mappings of an
+ *   attachment that straddles two parts changed in between (a hash of the
+ *   mappings already reported, checked when resuming).
+ *
+ * Events
+ *   Multicast in the initial network namespace only, to listeners with
+ *   CAP_NET_ADMIN there: they describe the segments of every IPC
+ *   namespace, with pids of the initial pid namespace.  A message is built
+ *   only if someone listens.  The hooks may run with seg->lock and an
+ *   mmap_lock held; they only allocate and multicast, and take no protshm
+ *   lock.
+ *
+ * Locking: the operations take no lock of their own (parallel_ops);
+ * segments and attachments are copied with references, and a target's
+ * mmap_lock is taken for reading with no protshm lock held.
+ */
+#include <linux/cred.h>
+#include <linux/hash.h>
+#include <linux/ipc_namespace.h>
+#include <linux/mm.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/coredump.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/task.h>
+#include <linux/user_namespace.h>
+#include <net/genetlink.h>
+
+#include "compat.h"
+#include "netlink.h"
+#include "protshm.h"
+
+enum protshm_nl_mcgrp {
+	PROTSHM_NL_MCGRP_EVENTS,
+};
+
+/* attachments copied at a time by a walk */
+#define PROTSHM_NL_BATCH	8
+
+/*
+ * Bumped whenever a segment or attachment comes or goes; a dump stores it
+ * in cb->seq so that the netlink core flags the parts that follow a change.
+ */
+static atomic_t protshm_nl_gen = ATOMIC_INIT(1);
+
+/* The family is registered: events may be sent. */
+static bool protshm_nl_registered;
+
+static struct genl_family protshm_nl_family;
+
+/**
+ * struct protshm_nl_seg_dump - state of a segment dump, in cb->ctx
+ * @seg_id: id of the last segment reported
+ */
+struct protshm_nl_seg_dump {
+	u64 seg_id;
+};
+
+/**
+ * struct protshm_nl_att_dump - state of an attachment dump, in cb->ctx
+ * @filter_seg: report only this segment, or 0
+ * @seg_id: segment being reported, 0 before the first
+ * @att_id: first attachment of @seg_id not completely reported
+ * @vma_addr: if not 0, @att_id was reported up to this mapping address
+ * @vma_hash: protshm_nl_vma_hash() of the mappings of @att_id reported
+ * @filter_pid: report only this process, or 0
+ */
+struct protshm_nl_att_dump {
+	u64 filter_seg;
+	u64 seg_id;
+	u64 att_id;
+	u64 vma_addr;
+	u64 vma_hash;
+	u32 filter_pid;
+};
+
+/**
+ * struct protshm_nl_att - an attachment being reported
+ * @seg: its segment
+ * @snap: its copy
+ * @pid: its process in the caller's pid namespace, 0 if not visible
+ * @mm: the process's address space (counted), or NULL
+ * @addrs: the caller may see mapping addresses
+ */
+struct protshm_nl_att {
+	struct protshm_seg *seg;
+	const struct protshm_attach_snap *snap;
+	pid_t pid;
+	struct mm_struct *mm;
+	bool addrs;
+};
+
+/**
+ * struct protshm_nl_cursor - position in the mappings of an attachment
+ * @addr: address to continue at (0: from the start)
+ * @hash: hash of the mappings below @addr
+ * @max_len: the message must end before this length of its skb
+ * @nr: mappings put into the current message
+ * @more: some mappings did not fit
+ */
+struct protshm_nl_cursor {
+	u64 addr;
+	u64 hash;
+	unsigned int max_len;
+	unsigned int nr;
+	bool more;
+};
+
+/**
+ * struct protshm_nl_msg - header fields of a reply message
+ * @portid: destination
+ * @seq: sequence number of the request
+ * @flags: NLM_F_* flags
+ * @max_len: a reply must not grow beyond this length, 0 for the whole
+ *	room of the skb (which can exceed what was asked from the allocator)
+ * @cb: the dump's callback, or NULL for a do reply
+ */
+struct protshm_nl_msg {
+	u32 portid;
+	u32 seq;
+	int flags;
+	unsigned int max_len;
+	struct netlink_callback *cb;
+};
+
+static u32 protshm_nl_seq(void)
+{
+	return atomic_read(&protshm_nl_gen) ?: 1;
+}
+
+static int protshm_nl_put_seg_id(struct sk_buff *skb, struct protshm_seg *seg)
+{
+	if (nla_put_u64_64bit(skb, PROTSHM_A_SEG_ID, seg->id, PROTSHM_A_PAD) ||
+	    nla_put_string(skb, PROTSHM_A_SEG_NAME, seg->name))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * The segment named by PROTSHM_A_SEG_ID or PROTSHM_A_SEG_NAME (both must
+ * match if both are given), with a reference, or ERR_PTR(-EINVAL/-ENOENT).
+ */
+static struct protshm_seg *protshm_nl_seg_attrs(struct nlattr **attrs,
+						struct netlink_ext_ack *extack)
+{
+	struct nlattr *id = attrs[PROTSHM_A_SEG_ID];
+	struct nlattr *name = attrs[PROTSHM_A_SEG_NAME];
+	struct protshm_seg *seg;
+
+	if (!id && !name) {
+		NL_SET_ERR_MSG(extack, "Segment id or name required");
+		NL_SET_ERR_ATTR_MISS(extack, NULL, PROTSHM_A_SEG_NAME);
+		return ERR_PTR(-EINVAL);
+	}
+	if (id)
+		seg = protshm_seg_lookup_id(nla_get_u64(id));
+	else
+		seg = protshm_seg_lookup(nla_data(name));
+	if (seg && id && name && strcmp(seg->name, nla_data(name))) {
+		protshm_seg_put(seg);
+		seg = NULL;
+	}
+	if (!seg) {
+		NL_SET_ERR_MSG_ATTR(extack, id ?: name, "No such segment");
+		return ERR_PTR(-ENOENT);
+	}
+	return seg;
+}
+
+/* ---- segments ---------------------------------------------------------- */
+
+static int protshm_nl_put_seg(struct sk_buff *skb, struct protshm_seg *seg)
+{
+	struct user_namespace *uns = current_user_ns();
+	u64 resident = (u64)atomic_long_read(&seg->nr_resident) << PAGE_SHIFT;
+
+	if (protshm_nl_put_seg_id(skb, seg) ||
+	    nla_put_u64_64bit(skb, PROTSHM_A_SEG_SIZE, seg->size, PROTSHM_A_PAD) ||
+	    nla_put_u32(skb, PROTSHM_A_SEG_UID, from_kuid_munged(uns, seg->uid)) ||
+	    nla_put_u32(skb, PROTSHM_A_SEG_GID, from_kgid_munged(uns, seg->gid)) ||
+	    nla_put_u32(skb, PROTSHM_A_SEG_MODE, seg->mode) ||
+	    nla_put_u32(skb, PROTSHM_A_SEG_NR_ATTACH,
+			protshm_nr_attachments(seg)) ||
+	    nla_put_u64_64bit(skb, PROTSHM_A_SEG_RESIDENT, resident,
+			      PROTSHM_A_PAD))
+		return -EMSGSIZE;
+	if (protshm_seg_unlinked(seg) &&
+	    nla_put_flag(skb, PROTSHM_A_SEG_UNLINKED))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int protshm_nl_seg_msg(struct sk_buff *skb, struct protshm_seg *seg,
+			      const struct protshm_nl_msg *m)
+{
+	void *hdr = genlmsg_put(skb, m->portid, m->seq, &protshm_nl_family,
+				m->flags, PROTSHM_CMD_SEG_GET);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (m->cb)
+		genl_dump_check_consistent(m->cb, hdr);
+	if (protshm_nl_put_seg(skb, seg)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int protshm_nl_seg_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct protshm_nl_msg m = {
+		.portid = info->snd_portid, .seq = info->snd_seq,
+	};
+	struct protshm_seg *seg;
+	struct sk_buff *msg;
+	int err;
+
+	seg = protshm_nl_seg_attrs(info->attrs, info->extack);
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	err = msg ? protshm_nl_seg_msg(msg, seg, &m) : -ENOMEM;
+	protshm_seg_put(seg);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int protshm_nl_seg_get_dumpit(struct sk_buff *skb,
+				     struct netlink_callback *cb)
+{
+	struct protshm_nl_seg_dump *d = (void *)cb->ctx;
+	struct protshm_nl_msg m = {
+		.portid = NETLINK_CB(cb->skb).portid,
+		.seq = cb->nlh->nlmsg_seq, .flags = NLM_F_MULTI, .cb = cb,
+	};
+	struct protshm_seg *seg, *next;
+	int err = 0;
+
+	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
+	cb->seq = protshm_nl_seq();
+	for (seg = protshm_seg_next(d->seg_id); seg; seg = next) {
+		err = protshm_nl_seg_msg(skb, seg, &m);
+		next = err ? NULL : protshm_seg_next(seg->id);
+		if (!err)
+			d->seg_id = seg->id;
+		protshm_seg_put(seg);
+	}
+	if (err && !skb->len)
+		return err;
+	if (!err)	/* the end: a change during this part flags NLMSG_DONE */
+		cb->seq = protshm_nl_seq();
+	return skb->len;
+}
+
+/* ---- attachments and their mappings ------------------------------------ */
+
+static bool protshm_nl_vma_of(struct vm_area_struct *vma,
+			      struct protshm_seg *seg)
+{
+	struct protshm_attachment *a = vma->vm_private_data;
+
+	return vma->vm_ops == &protshm_vm_ops && a->seg == seg;
+}
+
+static u32 protshm_nl_vma_flags(struct vm_area_struct *vma)
+{
+	u32 flags = 0;
+
+	if (vma->vm_flags & VM_READ)
+		flags |= PROTSHM_VMA_F_READ;
+	if (vma->vm_flags & VM_WRITE)
+		flags |= PROTSHM_VMA_F_WRITE;
+	if (vma->vm_flags & VM_MAYREAD)
+		flags |= PROTSHM_VMA_F_MAYREAD;
+	if (vma->vm_flags & VM_MAYWRITE)
+		flags |= PROTSHM_VMA_F_MAYWRITE;
+	if (vma->vm_flags & VM_MAYSHARE)
+		flags |= PROTSHM_VMA_F_SHARED;
+	return flags;
+}
+
+/* Hash of a sequence of mappings: what the reported attributes depend on. */
+static u64 protshm_nl_vma_hash(u64 hash, struct vm_area_struct *vma)
+{
+	hash = (hash ^ vma->vm_start) * GOLDEN_RATIO_64;
+	hash = (hash ^ vma->vm_end) * GOLDEN_RATIO_64;
+	hash = (hash ^ vma->vm_pgoff) * GOLDEN_RATIO_64;
+	return (hash ^ protshm_nl_vma_flags(vma)) * GOLDEN_RATIO_64;
+}
+
+/* Room one PROTSHM_A_VMA nest needs at most. */
+static size_t protshm_nl_vma_size(void)
+{
+	return nla_total_size(0) + 4 * nla_total_size_64bit(sizeof(u64)) +
+	       nla_total_size(sizeof(u32));
+}
+
+static int protshm_nl_put_vma(struct sk_buff *skb, struct vm_area_struct *vma,
+			      bool addrs)
+{
+	struct nlattr *nest = nla_nest_start(skb, PROTSHM_A_VMA);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if ((addrs &&
+	     (nla_put_u64_64bit(skb, PROTSHM_VMA_A_START, vma->vm_start,
+				PROTSHM_VMA_A_PAD) ||
+	      nla_put_u64_64bit(skb, PROTSHM_VMA_A_END, vma->vm_end,
+				PROTSHM_VMA_A_PAD))) ||
+	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_PGOFF, vma->vm_pgoff,
+			      PROTSHM_VMA_A_PAD) ||
+	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_LEN,
+			      vma->vm_end - vma->vm_start, PROTSHM_VMA_A_PAD) ||
+	    nla_put_u32(skb, PROTSHM_VMA_A_FLAGS, protshm_nl_vma_flags(vma))) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Context: att->mm's mmap_lock held.  Hash of the mappings below @addr. */
+static u64 protshm_nl_prefix_hash(const struct protshm_nl_att *att,
+				  unsigned long addr)
+{
+	VMA_ITERATOR(vmi, att->mm, 0);
+	struct vm_area_struct *vma;
+	u64 hash = 0;
+
+	for_each_vma_range(vmi, vma, addr)
+		if (protshm_nl_vma_of(vma, att->seg))
+			hash = protshm_nl_vma_hash(hash, vma);
+	return hash;
+}
+
+/*
+ * Put the mappings of the segment from the cursor on while they fit with
+ * room left for PROTSHM_A_ATT_MORE; the cursor tells how far it got.
+ * Context: att->mm's mmap_lock held.
+ */
+static void protshm_nl_put_vmas(struct sk_buff *skb,
+				const struct protshm_nl_att *att,
+				struct protshm_nl_cursor *cur)
+{
+	VMA_ITERATOR(vmi, att->mm, cur->addr);
+	size_t need = protshm_nl_vma_size() + nla_total_size(0);
+	struct vm_area_struct *vma;
+
+	cur->nr = 0;
+	cur->more = false;
+	for_each_vma(vmi, vma) {
+		if (!protshm_nl_vma_of(vma, att->seg) || vma->vm_start < cur->addr)
+			continue;
+		if (skb->len + need > cur->max_len ||
+		    protshm_nl_put_vma(skb, vma, att->addrs)) {
+			cur->more = true;
+			cur->addr = vma->vm_start;
+			return;
+		}
+		cur->hash = protshm_nl_vma_hash(cur->hash, vma);
+		cur->nr++;
+	}
+}
+
+/*
+ * The mappings part of an attachment message, under the target's mmap_lock.
+ * A cursor that resumes after mappings that changed flags the message.
+ */
+static int protshm_nl_put_att_vmas(struct sk_buff *skb, void *hdr,
+				   const struct protshm_nl_att *att,
+				   struct protshm_nl_cursor *cur)
+{
+	if (mmap_read_lock_killable(att->mm))
+		return -EINTR;
+	if (cur->addr && protshm_nl_prefix_hash(att, cur->addr) != cur->hash)
+		genlmsg_nlhdr(hdr)->nlmsg_flags |= NLM_F_DUMP_INTR;
+	protshm_nl_put_vmas(skb, att, cur);
+	mmap_read_unlock(att->mm);
+	if (cur->more && !cur->nr)
+		return -EMSGSIZE;
+	if (cur->more && nla_put_flag(skb, PROTSHM_A_ATT_MORE))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int protshm_nl_put_att(struct sk_buff *skb,
+			      const struct protshm_nl_att *att)
+{
+	const struct protshm_attach_snap *s = att->snap;
+	char comm[TASK_COMM_LEN];
+
+	if (protshm_nl_put_seg_id(skb, att->seg) ||
+	    nla_put_u64_64bit(skb, PROTSHM_A_ATT_ID, s->id, PROTSHM_A_PAD) ||
+	    (s->parent_id &&
+	     nla_put_u64_64bit(skb, PROTSHM_A_ATT_PARENT_ID, s->parent_id,
+			       PROTSHM_A_PAD)) ||
+	    nla_put_u32(skb, PROTSHM_A_CEILING, s->ceiling))
+		return -EMSGSIZE;
+	if (!att->pid)
+		return 0;
+	get_task_comm(comm, s->task);
+	if (nla_put_u32(skb, PROTSHM_A_PID, att->pid) ||
+	    nla_put_string(skb, PROTSHM_A_COMM, comm))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * One message about an attachment: its attributes and as many of its
+ * mappings, from the cursor on, as fit.
+ * Return: 0 (every mapping put), 1 (more mappings remain, the cursor moved
+ * on), -EMSGSIZE (nothing put), -EINTR (fatal signal).
+ */
+static int protshm_nl_att_msg(struct sk_buff *skb,
+			      const struct protshm_nl_att *att,
+			      const struct protshm_nl_msg *m,
+			      struct protshm_nl_cursor *cur)
+{
+	void *hdr = genlmsg_put(skb, m->portid, m->seq, &protshm_nl_family,
+				m->flags, PROTSHM_CMD_ATTACH_GET);
+	int err;
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (m->cb)
+		genl_dump_check_consistent(m->cb, hdr);
+	cur->max_len = min(m->max_len ?: UINT_MAX, skb->len + skb_tailroom(skb));
+	err = protshm_nl_put_att(skb, att);
+	if (!err && att->mm)
+		err = protshm_nl_put_att_vmas(skb, hdr, att, cur);
+	if (err) {
+		genlmsg_cancel(skb, hdr);
+		return err;
+	}
+	genlmsg_end(skb, hdr);
+	return att->mm && cur->more;
+}
+
+/*
+ * May current read the memory map of @task, as /proc/pid/maps requires
+ * (PTRACE_MODE_READ_FSCREDS)?  Its own process; or same fsuid/fsgid as all
+ * of the target's uids/gids and a dumpable target; or CAP_SYS_PTRACE or
+ * CAP_SYS_ADMIN in the user namespace of the target's address space.
+ * LSMs (e.g. Yama) are not consulted.
+ */
+static bool protshm_nl_may_read_maps(struct task_struct *task,
+				     struct mm_struct *mm)
+{
+	const struct cred *cred = current_cred(), *tcred;
+	bool same;
+
+	if (same_thread_group(task, current))
+		return true;
+	rcu_read_lock();
+	tcred = __task_cred(task);
+	same = uid_eq(cred->fsuid, tcred->euid) &&
+	       uid_eq(cred->fsuid, tcred->suid) &&
+	       uid_eq(cred->fsuid, tcred->uid) &&
+	       gid_eq(cred->fsgid, tcred->egid) &&
+	       gid_eq(cred->fsgid, tcred->sgid) &&
+	       gid_eq(cred->fsgid, tcred->gid);
+	rcu_read_unlock();
+	if (same && get_dumpable(mm) == SUID_DUMP_USER)
+		return true;
+	return ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE) ||
+	       ns_capable_noaudit(mm->user_ns, CAP_SYS_ADMIN);
+}
+
+/* The process of @s in current's pid namespace, 0 if gone or not there. */
+static pid_t protshm_nl_pid(const struct protshm_attach_snap *s)
+{
+	return s->task ? pid_nr_ns(s->tgid, task_active_pid_ns(current)) : 0;
+}
+
+static void protshm_nl_att_init(struct protshm_nl_att *att,
+				struct protshm_seg *seg,
+				const struct protshm_attach_snap *s)
+{
+	att->seg = seg;
+	att->snap = s;
+	att->pid = protshm_nl_pid(s);
+	att->mm = att->pid ? get_task_mm(s->task) : NULL;
+	att->addrs = att->mm && protshm_nl_may_read_maps(s->task, att->mm);
+}
+
+static void protshm_nl_att_fini(struct protshm_nl_att *att)
+{
+	if (att->mm)
+		mmput(att->mm);
+}
+
+/*
+ * The attachment of process @pid (in current's pid namespace) to @seg,
+ * copied into @out with its references, or -ESRCH.
+ */
+static int protshm_nl_find_att(struct protshm_seg *seg, pid_t pid,
+			       struct protshm_attach_snap *out)
+{
+	struct protshm_attach_snap snap[PROTSHM_NL_BATCH];
+	int err = -ESRCH;
+	unsigned int i, n;
+	u64 from = 0;
+
+	do {
+		n = protshm_attach_snapshot(seg, from, snap, ARRAY_SIZE(snap));
+		for (i = 0; i < n; i++) {
+			from = snap[i].id + 1;
+			if (err && protshm_nl_pid(&snap[i]) == pid) {
+				*out = snap[i];
+				memset(&snap[i], 0, sizeof(snap[i]));
+				err = 0;
+			}
+		}
+		protshm_attach_snap_put(snap, n);
+	} while (err && n == ARRAY_SIZE(snap));
+	return err;
+}
+
+static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
+				struct protshm_seg *seg, pid_t pid)
+{
+	struct protshm_nl_msg m = {
+		.portid = info->snd_portid, .seq = info->snd_seq,
+		.max_len = NLMSG_GOODSIZE,
+	};
+	struct protshm_nl_cursor cur = {};
+	struct protshm_attach_snap s;
+	struct protshm_nl_att att;
+	int err;
+
+	err = protshm_nl_find_att(seg, pid, &s);
+	if (err) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[PROTSHM_A_PID],
+				    "Process not attached to the segment");
+		return err;
+	}
+	protshm_nl_att_init(&att, seg, &s);
+	err = protshm_nl_att_msg(msg, &att, &m, &cur);
+	protshm_nl_att_fini(&att);
+	protshm_attach_snap_put(&s, 1);
+	return err < 0 ? err : 0;
+}
+
+static int protshm_nl_att_get_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct protshm_seg *seg;
+	struct sk_buff *msg;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, PROTSHM_A_PID)) {
+		GENL_SET_ERR_MSG(info, "Process id required");
+		return -EINVAL;
+	}
+	seg = protshm_nl_seg_attrs(info->attrs, info->extack);
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	err = -ENOMEM;
+	if (msg)
+		err = protshm_nl_att_reply(msg, info, seg,
+					   nla_get_u32(info->attrs[PROTSHM_A_PID]));
+	protshm_seg_put(seg);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int protshm_nl_att_dump_start(struct netlink_callback *cb)
+{
+	struct protshm_nl_att_dump *d = (void *)cb->ctx;
+	struct nlattr **attrs = protshm_genl_dump_attrs(cb);
+	struct protshm_seg *seg;
+
+	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
+	if (attrs[PROTSHM_A_PID])
+		d->filter_pid = nla_get_u32(attrs[PROTSHM_A_PID]);
+	if (!attrs[PROTSHM_A_SEG_ID] && !attrs[PROTSHM_A_SEG_NAME])
+		return 0;
+	seg = protshm_nl_seg_attrs(attrs, cb->extack);
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	d->filter_seg = seg->id;
+	protshm_seg_put(seg);
+	return 0;
+}
+
+/* Report one attachment, or the rest of it.  Return: 0, or why not all. */
+static int protshm_nl_dump_att(struct sk_buff *skb,
+			       const struct protshm_nl_msg *m,
+			       struct protshm_seg *seg,
+			       const struct protshm_attach_snap *s)
+{
+	struct protshm_nl_att_dump *d = (void *)m->cb->ctx;
+	struct protshm_nl_cursor cur = {};
+	struct protshm_nl_att att;
+	int ret;
+
+	if (d->filter_pid && protshm_nl_pid(s) != d->filter_pid) {
+		d->att_id = s->id + 1;
+		return 0;
+	}
+	if (s->id == d->att_id) {
+		cur.addr = d->vma_addr;
+		cur.hash = d->vma_hash;
+	}
+	protshm_nl_att_init(&att, seg, s);
+	ret = protshm_nl_att_msg(skb, &att, m, &cur);
+	protshm_nl_att_fini(&att);
+	if (ret < 0)
+		return ret;
+	d->att_id = ret ? s->id : s->id + 1;
+	d->vma_addr = ret ? cur.addr : 0;
+	d->vma_hash = ret ? cur.hash : 0;
+	return ret ? -EMSGSIZE : 0;
+}
+
+static int protshm_nl_dump_seg_atts(struct sk_buff *skb,
+				    const struct protshm_nl_msg *m,
+				    struct protshm_seg *seg)
+{
+	struct protshm_nl_att_dump *d = (void *)m->cb->ctx;
+	struct protshm_attach_snap snap[PROTSHM_NL_BATCH];
+	unsigned int i, n;
+	int err = 0;
+
+	if (seg->id != d->seg_id) {
+		d->seg_id = seg->id;
+		d->att_id = 0;
+		d->vma_addr = 0;
+		d->vma_hash = 0;
+	}
+	do {
+		n = protshm_attach_snapshot(seg, d->att_id, snap, ARRAY_SIZE(snap));
+		for (i = 0; i < n && !err; i++)
+			err = protshm_nl_dump_att(skb, m, seg, &snap[i]);
+		protshm_attach_snap_put(snap, n);
+	} while (!err && n == ARRAY_SIZE(snap));
+	return err;
+}
+
+/* The segment a dump goes on with, with a reference, or NULL at the end. */
+static struct protshm_seg *protshm_nl_dump_seg(struct protshm_nl_att_dump *d)
+{
+	struct protshm_seg *seg = NULL;
+
+	if (d->seg_id)
+		seg = protshm_seg_lookup_id(d->seg_id);
+	if (seg || !d->filter_seg)
+		return seg ?: protshm_seg_next(d->seg_id);
+	return d->seg_id ? NULL : protshm_seg_lookup_id(d->filter_seg);
+}
+
+static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
+				     struct netlink_callback *cb)
+{
+	struct protshm_nl_att_dump *d = (void *)cb->ctx;
+	struct protshm_nl_msg m = {
+		.portid = NETLINK_CB(cb->skb).portid,
+		.seq = cb->nlh->nlmsg_seq, .flags = NLM_F_MULTI, .cb = cb,
+	};
+	struct protshm_seg *seg, *next;
+	int err = 0;
+
+	cb->seq = protshm_nl_seq();
+	for (seg = protshm_nl_dump_seg(d); seg; seg = next) {
+		err = protshm_nl_dump_seg_atts(skb, &m, seg);
+		next = NULL;
+		if (!err && !d->filter_seg)
+			next = protshm_seg_next(seg->id);
+		protshm_seg_put(seg);
+	}
+	if (err == -EMSGSIZE && skb->len)
+		return skb->len;
+	if (err)
+		return err;
+	cb->seq = protshm_nl_seq();	/* the end, see the segment dump */
+	return skb->len;
+}
+
+/* ---- RESTRICT ---------------------------------------------------------- */
+
+static int protshm_nl_restrict_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct protshm_seg *seg;
+	u32 prot, flags = 0;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, PROTSHM_A_PID) ||
+	    GENL_REQ_ATTR_CHECK(info, PROTSHM_A_PROT)) {
+		GENL_SET_ERR_MSG(info, "Process id and protection required");
+		return -EINVAL;
+	}
+	prot = nla_get_u32(attrs[PROTSHM_A_PROT]);
+	if (!protshm_prot_valid(prot)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PROTSHM_A_PROT],
+				    "Protection must be none, read or read-write");
+		return -EINVAL;
+	}
+	if (attrs[PROTSHM_A_RESTRICT_FLAGS])
+		flags = nla_get_u32(attrs[PROTSHM_A_RESTRICT_FLAGS]);
+	seg = protshm_nl_seg_attrs(attrs, info->extack);
+	if (IS_ERR(seg))
+		return PTR_ERR(seg);
+	err = protshm_restrict(seg, nla_get_u32(attrs[PROTSHM_A_PID]), prot,
+			       flags);
+	protshm_seg_put(seg);
+	if (err == -EPERM)
+		GENL_SET_ERR_MSG(info, "Not the segment's owner, no CAP_IPC_OWNER");
+	else if (err == -ESRCH)
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PROTSHM_A_PID],
+				    "Process not attached to the segment");
+	return err;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/* A new event message, or NULL if nobody listens (or no memory). */
+static struct sk_buff *protshm_nl_event_new(u8 cmd, void **hdr)
+{
+	struct sk_buff *skb;
+
+	if (!READ_ONCE(protshm_nl_registered) ||
+	    !genl_has_listeners(&protshm_nl_family, &init_net,
+				PROTSHM_NL_MCGRP_EVENTS))
+		return NULL;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &protshm_nl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+static void protshm_nl_event_send(struct sk_buff *skb, void *hdr, int err)
+{
+	if (err) {	/* cannot happen: events are far below NLMSG_GOODSIZE */
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&protshm_nl_family, skb, 0, PROTSHM_NL_MCGRP_EVENTS,
+			  GFP_KERNEL);
+}
+
+static int protshm_nl_put_seg_ev(struct sk_buff *skb, struct protshm_seg *seg)
+{
+	return protshm_nl_put_seg_id(skb, seg) ?:
+	       nla_put_u32(skb, PROTSHM_A_SEG_IPC_NS, seg->ipc_ns->ns.inum);
+}
+
+static int protshm_nl_put_seg_created(struct sk_buff *skb,
+				      struct protshm_seg *seg)
+{
+	char comm[TASK_COMM_LEN];
+
+	get_task_comm(comm, current);
+	if (nla_put_u64_64bit(skb, PROTSHM_A_SEG_SIZE, seg->size, PROTSHM_A_PAD) ||
+	    nla_put_u32(skb, PROTSHM_A_SEG_UID,
+			from_kuid_munged(&init_user_ns, seg->uid)) ||
+	    nla_put_u32(skb, PROTSHM_A_SEG_GID,
+			from_kgid_munged(&init_user_ns, seg->gid)) ||
+	    nla_put_u32(skb, PROTSHM_A_SEG_MODE, seg->mode) ||
+	    nla_put_u32(skb, PROTSHM_A_PID, task_tgid_nr(current)) ||
+	    nla_put_string(skb, PROTSHM_A_COMM, comm))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/**
+ * protshm_nl_seg_event() - a segment was created or is being freed
+ * @seg: the segment
+ * @cmd: PROTSHM_CMD_SEG_CREATE_NTF (by current) or _SEG_DESTROY_NTF
+ *
+ * Context: process context, no protshm lock held.
+ */
+void protshm_nl_seg_event(struct protshm_seg *seg, u8 cmd)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	atomic_inc(&protshm_nl_gen);
+	skb = protshm_nl_event_new(cmd, &hdr);
+	if (!skb)
+		return;
+	err = protshm_nl_put_seg_ev(skb, seg);
+	if (!err && cmd == PROTSHM_CMD_SEG_CREATE_NTF)
+		err = protshm_nl_put_seg_created(skb, seg);
+	protshm_nl_event_send(skb, hdr, err);
+}
+
+static int protshm_nl_put_att_ev(struct sk_buff *skb,
+				 struct protshm_attachment *a)
+{
+	if (protshm_nl_put_seg_ev(skb, a->seg) ||
+	    nla_put_u64_64bit(skb, PROTSHM_A_ATT_ID, a->id, PROTSHM_A_PAD) ||
+	    (a->parent_id &&
+	     nla_put_u64_64bit(skb, PROTSHM_A_ATT_PARENT_ID, a->parent_id,
+			       PROTSHM_A_PAD)) ||
+	    nla_put_u32(skb, PROTSHM_A_CEILING, a->ceiling) ||
+	    (a->tgid && nla_put_u32(skb, PROTSHM_A_PID, pid_nr(a->tgid))))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Who attached: current, or, for a child being forked, its parent. */
+static int protshm_nl_put_attacher(struct sk_buff *skb,
+				   struct protshm_attachment *a)
+{
+	char comm[TASK_COMM_LEN];
+
+	if (!a->tgid)
+		return nla_put_u32(skb, PROTSHM_A_PARENT_PID,
+				   task_tgid_nr(current));
+	get_task_comm(comm, current);
+	return nla_put_string(skb, PROTSHM_A_COMM, comm);
+}
+
+/**
+ * protshm_nl_attach_event() - an attachment was created or is forgotten
+ * @a: the attachment
+ * @cmd: PROTSHM_CMD_ATTACH_NTF (current attached, or is forking the
+ *	process of @a) or PROTSHM_CMD_DETACH_NTF
+ *
+ * Context: process context; a->seg->lock held, or a->seg being freed.
+ */
+void protshm_nl_attach_event(struct protshm_attachment *a, u8 cmd)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	atomic_inc(&protshm_nl_gen);
+	skb = protshm_nl_event_new(cmd, &hdr);
+	if (!skb)
+		return;
+	err = protshm_nl_put_att_ev(skb, a);
+	if (!err && cmd == PROTSHM_CMD_ATTACH_NTF)
+		err = protshm_nl_put_attacher(skb, a);
+	protshm_nl_event_send(skb, hdr, err);
+}
+
+/**
+ * protshm_nl_restrict_event() - current restricted the process of @a
+ * @a: the attachment, with its new ceiling
+ * @old: its ceiling before
+ *
+ * Context: process context; a->seg->lock held.
+ */
+void protshm_nl_restrict_event(struct protshm_attachment *a, u32 old)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	skb = protshm_nl_event_new(PROTSHM_CMD_RESTRICT_NTF, &hdr);
+	if (!skb)
+		return;
+	err = protshm_nl_put_att_ev(skb, a) ?:
+	      nla_put_u32(skb, PROTSHM_A_OLD_CEILING, old) ?:
+	      nla_put_u32(skb, PROTSHM_A_BY_PID, task_tgid_nr(current));
+	protshm_nl_event_send(skb, hdr, err);
+}
+
+/* ---- the family -------------------------------------------------------- */
+
+/* not const: NLA_POLICY_FULL_RANGE() takes a non-const pointer on 6.1 */
+static struct netlink_range_validation protshm_nl_pid_range __ro_after_init = {
+	.min = 1,
+	.max = INT_MAX,
+};
+
+/* Requests only; reply-only attributes are refused (strict validation). */
+static const struct nla_policy protshm_nl_policy[PROTSHM_A_MAX + 1] = {
+	[PROTSHM_A_SEG_ID] = { .type = NLA_U64 },
+	[PROTSHM_A_SEG_NAME] = { .type = NLA_NUL_STRING,
+				 .len = PROTSHM_NAME_MAX - 1 },
+	[PROTSHM_A_PID] = NLA_POLICY_FULL_RANGE(NLA_U32, &protshm_nl_pid_range),
+	[PROTSHM_A_PROT] = NLA_POLICY_MAX(NLA_U32, PROTSHM_PROT_RW),
+	[PROTSHM_A_RESTRICT_FLAGS] =
+		NLA_POLICY_MASK(NLA_U32, PROTSHM_RESTRICT_DESCENDANTS),
+};
+
+static const struct genl_ops protshm_nl_ops[] = {
+	{
+		.cmd = PROTSHM_CMD_SEG_GET,
+		.doit = protshm_nl_seg_get_doit,
+		.dumpit = protshm_nl_seg_get_dumpit,
+	},
+	{
+		.cmd = PROTSHM_CMD_ATTACH_GET,
+		.doit = protshm_nl_att_get_doit,
+		.start = protshm_nl_att_dump_start,
+		.dumpit = protshm_nl_att_get_dumpit,
+	},
+	{
+		.cmd = PROTSHM_CMD_RESTRICT,
+		.flags = GENL_UNS_ADMIN_PERM,
+		.doit = protshm_nl_restrict_doit,
+	},
+};
+
+static const struct genl_multicast_group protshm_nl_mcgrps[] = {
+	[PROTSHM_NL_MCGRP_EVENTS] = {
+		.name = PROTSHM_GENL_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+
+/* resv_start_op is 0: every command gets strict header and attr checks. */
+static struct genl_family protshm_nl_family __ro_after_init = {
+	.name = PROTSHM_GENL_NAME,
+	.version = PROTSHM_GENL_VERSION,
+	.maxattr = PROTSHM_A_MAX,
+	.policy = protshm_nl_policy,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = protshm_nl_ops,
+	.n_ops = ARRAY_SIZE(protshm_nl_ops),
+	.mcgrps = protshm_nl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(protshm_nl_mcgrps),
+};
+
+/**
+ * protshm_nl_init() - register the generic netlink family
+ *
+ * Return: 0 or a negative errno.
+ */
+int protshm_nl_init(void)
+{
+	int err = genl_register_family(&protshm_nl_family);
+
+	if (!err)
+		WRITE_ONCE(protshm_nl_registered, true);
+	return err;
+}
+
+/**
+ * protshm_nl_exit() - unregister the generic netlink family
+ *
+ * Waits for requests in progress; no event is sent afterwards.
+ */
+void protshm_nl_exit(void)
+{
+	WRITE_ONCE(protshm_nl_registered, false);
+	genl_unregister_family(&protshm_nl_family);
+}
+
+MODULE_ALIAS_GENL_FAMILY(PROTSHM_GENL_NAME);

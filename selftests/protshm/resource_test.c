@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory accounting (research/reliability_anchors.md rows K1-K2, DESIGN.md
+ * section 2): a segment's pages are charged to the memory cgroup of the
+ * process that created it - also when another process, in another cgroup,
+ * faults them in, and after the creator has exited - and are uncharged
+ * when the segment is freed.  Its kernel objects (the page array) are
+ * charged too.  The limits (count, size, total) are in ioctl_test.
+ *
+ * Needs cgroup2 with the memory controller at /sys/fs/cgroup and root;
+ * creates two child cgroups and removes them again.
+ */
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common.h"
+#include "ioctl_helpers.h"
+#include "kselftest_harness.h"
+
+#define CG_ROOT		"/sys/fs/cgroup"
+#define RW		(PROT_READ | PROT_WRITE)
+#define NR_PAGES	2048		/* 8 MiB with 4 KiB pages */
+/*
+ * memory.current is exact only to within the per-CPU charge batches
+ * (64 pages per CPU, either way) plus the processes' own memory.
+ */
+#define SLACK		(768 * 1024)
+
+/* @got is @want give or take SLACK. */
+#define ASSERT_ABOUT(want, got) do {					\
+	ASSERT_LE((long long)(want) - SLACK, (long long)(got));		\
+	ASSERT_GE((long long)(want) + SLACK, (long long)(got));		\
+} while (0)
+
+static int cg_write(const char *cg, const char *file, const char *val)
+{
+	char path[512];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/%s", cg, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* memory.current of @cg, or -1. */
+static long long cg_current(const char *cg)
+{
+	char path[512];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Does @file of the root cgroup list @word? */
+static int cg_root_has(const char *file, const char *word)
+{
+	char path[256], buf[512], *tok, *save;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), CG_ROOT "/%s", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	for (tok = strtok_r(buf, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, word))
+			return 1;
+	return 0;
+}
+
+/*
+ * Wait until memory.current of @cg is at most @limit (charges of exited
+ * tasks are released with some delay, e.g. after RCU); the last value.
+ */
+static long long cg_wait_below(const char *cg, long long limit)
+{
+	long long v = cg_current(cg);
+	int i;
+
+	for (i = 0; i < 500 && v > limit; i++) {
+		usleep(10000);
+		v = cg_current(cg);
+	}
+	return v;
+}
+
+FIXTURE(memcg) {
+	char a[128];	/* the creator's cgroup */
+	char b[128];	/* the other process's cgroup */
+	size_t ps;
+	pid_t kids[2];	/* killed by the teardown if still there */
+};
+
+FIXTURE_SETUP(memcg)
+{
+	self->ps = page_size();
+	self->kids[0] = 0;
+	self->kids[1] = 0;
+	self->a[0] = 0;
+	self->b[0] = 0;
+	if (geteuid())
+		SKIP(return, "needs root for cgroups");
+	if (!cg_root_has("cgroup.controllers", "memory"))
+		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
+	if (!cg_root_has("cgroup.subtree_control", "memory") &&
+	    cg_write(CG_ROOT, "cgroup.subtree_control", "+memory"))
+		SKIP(return, "cannot enable +memory in " CG_ROOT ": %s",
+		     strerror(errno));
+	snprintf(self->a, sizeof(self->a), CG_ROOT "/protshm-a-%d", getpid());
+	snprintf(self->b, sizeof(self->b), CG_ROOT "/protshm-b-%d", getpid());
+	ASSERT_EQ(0, mkdir(self->a, 0755));
+	ASSERT_EQ(0, mkdir(self->b, 0755));
+	ASSERT_LE(0, cg_current(self->a));
+}
+
+FIXTURE_TEARDOWN(memcg)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (self->kids[i] > 0) {
+			kill(self->kids[i], SIGKILL);
+			waitpid(self->kids[i], NULL, 0);
+		}
+	}
+	/* the children have exited; their cgroups may take a moment */
+	for (i = 0; i < 100; i++) {
+		if ((!self->a[0] || !rmdir(self->a) || errno == ENOENT) &&
+		    (!self->b[0] || !rmdir(self->b) || errno == ENOENT))
+			return;
+		usleep(10000);
+	}
+	EXPECT_EQ(0, rmdir(self->a));
+	EXPECT_EQ(0, rmdir(self->b));
+}
+
+/*
+ * A child that moves itself into @cg and then runs commands from the
+ * parent: 'c' create @name of @size bytes, 'a' attach it, 't' touch
+ * (write) pages [from, to) of its mapping, 'u' unlink, 'n' nothing, 'q'
+ * unmap, close and exit.  Each command is acknowledged with one byte.
+ */
+struct cmd {
+	char op;
+	int from, to;
+};
+
+static void __attribute__((noreturn))
+cg_child(const char *cg, const char *name, size_t size, int in, int out)
+{
+	volatile char *p = NULL;
+	size_t ps = page_size();
+	struct cmd c;
+	int fd = -1, i;
+
+	CHILD_ASSERT(cg_write(cg, "cgroup.procs", "0") == 0);
+	while (read(in, &c, sizeof(c)) == sizeof(c)) {
+		switch (c.op) {
+		case 'c':
+			fd = ps_open();
+			CHILD_ASSERT(fd >= 0);
+			CHILD_ASSERT(ps_create(fd, name, size, 0600,
+					       PROTSHM_PROT_RW) == 0);
+			break;
+		case 'a':
+			fd = ps_open();
+			CHILD_ASSERT(fd >= 0);
+			CHILD_ASSERT(ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+			break;
+		case 't':
+			if (!p) {
+				p = mmap(NULL, size, RW, MAP_SHARED, fd, 0);
+				CHILD_ASSERT(p != MAP_FAILED);
+			}
+			for (i = c.from; i < c.to; i++)
+				p[i * ps] = 1;
+			break;
+		case 'u':
+			CHILD_ASSERT(ps_unlink(fd) == 0);
+			break;
+		case 'n':	/* nothing: proves it is in its cgroup */
+			break;
+		case 'q':
+			if (p)
+				CHILD_ASSERT(munmap((void *)p, size) == 0);
+			if (fd >= 0)
+				CHILD_ASSERT(close(fd) == 0);
+			CHILD_ASSERT(write(out, "k", 1) == 1);
+			_exit(0);
+		default:
+			_exit(2);
+		}
+		CHILD_ASSERT(write(out, "k", 1) == 1);
+	}
+	_exit(3);
+}
+
+struct cg_proc {
+	pid_t pid;
+	int to;		/* commands */
+	int from;	/* acknowledgements */
+};
+
+static int cg_spawn(struct cg_proc *c, const char *cg, const char *name,
+		    size_t size)
+{
+	int in[2], out[2];
+
+	if (pipe(in) || pipe(out))
+		return -1;
+	c->pid = fork();
+	if (c->pid < 0)
+		return -1;
+	if (!c->pid) {
+		close(in[1]);
+		close(out[0]);
+		cg_child(cg, name, size, in[0], out[1]);
+	}
+	close(in[0]);
+	close(out[1]);
+	c->to = in[1];
+	c->from = out[0];
+	return 0;
+}
+
+/* Send a command and wait for its acknowledgement; 0 or -1. */
+static int cg_do(struct cg_proc *c, char op, int from, int to)
+{
+	struct cmd cmd = { .op = op, .from = from, .to = to };
+	char k;
+
+	if (write(c->to, &cmd, sizeof(cmd)) != sizeof(cmd))
+		return -1;
+	return read(c->from, &k, 1) == 1 && k == 'k' ? 0 : -1;
+}
+
+static int cg_quit(struct cg_proc *c, pid_t *kid)
+{
+	int ret = cg_do(c, 'q', 0, 0);
+
+	close(c->to);
+	close(c->from);
+	ret = ret || wait_child(c->pid) ? -1 : 0;
+	*kid = 0;
+	return ret;
+}
+
+/*
+ * The creator, in cgroup A, touches half of the pages; another process, in
+ * cgroup B, touches the other half: A is charged for all of them, B for
+ * none.  The creator exits first: A stays charged while B's process still
+ * maps the segment; when that one exits too, A is uncharged.
+ */
+TEST_F(memcg, charged_to_creator)
+{
+	long long base_a, base_b, cur_a, cur_b, half, all;
+	char name[PROTSHM_NAME_MAX];
+	size_t size = NR_PAGES * self->ps;
+	struct cg_proc c1, c2;
+
+	half = (long long)NR_PAGES / 2 * self->ps;
+	all = (long long)NR_PAGES * self->ps;
+	ps_name(name, sizeof(name), "memcg");
+	ASSERT_EQ(0, cg_spawn(&c1, self->a, name, size));
+	self->kids[0] = c1.pid;
+	ASSERT_EQ(0, cg_spawn(&c2, self->b, name, size));
+	self->kids[1] = c2.pid;
+	/* both children are in their cgroups once they answer a command */
+	ASSERT_EQ(0, cg_do(&c1, 'c', 0, 0));
+	ASSERT_EQ(0, cg_do(&c2, 'a', 0, 0));
+	base_a = cg_current(self->a);
+	base_b = cg_current(self->b);
+	ASSERT_LE(0, base_a);
+	ASSERT_LE(0, base_b);
+
+	/* the creator touches the first half */
+	ASSERT_EQ(0, cg_do(&c1, 't', 0, NR_PAGES / 2));
+	cur_a = cg_current(self->a);
+	cur_b = cg_current(self->b);
+	TH_LOG("creator touched %lld KiB: A +%lld KiB, B +%lld KiB",
+	       half >> 10, (cur_a - base_a) >> 10, (cur_b - base_b) >> 10);
+	ASSERT_ABOUT(half, cur_a - base_a);
+	ASSERT_ABOUT(0, cur_b - base_b);
+
+	/* the other process, in B, touches the second half: charged to A */
+	ASSERT_EQ(0, cg_do(&c2, 't', NR_PAGES / 2, NR_PAGES));
+	cur_a = cg_current(self->a);
+	cur_b = cg_current(self->b);
+	TH_LOG("other process touched %lld KiB: A +%lld KiB, B +%lld KiB",
+	       half >> 10, (cur_a - base_a) >> 10, (cur_b - base_b) >> 10);
+	ASSERT_ABOUT(all, cur_a - base_a);
+	ASSERT_ABOUT(0, cur_b - base_b);
+	/* touching pages already there charges nothing more */
+	ASSERT_EQ(0, cg_do(&c2, 't', 0, NR_PAGES));
+	ASSERT_ABOUT(all, cg_current(self->a) - base_a);
+	ASSERT_ABOUT(0, cg_current(self->b) - base_b);
+
+	/* the creator unlinks and exits: the charge stays with A */
+	ASSERT_EQ(0, cg_do(&c1, 'u', 0, 0));
+	ASSERT_EQ(0, cg_quit(&c1, &self->kids[0]));
+	cur_a = cg_current(self->a);
+	TH_LOG("creator gone, segment still mapped: A +%lld KiB",
+	       (cur_a - base_a) >> 10);
+	ASSERT_ABOUT(all, cur_a - base_a);
+
+	/* the last user goes: the segment is freed, A is uncharged */
+	ASSERT_EQ(0, cg_quit(&c2, &self->kids[1]));
+	cur_a = cg_wait_below(self->a, base_a + SLACK / 2);
+	cur_b = cg_wait_below(self->b, base_b + SLACK / 2);
+	TH_LOG("all closed: A %+lld KiB, B %+lld KiB against the baseline",
+	       (cur_a - base_a) >> 10, (cur_b - base_b) >> 10);
+	ASSERT_ABOUT(0, cur_a - base_a);
+	ASSERT_ABOUT(0, cur_b - base_b);
+}
+
+/*
+ * A segment's page array is allocated at CREATE, charged to the creator
+ * (GFP_KERNEL_ACCOUNT) even though no page is touched, and freed with it.
+ */
+TEST_F(memcg, page_array_charged)
+{
+	unsigned long long max_bytes = 1ULL << 30;
+	char name[PROTSHM_NAME_MAX];
+	long long base, cur, array;
+	struct cg_proc c;
+	size_t size;
+
+	if (!param_read("max_seg_bytes", &max_bytes) && max_bytes > 1ULL << 30)
+		max_bytes = 1ULL << 30;
+	size = max_bytes / self->ps * self->ps;
+	array = size / self->ps * sizeof(void *);
+	if (array < 2 * SLACK)
+		SKIP(return, "max_seg_bytes %llu: page array too small to see",
+		     max_bytes);
+	ps_name(name, sizeof(name), "memcg-array");
+	ASSERT_EQ(0, cg_spawn(&c, self->a, name, size));
+	self->kids[0] = c.pid;
+	ASSERT_EQ(0, cg_do(&c, 'n', 0, 0));	/* in A now */
+	base = cg_current(self->a);
+	ASSERT_EQ(0, cg_do(&c, 'c', 0, 0));
+	cur = cg_current(self->a);
+	TH_LOG("%zu MiB segment, nothing touched: A +%lld KiB (page array %lld KiB)",
+	       size >> 20, (cur - base) >> 10, array >> 10);
+	ASSERT_ABOUT(array, cur - base);
+	ASSERT_EQ(0, cg_do(&c, 'u', 0, 0));
+	ASSERT_EQ(0, cg_quit(&c, &self->kids[0]));
+	cur = cg_wait_below(self->a, base + SLACK / 2);
+	ASSERT_ABOUT(0, cur - base);
+}
+
+TEST_HARNESS_MAIN
