@@ -17,6 +17,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "netlink.h"
 #include "protshm.h"
@@ -210,6 +211,66 @@ static struct mm_struct *protshm_attach_mm_locked(struct protshm_attachment *a)
 }
 
 /*
+ * Lower @a's ceiling to (ceiling & @prot), remembering when it lost WRITE
+ * and READ, so that a process forked from it later can be given the
+ * ceiling as it was when it was forked.  Context: seg->lock held.
+ */
+static void protshm_lower_ceiling_locked(struct protshm_attachment *a, u32 prot)
+{
+	u32 old = a->ceiling;
+	u64 now = ktime_get_ns();
+
+	a->ceiling &= prot;
+	if ((old & PROTSHM_PROT_WRITE) && !(a->ceiling & PROTSHM_PROT_WRITE))
+		a->lost_write_ns = now;
+	if ((old & PROTSHM_PROT_READ) && !(a->ceiling & PROTSHM_PROT_READ))
+		a->lost_read_ns = now;
+}
+
+/* @a's ceiling as it was at time @t (ktime_get_ns()). */
+static u32 protshm_ceiling_at(const struct protshm_attachment *a, u64 t)
+{
+	u32 ceiling = PROTSHM_PROT_RW;
+
+	if (!(a->ceiling & PROTSHM_PROT_WRITE) && t >= a->lost_write_ns)
+		ceiling &= ~PROTSHM_PROT_WRITE;
+	if (!(a->ceiling & PROTSHM_PROT_READ) && t >= a->lost_read_ns)
+		ceiling = PROTSHM_PROT_NONE;
+	return ceiling;
+}
+
+/*
+ * A process forked from an attached one inherits its ceiling as it was at
+ * fork time, even if it inherited no mapping (then no ->open saw the fork):
+ * the nearest attached ancestor decides, judged at the fork time of its
+ * child on the way down.  An ancestor that exited cannot be seen any more:
+ * its orphans are reparented and start from a full ceiling.
+ * Context: seg->lock held, pending attachments resolved.
+ */
+static u32 protshm_inherited_ceiling_locked(struct protshm_seg *seg)
+{
+	struct task_struct *child = current, *parent;
+	struct protshm_attachment *a;
+	u32 ceiling = PROTSHM_PROT_RW;
+	int depth;
+
+	rcu_read_lock();
+	for (depth = 0; depth < PROTSHM_MAX_ANCESTRY; depth++) {
+		parent = rcu_dereference(child->real_parent);
+		if (!parent->pid || same_thread_group(parent, child))
+			break;
+		a = protshm_find_locked(seg, parent);
+		if (a) {
+			ceiling = protshm_ceiling_at(a, child->group_leader->start_time);
+			break;
+		}
+		child = parent;
+	}
+	rcu_read_unlock();
+	return ceiling;
+}
+
+/*
  * Processes that share current's address space without being its threads
  * (CLONE_VM, vfork) share its mappings, so a new attachment of current
  * starts at the lowest of their ceilings.  Context: seg->lock held.
@@ -223,6 +284,13 @@ static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
 		if (protshm_attach_uses_mm(a, current->mm))
 			ceiling &= a->ceiling;
 	return ceiling;
+}
+
+/* The ceiling a new attachment of current starts with.  seg->lock held. */
+static u32 protshm_new_ceiling_locked(struct protshm_seg *seg)
+{
+	return protshm_shared_mm_ceiling_locked(seg) &
+	       protshm_inherited_ceiling_locked(seg);
 }
 
 static struct protshm_attachment *protshm_attach_new(struct protshm_seg *seg,
@@ -255,7 +323,7 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
 	if (!a) {
-		a = protshm_attach_new(seg, protshm_shared_mm_ceiling_locked(seg),
+		a = protshm_attach_new(seg, protshm_new_ceiling_locked(seg),
 				       GFP_KERNEL_ACCOUNT);
 		if (a) {
 			a->tgid = get_pid(task_tgid(current));
@@ -323,7 +391,7 @@ void protshm_attach_exec(struct protshm_attachment *a)
 		goto out;
 	b = protshm_find_locked(seg, current);
 	if (b) {
-		b->ceiling &= a->ceiling;
+		protshm_lower_ceiling_locked(b, a->ceiling);
 		goto out;
 	}
 	a->tgid = get_pid(task_tgid(current));
@@ -348,7 +416,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
-	ceiling = a ? a->ceiling : protshm_shared_mm_ceiling_locked(seg);
+	ceiling = a ? a->ceiling : protshm_new_ceiling_locked(seg);
 	mutex_unlock(&seg->lock);
 	return ceiling;
 }
@@ -467,7 +535,7 @@ static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
 	lockdep_assert_held(&seg->lock);
 	list_for_each_entry(b, &seg->attachments, node)
 		if (protshm_attach_uses_mm(b, mm))
-			b->ceiling &= prot;
+			protshm_lower_ceiling_locked(b, prot);
 	for_each_vma(vmi, vma)
 		if (protshm_vma_of(vma, seg))
 			protshm_vma_lower(vma, prot);
@@ -496,7 +564,7 @@ static int protshm_revoke(struct protshm_seg *seg, struct protshm_attachment *a,
 	}
 	mutex_lock(&seg->lock);
 	old = a->ceiling;
-	a->ceiling &= prot;
+	protshm_lower_ceiling_locked(a, prot);
 	a->restrict_gen = gen;
 	if (mm)
 		protshm_lower_mm(mm, seg, a->ceiling);

@@ -44,6 +44,8 @@ extern unsigned long protshm_max_seg_bytes;
 extern unsigned long protshm_max_total_bytes;
 extern unsigned long protshm_fault_around_pages;
 #define PROTSHM_FAULT_AROUND_MAX	512UL
+/* how far up the process tree a new attachment looks for its ceiling */
+#define PROTSHM_MAX_ANCESTRY		64
 
 /**
  * struct protshm_seg - a named shared memory segment
@@ -98,6 +100,9 @@ struct protshm_seg {
  *	dup_mmap() copied, before task->mm is even set; seg->lock
  * @ceiling: PROTSHM_PROT_* ceiling; written under seg->lock and the
  *	process's mmap_lock, only ever lowered
+ * @lost_write_ns: when @ceiling lost PROTSHM_PROT_WRITE (ktime_get_ns(), 0
+ *	if it never had it); seg->lock
+ * @lost_read_ns: likewise for PROTSHM_PROT_READ; seg->lock
  * @restrict_gen: last restrict operation that processed it; seg->lock
  */
 struct protshm_attachment {
@@ -109,6 +114,8 @@ struct protshm_attachment {
 	struct pid *tgid;
 	struct mm_struct *mm;
 	u32 ceiling;
+	u64 lost_write_ns;
+	u64 lost_read_ns;
 	u64 restrict_gen;
 };
 
