@@ -20,6 +20,7 @@
 #include <linux/timekeeping.h>
 
 #include "netlink.h"
+#include "compat.h"
 #include "protshm.h"
 
 #ifndef CONFIG_MEMCG
@@ -531,7 +532,7 @@ static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
 	struct protshm_attachment *b;
 	struct vm_area_struct *vma;
 
-	mmap_assert_write_locked(mm);
+	protshm_assert_mmap_write_locked(mm);
 	lockdep_assert_held(&seg->lock);
 	list_for_each_entry(b, &seg->attachments, node)
 		if (protshm_attach_uses_mm(b, mm))

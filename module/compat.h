@@ -82,4 +82,13 @@ static inline bool protshm_in_execve(void)
 #endif
 }
 
+/*
+ * mmap_assert_write_locked() calls dump_mm() under CONFIG_DEBUG_VM, which
+ * 6.1 does not export to modules; lockdep gives the same check.
+ */
+static inline void protshm_assert_mmap_write_locked(struct mm_struct *mm)
+{
+	lockdep_assert_held_write(&mm->mmap_lock);
+}
+
 #endif /* PROTSHM_COMPAT_H */

@@ -44,7 +44,7 @@ void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 {
 	vm_flags_t clear = protshm_denied_flags(prot) & vma->vm_flags;
 
-	mmap_assert_write_locked(vma->vm_mm);
+	protshm_assert_mmap_write_locked(vma->vm_mm);
 	if (!clear)
 		return;
 	vm_flags_clear(vma, clear);
