@@ -8,6 +8,9 @@
 #   make demo       boot the test VM and run the revoke demo
 #   make vm         interactive shell in the test VM with the module loaded
 #   make lint       checkpatch --strict and sparse on the module and uapi
+#   make bench      benchmarks against memfd/SysV/mprotect/... in the test VM:
+#                   build/bench/results-$(KERNEL).{txt,csv,png}; ICOUNT=1 runs
+#                   QEMU -icount -smp 1; BENCH_ARGS="-r 7 -b B5" is passed on
 #   make clean      remove build/
 #
 # KERNEL=6.1 (default) or 6.12 picks the kernel the module is built for and the VM
@@ -30,13 +33,13 @@ WERROR ?= 1
 USER_WERROR = $(if $(filter 1,$(WERROR)),-Werror)
 KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
-.PHONY: all deps module userlib selftests ksrc check check-all demo vm lint \
+.PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint \
 	checkpatch sparse clean help
 
 all: module userlib selftests
 
 help:
-	@sed -n '3,16p' Makefile
+	@sed -n '3,/^[^#]/{/^#/p}' Makefile
 
 deps:
 	@scripts/deps.sh
@@ -67,6 +70,16 @@ check-all:
 demo: module userlib
 	@$(VM) --ko $(KMOD)/protshm.ko --files "$(BUILD)/userlib" \
 		--cmd "cd userlib && PROTSHM_DEMO_SHOW='./protshmctl show demo' ./protshm-demo"
+
+ICOUNT ?= 0
+BENCH_ARGS ?=
+BENCH_LABEL = $(KERNEL)$(if $(filter 1,$(ICOUNT)),-icount)
+
+bench: module
+	$(MAKE) -C bench BUILD=$(BUILD)/bench EXTRA_CFLAGS=$(USER_WERROR)
+	@scripts/bench.sh --kernel $(KERNEL) --ko $(KMOD)/protshm.ko \
+		--bench $(BUILD)/bench --builddir $(BUILD)/vm/bench-$(BENCH_LABEL) \
+		$(if $(filter 1,$(ICOUNT)),--icount) --args "$(BENCH_ARGS)"
 
 vm: all
 	@$(VM) --ko $(KMOD)/protshm.ko \

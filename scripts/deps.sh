@@ -68,7 +68,7 @@ need_kernel() {
 # check_all - fill MISSING with everything that is absent.
 check_all() {
 	need_cmd qemu-system-x86_64 cpio kmod sparse pkg-config xz gcc make \
-		bc flex bison pahole
+		bc flex bison pahole gnuplot
 	need_sbin genl
 	need_file /bin/busybox /usr/src/linux-source-6.1.tar.xz /usr/bin/python3 \
 		/usr/include/libelf.h /usr/include/openssl/ssl.h

@@ -22,6 +22,8 @@
 #   --quiet           do not stream the guest console to stdout (log still written)
 # Environment: KERNEL (default for --kernel); PROTSHM_KVM=1 uses -enable-kvm -cpu
 #   host instead of TCG; PROTSHM_APPEND adds kernel command-line arguments;
+#   PROTSHM_QEMU_ARGS adds QEMU arguments (split on spaces), e.g.
+#   "-icount shift=0" with --smp 1 (icount makes TCG single-threaded);
 #   PROTSHM_PVH=0 boots the bzImage itself instead of the vmlinux extracted
 #   from it (PVH entry, cached as BUILDDIR/vmlinux; ~4.5 s faster under TCG,
 #   but no KASLR).  One run at a time per BUILDDIR.
@@ -214,9 +216,13 @@ qemu_cmd() {
 		-append "$append")
 	if [[ ${PROTSHM_KVM:-0} == 1 ]]; then
 		QEMU+=(-enable-kvm -cpu host)
+	elif [[ ${PROTSHM_QEMU_ARGS:-} == *-icount* ]]; then
+		QEMU+=(-accel "tcg,thread=single" -cpu max) # no MTTCG with icount
 	else
 		QEMU+=(-accel "tcg,thread=multi" -cpu max)
 	fi
+	# shellcheck disable=SC2206 # split into words on purpose
+	[[ -z ${PROTSHM_QEMU_ARGS:-} ]] || QEMU+=(${PROTSHM_QEMU_ARGS})
 	if ((INTERACTIVE)); then
 		QEMU+=(-chardev "$chardev,mux=on,signal=off" -serial chardev:con
 			-mon "chardev=con,mode=readline")

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * B1-B4: page faults on a 16 MiB segment.
+ *
+ * B1 write refault: the segment's pages were allocated by an earlier touch;
+ *    a new mapping is written one byte per page (will-it-scale page_fault3
+ *    without the munmap).
+ * B2 read refault: the same with reads through a PROT_READ mapping.
+ * B3 first touch for write: a new segment every repetition, so every page
+ *    is allocated and zeroed by the fault.
+ * B4 2 MiB-aligned segment with huge mappings: not in the module yet.
+ *
+ * Only the touch loop is timed and counted; creating, mapping and
+ * unmapping are outside.  Each repetition runs every implementation once,
+ * starting with a different one each time.
+ */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "bench.h"
+
+enum touch_kind {
+	TOUCH_REFAULT_WRITE,
+	TOUCH_REFAULT_READ,
+	TOUCH_FIRST_WRITE,
+};
+
+static volatile unsigned long sink;
+
+static bool impl_available(enum impl_id impl)
+{
+	return impl != IMPL_PROTSHM || cfg.have_protshm;
+}
+
+static int touch_once(const char *bench, struct seg *s, enum touch_kind kind)
+{
+	int prot = PROT_READ | (kind == TOUCH_REFAULT_READ ? 0 : PROT_WRITE);
+	const char *impl = impl_names[s->impl];
+	unsigned long sum = 0;
+	double t0, t1;
+	long f0, f1;
+	void *p;
+
+	p = seg_map(s, prot);
+	if (!p) {
+		fail("%s: mapping a %s segment: %m\n", bench, impl);
+		return -1;
+	}
+	f0 = faults_now();
+	t0 = now_ns();
+	if (kind == TOUCH_REFAULT_READ)
+		sum = touch_read(p, s->size, cfg.page);
+	else
+		touch_write(p, s->size, cfg.page);
+	t1 = now_ns();
+	f1 = faults_now();
+	sink += sum;
+	seg_unmap(s, p);
+	metric_add(bench, impl, "faults_per_page", "faults/page",
+		   (double)(f1 - f0) / cfg.pages);
+	metric_add(bench, impl, "ns_per_page", "ns/page", (t1 - t0) / cfg.pages);
+	return 0;
+}
+
+static int touch_rep(const char *bench, struct seg *segs, int rep,
+		     enum touch_kind kind)
+{
+	struct seg fresh;
+	int k, impl, err;
+
+	for (k = 0; k < NR_IMPLS; k++) {
+		impl = (k + rep) % NR_IMPLS;
+		if (!impl_available(impl))
+			continue;
+		if (kind != TOUCH_FIRST_WRITE) {
+			if (touch_once(bench, &segs[impl], kind))
+				return -1;
+			continue;
+		}
+		if (seg_create(&fresh, impl, cfg.size, false)) {
+			fail("%s: creating a %s segment: %m\n", bench,
+			     impl_names[impl]);
+			return -1;
+		}
+		err = touch_once(bench, &fresh, kind);
+		seg_destroy(&fresh);
+		if (err)
+			return -1;
+	}
+	return 0;
+}
+
+static int touch_bench(const char *bench, enum touch_kind kind)
+{
+	struct seg segs[NR_IMPLS];
+	int impl, rep, err = 0;
+
+	memset(segs, 0, sizeof(segs));
+	for (impl = 0; impl < NR_IMPLS; impl++) {
+		segs[impl].fd = segs[impl].shmid = -1;
+		if (kind == TOUCH_FIRST_WRITE || !impl_available(impl))
+			continue;
+		if (seg_create(&segs[impl], impl, cfg.size, false) ||
+		    seg_populate(&segs[impl])) {
+			fail("%s: preparing a %s segment: %m\n", bench,
+			     impl_names[impl]);
+			err = -1;
+			goto out;
+		}
+	}
+	for (rep = 0; rep < cfg.reps && !err; rep++)
+		err = touch_rep(bench, segs, rep, kind);
+out:
+	for (impl = 0; impl < NR_IMPLS; impl++)
+		seg_destroy(&segs[impl]);
+	return err;
+}
+
+int bench_b1(void)
+{
+	const char *what = "write refault, resident";
+
+	progress("B1: %s\n", what);
+	row_add("B1", what, "faults/page", "faults_per_page", "protshm",
+		"memfd", GOAL_VALUE_LE, 1.0, "<= 1");
+	row_add("B1", what, "time/page", "ns_per_page", "protshm", "memfd",
+		GOAL_RATIO_LE, 1.0, "<= 1.0x");
+	return touch_bench("B1", TOUCH_REFAULT_WRITE);
+}
+
+int bench_b2(void)
+{
+	const char *what = "sequential read, resident";
+	struct row *r;
+
+	progress("B2: %s\n", what);
+	row_add("B2", what, "faults/page", "faults_per_page", "protshm",
+		"memfd", GOAL_VALUE_LE, 0.0625, "<= 0.0625");
+	r = row_add("B2", what, "time/page", "ns_per_page", "protshm", "memfd",
+		    GOAL_INFO, 0, "-");
+	if (r)
+		snprintf(r->note, sizeof(r->note),
+			 "B2 time: DESIGN.md sets no time target (perf_anchors suggests <= 1.0x memfd)");
+	return touch_bench("B2", TOUCH_REFAULT_READ);
+}
+
+int bench_b3(void)
+{
+	const char *what = "first write (allocate+zero)";
+
+	progress("B3: %s\n", what);
+	row_add("B3", what, "faults/page", "faults_per_page", "protshm",
+		"memfd", GOAL_VALUE_LE, 0.0625, "<= 0.0625");
+	row_add("B3", what, "time/page", "ns_per_page", "protshm", "memfd",
+		GOAL_RATIO_LE, 0.8, "<= 0.8x");
+	return touch_bench("B3", TOUCH_FIRST_WRITE);
+}
+
+int bench_b4(void)
+{
+	row_na("B4", "2 MiB-aligned segment",
+	       "needs huge PFN mappings, 6.12; not implemented in the module yet");
+	return 0;
+}
