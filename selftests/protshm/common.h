@@ -216,12 +216,16 @@ static inline uint64_t pagemap_pfn(void *addr)
 	return entry & ((1ULL << 55) - 1);
 }
 
-/* The "rw-s"-style permissions of the mapping starting at addr, or "". */
-static inline const char *maps_perms(void *addr, char perms[5])
+/*
+ * The "rw-s"-style permissions of the mapping starting at addr in the maps
+ * file @maps, or "".
+ */
+static inline const char *maps_perms_in(const char *maps, void *addr,
+					char perms[5])
 {
 	unsigned long start, end;
 	char line[512];
-	FILE *f = fopen("/proc/self/maps", "r");
+	FILE *f = fopen(maps, "r");
 
 	perms[0] = 0;
 	while (f && fgets(line, sizeof(line), f)) {
@@ -233,6 +237,12 @@ static inline const char *maps_perms(void *addr, char perms[5])
 	if (f)
 		fclose(f);
 	return perms;
+}
+
+/* The permissions of the process's mapping starting at addr, or "". */
+static inline const char *maps_perms(void *addr, char perms[5])
+{
+	return maps_perms_in("/proc/self/maps", addr, perms);
 }
 
 /* Wait for a child and return its exit status, or 128+signal. */

@@ -2291,19 +2291,7 @@ struct leader_result {
 /* maps_perms() of the calling thread's view (/proc/thread-self/maps). */
 static void thread_maps_perms(void *addr, char perms[5])
 {
-	unsigned long start, end;
-	char line[512];
-	FILE *f = fopen("/proc/thread-self/maps", "r");
-
-	perms[0] = 0;
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) == 3 &&
-		    start == (uintptr_t)addr)
-			break;
-		perms[0] = 0;
-	}
-	if (f)
-		fclose(f);
+	maps_perms_in("/proc/thread-self/maps", addr, perms);
 }
 
 static void *leader_worker(void *arg)
