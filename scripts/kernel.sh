@@ -4,6 +4,9 @@
 # Usage: scripts/kernel.sh [SELECTOR] WHAT
 #   SELECTOR  6.1   newest installed /boot/vmlinuz-6.1.*-amd64 (default)
 #             6.12  newest installed /boot/vmlinuz-6.12*-amd64
+#             debug the debug 6.1 kernel of scripts/debug-kernel.sh (KASAN,
+#                   lockdep, kmemleak...), built and cached on first use
+#                   (~20 min on 2 cores; progress on stderr)
 #             PATH  a kernel image (bzImage/vmlinuz) or a kernel build tree
 #                   containing arch/x86/boot/bzImage.  For an image file the
 #                   build dir must be given in env KDIR; for a tree, KDIR
@@ -15,6 +18,7 @@
 set -euo pipefail
 
 PROG=kernel.sh
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 RELEASE="" IMAGE="" KDIR_OUT=""
 
 die() {
@@ -63,7 +67,7 @@ resolve_path() {
 		IMAGE=$p
 		KDIR_OUT=${KDIR:-}
 	else
-		die "unknown kernel selector '$p' (use 6.1, 6.12 or a path)"
+		die "unknown kernel selector '$p' (use 6.1, 6.12, debug or a path)"
 	fi
 	if [[ -n $KDIR_OUT && -f $KDIR_OUT/include/config/kernel.release ]]; then
 		RELEASE=$(<"$KDIR_OUT/include/config/kernel.release")
@@ -72,11 +76,19 @@ resolve_path() {
 	fi
 }
 
+# resolve_debug - the debug kernel's build tree (built now if not cached).
+resolve_debug() {
+	local tree
+	tree=$("$HERE/debug-kernel.sh") || die "building the debug kernel failed"
+	resolve_path "$tree"
+}
+
 # resolve SELECTOR - set IMAGE, RELEASE and KDIR_OUT.  One case branch per selector.
 resolve() {
 	case $1 in
 	6.1) resolve_debian '/boot/vmlinuz-6.1.*-amd64' linux-image-amd64 ;;
 	6.12) resolve_debian '/boot/vmlinuz-6.12*-amd64' linux-image-6.12-amd64 ;;
+	debug) resolve_debug ;;
 	*) resolve_path "$1" ;;
 	esac
 }
@@ -101,7 +113,7 @@ print_what() {
 
 main() {
 	local sel=6.1
-	(($# == 1 || $# == 2)) || die "usage: $PROG [6.1|6.12|PATH] release|image|kdir"
+	(($# == 1 || $# == 2)) || die "usage: $PROG [6.1|6.12|debug|PATH] release|image|kdir"
 	(($# == 2)) && { sel=$1; shift; }
 	resolve "$sel"
 	print_what "$1"

@@ -27,9 +27,13 @@
 #   PROTSHM_PVH=0 boots the bzImage itself instead of the vmlinux extracted
 #   from it (PVH entry, cached as BUILDDIR/vmlinux; ~4.5 s faster under TCG,
 #   but no KASLR).  One run at a time per BUILDDIR.
+# After the commands, when a module was loaded, the guest checks that the
+#   module unloads (rmmod) and then, on kernels with kmemleak (KERNEL=debug),
+#   that two scans report no leak; a failed check prints "guest check FAILED"
+#   and makes a zero result 1 (see scripts/vm-init.sh).
 # Exit status: the guest's result; 124 TIMEOUT; 125 guest died without a result
 #   (panic, reboot, QEMU error); 126 result 0 but kernel trouble (BUG/WARNING/
-#   Oops/KASAN/lockdep...) in the guest log; 2 usage error.
+#   Oops/KASAN/lockdep/kmemleak...) in the guest log; 2 usage error.
 set -euo pipefail
 
 PROG=vm.sh
@@ -349,6 +353,7 @@ verdict() {
 			rc=125
 		fi
 	fi
+	grep -a "^$MARK check FAILED" "$LOG" | sed "s/^$MARK /$PROG: guest /" >&2 || true
 	if scan_trouble >"$BUILDDIR/trouble.txt"; then
 		msg "kernel trouble in guest log ($LOG):"
 		cat "$BUILDDIR/trouble.txt" >&2
