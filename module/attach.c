@@ -46,10 +46,29 @@ static void protshm_attach_release(struct kref *ref)
 {
 	struct protshm_attachment *a = container_of(ref, struct protshm_attachment, ref);
 
+	if (a->mark)
+		protshm_unmark(a->mark);
 	put_pid(a->tgid);
 	if (a->mm)
 		mmdrop(a->mm);
 	kfree(a);
+}
+
+/*
+ * Keep @a's mark in the lineage filter in step with its ceiling and key, so
+ * that the forks of its process are recorded.  Context: seg->lock held, or
+ * @a not yet visible.
+ */
+static void protshm_attach_mark(struct protshm_attachment *a)
+{
+	const void *key = a->tgid ? (const void *)a->tgid : a->mm;
+
+	if (a->ceiling == PROTSHM_PROT_RW || a->mark == key)
+		return;
+	protshm_mark(key);
+	if (a->mark)
+		protshm_unmark(a->mark);
+	a->mark = key;
 }
 
 /**
@@ -112,6 +131,7 @@ static void protshm_resolve_locked(struct protshm_seg *seg)
 			continue;
 		a->tgid = protshm_mm_owner_tgid(a->mm);
 		if (a->tgid) {
+			protshm_attach_mark(a);
 			mmdrop(a->mm);
 			a->mm = NULL;
 		}
@@ -120,11 +140,14 @@ static void protshm_resolve_locked(struct protshm_seg *seg)
 
 /*
  * An attachment is dead when nothing but the list references it and its
- * process is gone (or, still unresolved, never came to exist).
+ * process is gone (or, still unresolved, never came to exist).  A lowered
+ * one is kept while fork records are pending: one may be its child's.
  */
 static bool protshm_attach_dead(struct protshm_attachment *a)
 {
 	if (kref_read(&a->ref) != 1)
+		return false;
+	if (a->mark && protshm_lineage_pending())
 		return false;
 	return !a->tgid || !pid_has_task(a->tgid, PIDTYPE_TGID);
 }
@@ -144,18 +167,29 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 	}
 }
 
-/* Context: seg->lock held, pending attachments resolved. */
-static struct protshm_attachment *protshm_find_locked(struct protshm_seg *seg,
-						      struct task_struct *task)
+/*
+ * The attachment of process @tgid, or, while it is pending, of the child
+ * whose new mm is @mm (may be NULL).  Context: seg->lock held, pending
+ * attachments resolved where they can be.
+ */
+static struct protshm_attachment *protshm_find_key_locked(struct protshm_seg *seg,
+							  struct pid *tgid,
+							  struct mm_struct *mm)
 {
-	struct pid *tgid = task_tgid(task);
 	struct protshm_attachment *a;
 
 	lockdep_assert_held(&seg->lock);
 	list_for_each_entry(a, &seg->attachments, node)
-		if (a->tgid == tgid)
+		if (a->tgid ? a->tgid == tgid : mm && a->mm == mm)
 			return a;
 	return NULL;
+}
+
+/* Context: seg->lock held, pending attachments resolved. */
+static struct protshm_attachment *protshm_find_locked(struct protshm_seg *seg,
+						      struct task_struct *task)
+{
+	return protshm_find_key_locked(seg, task_tgid(task), NULL);
 }
 
 /*
@@ -213,15 +247,18 @@ static struct mm_struct *protshm_attach_mm_locked(struct protshm_attachment *a)
 
 /*
  * Lower @a's ceiling to (ceiling & @prot), remembering when it lost WRITE
- * and READ, so that a process forked from it later can be given the
- * ceiling as it was when it was forked.  Context: seg->lock held.
+ * and READ, so that a process forked from it can be given the ceiling as it
+ * was when it was forked.  The lineage mark is set before the time is taken
+ * (see protshm_mark()).  Context: seg->lock held.
  */
 static void protshm_lower_ceiling_locked(struct protshm_attachment *a, u32 prot)
 {
 	u32 old = a->ceiling;
-	u64 now = ktime_get_ns();
+	u64 now;
 
 	a->ceiling &= prot;
+	protshm_attach_mark(a);
+	now = ktime_get_ns();
 	if ((old & PROTSHM_PROT_WRITE) && !(a->ceiling & PROTSHM_PROT_WRITE))
 		a->lost_write_ns = now;
 	if ((old & PROTSHM_PROT_READ) && !(a->ceiling & PROTSHM_PROT_READ))
@@ -241,37 +278,6 @@ static u32 protshm_ceiling_at(const struct protshm_attachment *a, u64 t)
 }
 
 /*
- * A process forked from an attached one inherits its ceiling as it was at
- * fork time, even if it inherited no mapping (then no ->open saw the fork):
- * the nearest attached ancestor decides, judged at the fork time of its
- * child on the way down.  An ancestor that exited cannot be seen any more:
- * its orphans are reparented and start from a full ceiling.
- * Context: seg->lock held, pending attachments resolved.
- */
-static u32 protshm_inherited_ceiling_locked(struct protshm_seg *seg)
-{
-	struct task_struct *child = current, *parent;
-	struct protshm_attachment *a;
-	u32 ceiling = PROTSHM_PROT_RW;
-	int depth;
-
-	rcu_read_lock();
-	for (depth = 0; depth < PROTSHM_MAX_ANCESTRY; depth++) {
-		parent = rcu_dereference(child->real_parent);
-		if (!parent->pid || same_thread_group(parent, child))
-			break;
-		a = protshm_find_locked(seg, parent);
-		if (a) {
-			ceiling = protshm_ceiling_at(a, child->group_leader->start_time);
-			break;
-		}
-		child = parent;
-	}
-	rcu_read_unlock();
-	return ceiling;
-}
-
-/*
  * Processes that share current's address space without being its threads
  * (CLONE_VM, vfork) share its mappings, so a new attachment of current
  * starts at the lowest of their ceilings.  Context: seg->lock held.
@@ -287,11 +293,14 @@ static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
 	return ceiling;
 }
 
-/* The ceiling a new attachment of current starts with.  seg->lock held. */
+/*
+ * The ceiling a new attachment of current starts with: what it inherited
+ * from a restricted ancestor is already in an attachment of its own,
+ * created from its fork record (see lineage.c).  seg->lock held.
+ */
 static u32 protshm_new_ceiling_locked(struct protshm_seg *seg)
 {
-	return protshm_shared_mm_ceiling_locked(seg) &
-	       protshm_inherited_ceiling_locked(seg);
+	return protshm_shared_mm_ceiling_locked(seg);
 }
 
 static struct protshm_attachment *protshm_attach_new(struct protshm_seg *seg,
@@ -320,6 +329,7 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a;
 
+	protshm_lineage_drain();
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
@@ -328,6 +338,7 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 				       GFP_KERNEL_ACCOUNT);
 		if (a) {
 			a->tgid = get_pid(task_tgid(current));
+			protshm_attach_mark(a);
 			protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
 		}
 	}
@@ -364,6 +375,7 @@ struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent
 	a->parent_id = parent->id;
 	mmgrab(child_mm);
 	a->mm = child_mm;
+	protshm_attach_mark(a);
 	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
 found:
 	kref_get(&a->ref);
@@ -396,6 +408,7 @@ void protshm_attach_exec(struct protshm_attachment *a)
 		goto out;
 	}
 	a->tgid = get_pid(task_tgid(current));
+	protshm_attach_mark(a);
 	mmdrop(a->mm);
 	a->mm = NULL;
 out:
@@ -414,6 +427,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
 	struct protshm_attachment *a;
 	u32 ceiling;
 
+	protshm_lineage_drain();
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
@@ -433,6 +447,7 @@ unsigned int protshm_nr_attachments(struct protshm_seg *seg)
 	struct protshm_attachment *a;
 	unsigned int n = 0;
 
+	protshm_lineage_drain();
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	list_for_each_entry(a, &seg->attachments, node)
@@ -461,6 +476,7 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 	struct protshm_attachment *a;
 	unsigned int n = 0;
 
+	protshm_lineage_drain();
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	/* in id order: ids are taken and entries added under seg->lock */
@@ -508,6 +524,53 @@ void protshm_attachments_free(struct protshm_seg *seg)
 		WARN_ON(kref_read(&a->ref) != 1);
 		protshm_attach_put(a);
 	}
+}
+
+/* A new attachment for a forked child with a lowered ceiling.  seg->lock. */
+static void protshm_attach_child_locked(struct protshm_seg *seg,
+					struct protshm_attachment *parent,
+					struct pid *child, u32 ceiling)
+{
+	struct protshm_attachment *a;
+
+	a = protshm_attach_new(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	a->parent_id = parent->id;
+	a->tgid = get_pid(child);
+	protshm_attach_mark(a);
+	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+}
+
+/**
+ * protshm_attach_inherit() - give forked children their parents' ceilings
+ * @seg: the segment
+ * @forks: a batch of struct protshm_fork, oldest first
+ *
+ * A child whose parent's ceiling on @seg was lowered when it was forked gets
+ * an attachment with that ceiling, unless it already has one: a child that
+ * inherited mappings got its attachment from ->open (protshm_attach_fork()),
+ * and nothing else can attach it before its record is processed.  Children
+ * of children in the same batch come later in it.
+ *
+ * Context: protshm_lineage_lock held.
+ */
+void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks)
+{
+	struct protshm_attachment *parent;
+	struct protshm_fork *f;
+	u32 ceiling;
+
+	mutex_lock(&seg->lock);
+	protshm_resolve_locked(seg);
+	llist_for_each_entry(f, forks, node) {
+		parent = protshm_find_key_locked(seg, f->parent, f->parent_mm);
+		if (!parent)
+			continue;
+		ceiling = protshm_ceiling_at(parent, f->start_ns);
+		if (ceiling != PROTSHM_PROT_RW &&
+		    !protshm_find_key_locked(seg, f->child, f->child_mm))
+			protshm_attach_child_locked(seg, parent, f->child, ceiling);
+	}
+	mutex_unlock(&seg->lock);
 }
 
 static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
@@ -599,6 +662,7 @@ static struct protshm_attachment *protshm_next_descendant(struct protshm_seg *se
 {
 	struct protshm_attachment *a, *parent;
 
+	protshm_lineage_drain();
 	mutex_lock(&seg->lock);
 	protshm_resolve_locked(seg);
 	list_for_each_entry(a, &seg->attachments, node) {
@@ -651,6 +715,7 @@ static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
 {
 	struct protshm_attachment *a;
 
+	protshm_lineage_drain();
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, task);

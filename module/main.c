@@ -32,6 +32,9 @@ static int __init protshm_init(void)
 	int err;
 
 	protshm_check_abi();
+	err = protshm_lineage_init();
+	if (err)
+		return err;
 	err = protshm_dev_init();
 	if (err)
 		goto err_dev;
@@ -44,6 +47,7 @@ static int __init protshm_init(void)
 err_nl:
 	protshm_dev_exit();
 err_dev:
+	protshm_lineage_exit();
 	return err;
 }
 
@@ -51,6 +55,7 @@ static void __exit protshm_exit(void)
 {
 	protshm_nl_exit();
 	protshm_dev_exit();
+	protshm_lineage_exit();
 	protshm_segments_destroy();
 	pr_info("unloaded\n");
 }

@@ -16,8 +16,9 @@
  * Lock order (outer to inner)
  * ---------------------------
  *   mm->mmap_lock (of one mm at a time)
- *     -> protshm_seg.lock
- *       -> protshm_registry_lock
+ *     -> protshm_lineage_lock (lineage.c)
+ *       -> protshm_seg.lock
+ *         -> protshm_registry_lock
  * vm_ops are called with mmap_lock held, so seg->lock is never held while
  * an mmap_lock is taken, while copying from or to user space, or while
  * calling mmput().
@@ -27,6 +28,7 @@
 
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -44,8 +46,6 @@ extern unsigned long protshm_max_seg_bytes;
 extern unsigned long protshm_max_total_bytes;
 extern unsigned long protshm_fault_around_pages;
 #define PROTSHM_FAULT_AROUND_MAX	512UL
-/* how far up the process tree a new attachment looks for its ceiling */
-#define PROTSHM_MAX_ANCESTRY		64
 
 /**
  * struct protshm_seg - a named shared memory segment
@@ -104,6 +104,8 @@ struct protshm_seg {
  *	if it never had it); seg->lock
  * @lost_read_ns: likewise for PROTSHM_PROT_READ; seg->lock
  * @restrict_gen: last restrict operation that processed it; seg->lock
+ * @mark: key of the lineage filter it holds a mark on (@tgid, or @mm while
+ *	pending) while its ceiling is lowered, or NULL; seg->lock
  */
 struct protshm_attachment {
 	struct kref ref;
@@ -117,6 +119,25 @@ struct protshm_attachment {
 	u64 lost_write_ns;
 	u64 lost_read_ns;
 	u64 restrict_gen;
+	const void *mark;
+};
+
+/**
+ * struct protshm_fork - a fork of a process that may be restricted
+ * @node: entry in the queue of records (lineage.c)
+ * @parent: the forking process (counted)
+ * @parent_mm: its mm (mmgrab), which keys its attachments while pending
+ * @child: the new process (counted)
+ * @child_mm: the child's own new mm (mmgrab), NULL if it shares @parent_mm
+ * @start_ns: the child's start time (ktime_get_ns())
+ */
+struct protshm_fork {
+	struct llist_node node;
+	struct pid *parent;
+	struct mm_struct *parent_mm;
+	struct pid *child;
+	struct mm_struct *child_mm;
+	u64 start_ns;
 };
 
 /**
@@ -159,6 +180,7 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode,
 struct protshm_seg *protshm_seg_lookup(const char *name);
 struct protshm_seg *protshm_seg_lookup_id(u64 id);
 struct protshm_seg *protshm_seg_next(u64 id);
+struct protshm_seg *protshm_seg_next_any(u64 id);
 int protshm_seg_unlink(struct protshm_seg *seg);
 bool protshm_seg_unlinked(struct protshm_seg *seg);
 void protshm_seg_put(struct protshm_seg *seg);
@@ -185,6 +207,15 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 				     unsigned int max);
 void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n);
 void protshm_attachments_free(struct protshm_seg *seg);
+void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks);
+
+/* lineage.c */
+void protshm_mark(const void *key);
+void protshm_unmark(const void *key);
+bool protshm_lineage_pending(void);
+void protshm_lineage_drain(void);
+int protshm_lineage_init(void);
+void protshm_lineage_exit(void);
 
 /* mmap.c */
 extern const struct vm_operations_struct protshm_vm_ops;

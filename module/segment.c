@@ -221,6 +221,22 @@ struct protshm_seg *protshm_seg_lookup(const char *name)
 	return seg;
 }
 
+static struct protshm_seg *
+protshm_seg_next_in(u64 id, const struct ipc_namespace *ns)
+{
+	struct protshm_seg *seg;
+	unsigned long idx;
+
+	if (id == U64_MAX)
+		return NULL;
+	xa_lock(&protshm_segs);
+	xa_for_each_start(&protshm_segs, idx, seg, id + 1)
+		if ((!ns || seg->ipc_ns == ns) && kref_get_unless_zero(&seg->ref))
+			break;
+	xa_unlock(&protshm_segs);
+	return seg;
+}
+
 /**
  * protshm_seg_next() - next segment of the caller's IPC namespace by id
  * @id: the segments with an id up to @id are skipped
@@ -233,18 +249,19 @@ struct protshm_seg *protshm_seg_lookup(const char *name)
  */
 struct protshm_seg *protshm_seg_next(u64 id)
 {
-	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-	struct protshm_seg *seg;
-	unsigned long idx;
+	return protshm_seg_next_in(id, current->nsproxy->ipc_ns);
+}
 
-	if (id == U64_MAX)
-		return NULL;
-	xa_lock(&protshm_segs);
-	xa_for_each_start(&protshm_segs, idx, seg, id + 1)
-		if (seg->ipc_ns == ns && kref_get_unless_zero(&seg->ref))
-			break;
-	xa_unlock(&protshm_segs);
-	return seg;
+/**
+ * protshm_seg_next_any() - next segment of any IPC namespace by id
+ * @id: the segments with an id up to @id are skipped
+ *
+ * Context: process context, any protshm lock may be held.
+ * Return: as protshm_seg_next().
+ */
+struct protshm_seg *protshm_seg_next_any(u64 id)
+{
+	return protshm_seg_next_in(id, NULL);
 }
 
 /**

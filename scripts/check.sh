@@ -24,12 +24,29 @@ while (($#)); do
 done
 [[ -f $KO ]] || { echo "check.sh: no module at '$KO' (run make first)" >&2; exit 2; }
 
+# stage_brd DIR - copy the kernel's brd.ko (a RAM block device: the O_DIRECT
+# escape test needs a block device) to DIR, if the kernel has one as a module.
+stage_brd() {
+	local release ko
+	rm -rf "$1" && mkdir -p "$1"
+	release=$("$HERE/kernel.sh" "$KSEL" release 2>/dev/null) || return 0
+	ko=/lib/modules/$release/kernel/drivers/block/brd.ko
+	if [[ -f $ko ]]; then
+		cp "$ko" "$1/"
+	elif [[ -f $ko.xz ]]; then
+		xz -dc "$ko.xz" >"$1/brd.ko"
+	fi
+}
+
 TAP=$BUILD/check-$KSEL.tap
+MODS=$BUILD/vm/check-$KSEL-mods/guest-mods
+stage_brd "$MODS"
 start=$SECONDS
 set +e
 "$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/check-$KSEL" \
-	--ko "$KO" --files "$BUILD/selftests/protshm" --timeout 900 \
-	--cmd 'protshm/run_kselftest.sh' | tr -d '\r' | tee "$TAP"
+	--ko "$KO" --files "$BUILD/selftests/protshm $MODS" --timeout 900 \
+	--cmd '[ ! -f guest-mods/brd.ko ] || insmod guest-mods/brd.ko rd_nr=1 rd_size=1024; protshm/run_kselftest.sh' |
+	tr -d '\r' | tee "$TAP"
 rc=${PIPESTATUS[0]}
 set -e
 

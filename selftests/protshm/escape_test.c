@@ -241,17 +241,6 @@ witness_main(int sock, int fd, volatile char *p, size_t size)
 	}
 }
 
-/*
- * Routes the module does not close yet (see Documentation, "What these
- * mappings cannot do"): an orphan whose restricted ancestors all exited
- * before it attached cannot be linked to them any more.  Skipped, saying
- * why, unless PROTSHM_RUN_KNOWN_HOLES=1 asks to see them fail.
- */
-#define KNOWN_HOLE(why) do {						\
-	if (!getenv("PROTSHM_RUN_KNOWN_HOLES"))				\
-		SKIP(return, "known hole, not closed yet: %s", why);	\
-} while (0)
-
 FIXTURE(escape) {
 	char name[PROTSHM_NAME_MAX];
 	size_t ps;
@@ -1346,51 +1335,134 @@ TEST_F(escape, fork_unmapped)
 }
 
 /*
- * D1': like fork_unmapped, but the restricted parent is gone (double fork,
+ * The grandchild of orphan_attach(): waits until it has been reparented
+ * away from @mid and process @gone (if not 0) has been reaped, attaches
+ * @name, maps it RW if it may and writes @val at offset 13, and sends the
+ * ceiling it got to @res.
+ */
+static void orphan_child(const char *name, size_t ps, char val, pid_t mid,
+			 pid_t gone, int res)
+{
+	uint32_t ceiling = ~0u;
+	volatile char *q;
+	int fd, i;
+
+	for (i = 0; i < 10000; i++) {
+		if (getppid() != mid && (!gone || kill(gone, 0)))
+			break;
+		usleep(1000);
+	}
+	fd = attach_new(name, PROTSHM_PROT_RW);
+	if (fd >= 0) {
+		ceiling = ceiling_of(fd);
+		q = map(fd, ps, RW, 0);
+		if (q != MAP_FAILED)
+			q[13] = val;
+	}
+	CHILD_ASSERT(write(res, &ceiling, sizeof(ceiling)) == sizeof(ceiling));
+	_exit(0);
+}
+
+/*
+ * Double fork from the calling process; the middle process exits at once
+ * and the grandchild runs orphan_child().  Returns the middle process's
+ * exit status (0); the grandchild is not waited for.
+ */
+static int orphan_attach(const char *name, size_t ps, char val, pid_t gone,
+			 int res)
+{
+	pid_t mid = fork();
+
+	if (mid < 0)
+		return -1;
+	if (!mid) {
+		pid_t self = getpid(), pid = fork();
+
+		if (!pid)
+			orphan_child(name, ps, val, self, gone, res);
+		_exit(pid < 0);
+	}
+	return wait_child(mid);
+}
+
+/* The ceiling the orphan sent to the read end of @res (closes it). */
+static uint32_t orphan_ceiling(int res[2])
+{
+	uint32_t ceiling = ~0u;
+
+	close(res[1]);
+	if (read(res[0], &ceiling, sizeof(ceiling)) != sizeof(ceiling))
+		ceiling = ~0u;
+	close(res[0]);
+	return ceiling;
+}
+
+/*
+ * D1': like fork_unmapped, but the process in between is gone (double fork,
  * the middle process exits) before the grandchild attaches: the grandchild
- * has been reparented and nothing links it to the ceiling any more.
+ * has been reparented, and still inherits the ceiling through the fork
+ * records.
  */
 TEST_F(escape, fork_orphan)
 {
-	uint32_t ceiling = ~0u;
 	int res[2];
-	pid_t mid;
 
-	KNOWN_HOLE("an orphan of an exited restricted process starts with a full ceiling");
 	ASSERT_EQ(0, munmap(self->p, self->p_len));
 	self->p = NULL;
+
+	/* control: the orphan of an unrestricted process writes */
 	ASSERT_EQ(0, pipe(res));
+	ASSERT_EQ(0, orphan_attach(self->name, self->ps, 'y', 0, res[1]));
+	ASSERT_EQ(PROTSHM_PROT_RW, orphan_ceiling(res));
+	ASSERT_EQ('y', wread(self, 13));
+	ASSERT_EQ(0, wwrite(self, 13, 'a'));
+
 	RESTRICT();
-	mid = fork();
-	ASSERT_LE(0, mid);
-	if (!mid) {
-		pid_t pid = fork();
-
-		CHILD_ASSERT(pid >= 0);
-		if (!pid) {
-			volatile char *q;
-			int fd;
-
-			while (getppid() == mid)	/* until reparented */
-				usleep(1000);
-			fd = attach_new(self->name, PROTSHM_PROT_RW);
-			CHILD_ASSERT(fd >= 0);
-			ceiling = ceiling_of(fd);
-			q = map(fd, self->ps, RW, 0);
-			if (q != MAP_FAILED)
-				q[13] = 'x';
-			CHILD_ASSERT(write(res[1], &ceiling, sizeof(ceiling)) ==
-				     sizeof(ceiling));
-		}
-		_exit(0);
-	}
-	close(res[1]);
-	ASSERT_EQ(0, wait_child(mid));
-	ASSERT_EQ(sizeof(ceiling), read(res[0], &ceiling, sizeof(ceiling)));
-	close(res[0]);
-	EXPECT_EQ(variant->prot, ceiling);
-	EXPECT_NE('x', wread(self, 13)) {
+	ASSERT_EQ(0, pipe(res));
+	ASSERT_EQ(0, orphan_attach(self->name, self->ps, 'x', 0, res[1]));
+	EXPECT_EQ(variant->prot, orphan_ceiling(res));
+	EXPECT_EQ('a', wread(self, 13)) {
 		TH_LOG("the orphan wrote into the segment");
+	}
+}
+
+/*
+ * D1'': the whole line is gone: a process without mappings restricts
+ * itself, forks, and it and its child exit before the grandchild attaches.
+ */
+TEST_F(escape, fork_orphan_line_gone)
+{
+	uint32_t prot[] = { PROTSHM_PROT_RW, variant->prot };	/* control first */
+	char val[] = { 'y', 'x' };
+	int res[2];
+
+	for (int i = 0; i < 2; i++) {
+		pid_t r;
+
+		ASSERT_EQ(0, pipe(res));
+		r = fork();
+		ASSERT_LE(0, r);
+		if (!r) {
+			int fd = attach_new(self->name, PROTSHM_PROT_RW);
+
+			/* no mapping to inherit: only the fork records link */
+			CHILD_ASSERT(!munmap(self->p, self->p_len));
+			CHILD_ASSERT(fd >= 0);
+			CHILD_ASSERT(!ps_restrict(fd, 0, prot[i], 0));
+			CHILD_ASSERT(ceiling_of(fd) == prot[i]);
+			_exit(orphan_attach(self->name, self->ps, val[i],
+					    getpid(), res[1]) ? 1 : 0);
+		}
+		ASSERT_EQ(0, wait_child(r));
+		ASSERT_EQ(prot[i], orphan_ceiling(res));
+		if (prot[i] == PROTSHM_PROT_RW) {
+			ASSERT_EQ('y', wread(self, 13));
+			ASSERT_EQ(0, wwrite(self, 13, 'a'));
+		} else {
+			EXPECT_EQ('a', wread(self, 13)) {
+				TH_LOG("the orphan wrote into the segment");
+			}
+		}
 	}
 }
 
