@@ -91,4 +91,29 @@ static inline void protshm_assert_mmap_write_locked(struct mm_struct *mm)
 	lockdep_assert_held_write(&mm->mmap_lock);
 }
 
+/*
+ * 2 MiB mappings of VM_MIXEDMAP memory need the huge PFN map support of the
+ * fault path: ->huge_fault(vmf, order) is called for such VMAs and
+ * vmf_insert_pfn_pmd() installs a special PMD that GUP refuses (with
+ * CONFIG_ARCH_SUPPORTS_PMD_PFNMAP).  Without it, everything stays 4 KiB.
+ */
+#if defined(PROTSHM_HAVE_PMD_PFNMAP) && \
+	defined(PROTSHM_HAVE_HUGE_FAULT_ORDER) && \
+	defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && \
+	defined(CONFIG_TRANSPARENT_HUGEPAGE)
+#define PROTSHM_HUGE 1
+#include <linux/huge_mm.h>
+
+/* vmf_insert_pfn_pmd() took a pfn_t until the type was removed. */
+static inline vm_fault_t protshm_insert_pmd(struct vm_fault *vmf,
+					    unsigned long pfn, bool write)
+{
+#ifdef PROTSHM_HAVE_PFN_T
+	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), write);
+#else
+	return vmf_insert_pfn_pmd(vmf, pfn, write);
+#endif
+}
+#endif
+
 #endif /* PROTSHM_COMPAT_H */

@@ -8,6 +8,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "protshm.h"
 
 static int protshm_open(struct inode *inode, struct file *file)
@@ -38,6 +39,10 @@ static const struct file_operations protshm_fops = {
 	.open = protshm_open,
 	.release = protshm_release,
 	.mmap = protshm_mmap,
+#ifdef PROTSHM_HUGE
+	/* vm_start = pgoff mod 2 MiB where possible, for PMD mappings */
+	.get_unmapped_area = thp_get_unmapped_area,
+#endif
 	.unlocked_ioctl = protshm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

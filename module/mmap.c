@@ -11,10 +11,19 @@
  * for what it may never have, which mprotect() then refuses with EACCES,
  * and which split, mremap and fork copy.  vm_private_data is the
  * attachment of the process the VMA belongs to (counted).
+ *
+ * Where the kernel supports huge PFN maps (PROTSHM_HUGE), a 2 MiB aligned
+ * range of a VMA whose segment chunk is physically contiguous is mapped with
+ * one special PMD (->huge_fault).  Anything else - alignment, size, THP
+ * policy, a chunk already backed by single pages, no order-9 block - falls
+ * back to 4 KiB PTEs.  Page-table changes need nothing more: zap, split
+ * (partial mprotect/munmap) and mremap clear a special PMD and the range
+ * refaults.
  */
 #include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 
 #include "compat.h"
 #include "protshm.h"
@@ -129,6 +138,71 @@ static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 	return ret;
 }
 
+#ifdef PROTSHM_HUGE
+#define PROTSHM_VM_HUGE	VM_HUGEPAGE	/* for THP "madvise" mode */
+static bool protshm_huge_mappings = true;
+#else
+#define PROTSHM_VM_HUGE	0
+static bool protshm_huge_mappings;
+#endif
+module_param_named(huge_mappings, protshm_huge_mappings, bool, 0444);
+MODULE_PARM_DESC(huge_mappings,
+		 "2 MiB mappings are supported by this build (read-only)");
+
+#ifdef PROTSHM_HUGE
+/*
+ * The segment chunk behind the 2 MiB of @vma at @haddr, if it can be mapped
+ * with one PMD: the range lies inside the VMA and its page offset is 2 MiB
+ * aligned (the VMA lies inside the segment, see protshm_mmap_check()).
+ * Return: the chunk's first page index, or -1.
+ */
+static pgoff_t protshm_huge_pgoff(struct vm_area_struct *vma,
+				  unsigned long haddr)
+{
+	pgoff_t pgoff;
+
+	if (haddr < vma->vm_start || haddr + HPAGE_PMD_SIZE > vma->vm_end)
+		return -1;
+	pgoff = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
+	if (!IS_ALIGNED(pgoff, HPAGE_PMD_NR))
+		return -1;
+	return pgoff;
+}
+
+/*
+ * ->huge_fault: map a whole chunk with one PMD, or VM_FAULT_FALLBACK to
+ * the 4 KiB ->fault.  Called for a none PMD, and for a write to a present
+ * read-only PMD (e.g. mprotect() up again before the first write; a write
+ * to a VMA without VM_WRITE never gets here).  A first insertion passes
+ * write = false: the PMD still gets the VMA's vm_page_prot, and a PMD table
+ * installed meanwhile by a concurrent 4 KiB fault is then left alone (the
+ * fault is retried) instead of tripping insert_pfn_pmd()'s pfn check.
+ *
+ * Context: the VMA's per-VMA lock or its mm's mmap_lock held for reading;
+ * the page tables are not locked.
+ */
+static vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf,
+					unsigned int order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct protshm_attachment *a = vma->vm_private_data;
+	bool present = pmd_trans_huge(vmf->orig_pmd);
+	unsigned long pfn;
+	pgoff_t pgoff;
+
+	if (order != HPAGE_PMD_ORDER)
+		return VM_FAULT_FALLBACK;
+	pgoff = protshm_huge_pgoff(vma, vmf->address & HPAGE_PMD_MASK);
+	if (pgoff == (pgoff_t)-1)
+		return VM_FAULT_FALLBACK;
+	pfn = protshm_seg_chunk(a->seg, pgoff);
+	if (!pfn || (present && pmd_pfn(vmf->orig_pmd) != pfn))
+		return VM_FAULT_FALLBACK;
+	return protshm_insert_pmd(vmf, pfn,
+				  present && (vmf->flags & FAULT_FLAG_WRITE));
+}
+#endif
+
 /* Second guard behind the VM_MAY* bits, which mprotect() checks first. */
 static int protshm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 			       unsigned long end, unsigned long newflags)
@@ -183,6 +257,9 @@ const struct vm_operations_struct protshm_vm_ops = {
 	.open = protshm_vm_open,
 	.close = protshm_vm_close,
 	.fault = protshm_vm_fault,
+#ifdef PROTSHM_HUGE
+	.huge_fault = protshm_vm_huge_fault,
+#endif
 	.mprotect = protshm_vm_mprotect,
 	.access = protshm_vm_access,
 };
@@ -245,8 +322,8 @@ int protshm_mmap(struct file *file, struct vm_area_struct *vma)
 		return -EACCES;
 	}
 	kref_get(&seg->ref);
-	vm_flags_mod(vma, VM_MIXEDMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP,
-		     denied);
+	vm_flags_mod(vma, VM_MIXEDMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+		     PROTSHM_VM_HUGE, denied);
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
 	vma->vm_ops = &protshm_vm_ops;
 	vma->vm_private_data = a;

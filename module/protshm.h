@@ -186,6 +186,7 @@ bool protshm_seg_unlinked(struct protshm_seg *seg);
 void protshm_seg_put(struct protshm_seg *seg);
 struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx,
 			      bool alloc);
+unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base);
 bool protshm_seg_is_owner(const struct protshm_seg *seg);
 int protshm_seg_permission(const struct protshm_seg *seg, u32 prot);
 void protshm_segments_destroy(void);

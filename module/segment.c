@@ -16,8 +16,12 @@
 #include <linux/user_namespace.h>
 #include <linux/xarray.h>
 
+#include "compat.h"
 #include "netlink.h"
 #include "protshm.h"
+
+/* Backing pages: zeroed, charged to the memcg set with set_active_memcg(). */
+#define PROTSHM_PAGE_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
 
 /*
  * protshm_registry_lock protects protshm_names and every segment's
@@ -388,7 +392,7 @@ struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx, bool alloc)
 	if (page || !alloc)
 		return page;
 	old_memcg = set_active_memcg(seg->memcg);
-	page = alloc_page(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT);
+	page = alloc_page(PROTSHM_PAGE_GFP);
 	set_active_memcg(old_memcg);
 	if (!page)
 		return NULL;
@@ -400,6 +404,101 @@ struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx, bool alloc)
 	atomic_long_inc(&seg->nr_resident);
 	return page;
 }
+
+#ifdef PROTSHM_HUGE
+/* The chunk's first PFN if its pages are contiguous and 2 MiB aligned, or 0. */
+static unsigned long protshm_chunk_pfn(struct protshm_seg *seg, pgoff_t base)
+{
+	struct page *page = READ_ONCE(seg->pages[base]);
+	unsigned long pfn;
+	pgoff_t i;
+
+	if (!page)
+		return 0;
+	pfn = page_to_pfn(page);
+	if (!IS_ALIGNED(pfn, HPAGE_PMD_NR))
+		return 0;
+	for (i = 1; i < HPAGE_PMD_NR; i++) {
+		page = READ_ONCE(seg->pages[base + i]);
+		if (!page || page_to_pfn(page) != pfn + i)
+			return 0;
+	}
+	return pfn;
+}
+
+static bool protshm_chunk_empty(struct protshm_seg *seg, pgoff_t base)
+{
+	pgoff_t i;
+
+	for (i = 0; i < HPAGE_PMD_NR; i++)
+		if (READ_ONCE(seg->pages[base + i]))
+			return false;
+	return true;
+}
+
+/*
+ * A zeroed order-9 block, charged like the 4 KiB pages, split so that each
+ * of its pages is an order-0 page that protshm_seg_free() frees alone.
+ */
+static struct page *protshm_chunk_alloc(struct protshm_seg *seg)
+{
+	struct mem_cgroup *old_memcg;
+	struct page *block;
+
+	old_memcg = set_active_memcg(seg->memcg);
+	block = alloc_pages(PROTSHM_PAGE_GFP | __GFP_NORETRY | __GFP_NOWARN,
+			    HPAGE_PMD_ORDER);
+	set_active_memcg(old_memcg);
+	if (block)
+		split_page(block, HPAGE_PMD_ORDER);
+	return block;
+}
+
+/*
+ * Install @block's pages in the chunk's slots, in order, with the same
+ * cmpxchg() as protshm_seg_page(); stop at the first slot someone else
+ * filled meanwhile and free the pages that were not installed.
+ */
+static void protshm_chunk_install(struct protshm_seg *seg, pgoff_t base,
+				  struct page *block)
+{
+	pgoff_t i, n;
+
+	for (n = 0; n < HPAGE_PMD_NR; n++)
+		if (cmpxchg(&seg->pages[base + n], NULL, block + n))
+			break;
+	atomic_long_add(n, &seg->nr_resident);
+	for (i = n; i < HPAGE_PMD_NR; i++)
+		__free_page(block + i);
+}
+
+/**
+ * protshm_seg_chunk() - the backing of a 2 MiB chunk, for a PMD mapping
+ * @seg: the segment
+ * @base: first page index of the chunk, a multiple of HPAGE_PMD_NR; the
+ *	chunk lies inside the segment
+ *
+ * If no page of the chunk exists yet, allocates them as one physically
+ * contiguous, 2 MiB aligned block.  Chunks whose pages were allocated one by
+ * one (or that lost a race against a 4 KiB fault) are left as they are.
+ *
+ * Context: process context; may sleep.  No lock needed (see @pages).
+ * Return: the PFN of the chunk's first page if all its pages are present,
+ * contiguous and 2 MiB aligned; 0 otherwise (map it with 4 KiB pages).
+ */
+unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base)
+{
+	struct page *block;
+
+	if (protshm_chunk_empty(seg, base)) {
+		block = protshm_chunk_alloc(seg);
+		if (!block)
+			return 0;
+		protshm_chunk_install(seg, base, block);
+	}
+	return protshm_chunk_pfn(seg, base);
+}
+#endif
 
 /**
  * protshm_segments_destroy() - free every segment still in the name table
