@@ -11,6 +11,7 @@
  * once that task has finished forking.  No reference is taken on the child's
  * task_struct: a failed fork frees it whatever its reference count.
  */
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
@@ -120,36 +121,46 @@ static struct pid *protshm_mm_owner_tgid(struct mm_struct *mm)
 	return pid;
 }
 
+/* Bind pending @a to its process @tgid (counted).  seg->lock held. */
+static void protshm_attach_bind_locked(struct protshm_attachment *a,
+				       struct pid *tgid)
+{
+	a->tgid = tgid;
+	protshm_attach_mark(a);
+	mmdrop(a->mm);
+	a->mm = NULL;
+}
+
 /* Context: seg->lock held. */
 static void protshm_resolve_locked(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a;
+	struct pid *tgid;
 
 	lockdep_assert_held(&seg->lock);
 	list_for_each_entry(a, &seg->attachments, node) {
 		if (a->tgid)
 			continue;
-		a->tgid = protshm_mm_owner_tgid(a->mm);
-		if (a->tgid) {
-			protshm_attach_mark(a);
-			mmdrop(a->mm);
-			a->mm = NULL;
-		}
+		tgid = protshm_mm_owner_tgid(a->mm);
+		if (tgid)
+			protshm_attach_bind_locked(a, tgid);
 	}
 }
 
 /*
  * An attachment is dead when nothing but the list references it and its
  * process is gone (or, still unresolved, never came to exist).  A lowered
- * one is kept while fork records are pending: one may be its child's.
+ * one is kept while a fork record may name it as the parent.
  */
 static bool protshm_attach_dead(struct protshm_attachment *a)
 {
 	if (kref_read(&a->ref) != 1)
 		return false;
-	if (a->mark && protshm_lineage_pending())
+	if (a->tgid && pid_has_task(a->tgid, PIDTYPE_TGID))
 		return false;
-	return !a->tgid || !pid_has_task(a->tgid, PIDTYPE_TGID);
+	/* gone: the records of its forks are counted, see llist_add() */
+	smp_mb();
+	return !a->mark || !protshm_parent_pending(a->mark);
 }
 
 /* Context: seg->lock held.  Resolves pending attachments, frees dead ones. */
@@ -329,7 +340,7 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a;
 
-	protshm_lineage_drain();
+	protshm_lineage_drain_for(task_tgid(current));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
@@ -407,10 +418,7 @@ void protshm_attach_exec(struct protshm_attachment *a)
 		protshm_lower_ceiling_locked(b, a->ceiling);
 		goto out;
 	}
-	a->tgid = get_pid(task_tgid(current));
-	protshm_attach_mark(a);
-	mmdrop(a->mm);
-	a->mm = NULL;
+	protshm_attach_bind_locked(a, get_pid(task_tgid(current)));
 out:
 	mutex_unlock(&seg->lock);
 }
@@ -427,7 +435,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
 	struct protshm_attachment *a;
 	u32 ceiling;
 
-	protshm_lineage_drain();
+	protshm_lineage_drain_for(task_tgid(current));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
@@ -526,18 +534,47 @@ void protshm_attachments_free(struct protshm_seg *seg)
 	}
 }
 
-/* A new attachment for a forked child with a lowered ceiling.  seg->lock. */
+/*
+ * A new attachment for the child of @f with a lowered ceiling, charged to
+ * the child's memory cgroup (the drain may run in any task).  seg->lock.
+ */
 static void protshm_attach_child_locked(struct protshm_seg *seg,
 					struct protshm_attachment *parent,
-					struct pid *child, u32 ceiling)
+					struct protshm_fork *f, u32 ceiling)
+{
+	struct mem_cgroup *memcg, *old_memcg;
+	struct protshm_attachment *a;
+
+	memcg = get_mem_cgroup_from_mm(f->child_mm ?: f->parent_mm);
+	old_memcg = set_active_memcg(memcg);
+	a = protshm_attach_new(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
+	a->parent_id = parent->id;
+	a->tgid = get_pid(f->child);
+	protshm_attach_mark(a);
+	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+}
+
+/*
+ * A record proves that its fork succeeded: bind the child's pending
+ * attachment (if it inherited mappings) to it now, rather than through
+ * mm->owner later, which an exec or a CLONE_VM sibling can change or clear.
+ * Context: seg->lock held.
+ */
+static void protshm_bind_child_locked(struct protshm_seg *seg,
+				      struct protshm_fork *f)
 {
 	struct protshm_attachment *a;
 
-	a = protshm_attach_new(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
-	a->parent_id = parent->id;
-	a->tgid = get_pid(child);
-	protshm_attach_mark(a);
-	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+	if (!f->child_mm)
+		return;
+	list_for_each_entry(a, &seg->attachments, node) {
+		if (!a->tgid && a->mm == f->child_mm) {
+			protshm_attach_bind_locked(a, get_pid(f->child));
+			return;
+		}
+	}
 }
 
 /**
@@ -548,8 +585,8 @@ static void protshm_attach_child_locked(struct protshm_seg *seg,
  * A child whose parent's ceiling on @seg was lowered when it was forked gets
  * an attachment with that ceiling, unless it already has one: a child that
  * inherited mappings got its attachment from ->open (protshm_attach_fork()),
- * and nothing else can attach it before its record is processed.  Children
- * of children in the same batch come later in it.
+ * bound to it here, and nothing else can attach it before its record is
+ * processed.  Children of children in the same batch come later in it.
  *
  * Context: protshm_lineage_lock held.
  */
@@ -560,6 +597,8 @@ void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks)
 	u32 ceiling;
 
 	mutex_lock(&seg->lock);
+	llist_for_each_entry(f, forks, node)
+		protshm_bind_child_locked(seg, f);
 	protshm_resolve_locked(seg);
 	llist_for_each_entry(f, forks, node) {
 		parent = protshm_find_key_locked(seg, f->parent, f->parent_mm);
@@ -567,8 +606,8 @@ void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks)
 			continue;
 		ceiling = protshm_ceiling_at(parent, f->start_ns);
 		if (ceiling != PROTSHM_PROT_RW &&
-		    !protshm_find_key_locked(seg, f->child, f->child_mm))
-			protshm_attach_child_locked(seg, parent, f->child, ceiling);
+		    !protshm_find_key_locked(seg, f->child, NULL))
+			protshm_attach_child_locked(seg, parent, f, ceiling);
 	}
 	mutex_unlock(&seg->lock);
 }
@@ -715,7 +754,7 @@ static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
 {
 	struct protshm_attachment *a;
 
-	protshm_lineage_drain();
+	protshm_lineage_drain_for(task_tgid(task));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, task);

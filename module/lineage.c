@@ -18,7 +18,9 @@
  * counting filter of the keys (struct pid of a thread group, or the mm of a
  * child whose attachment is still pending) of attachments with a lowered
  * ceiling and of children with a pending record.  A false positive only
- * costs a record that changes nothing.
+ * costs a record that changes nothing.  A second filter counts the pending
+ * records by parent key: only the lowered attachments of exited processes
+ * whose key has records pending are kept from being pruned.
  */
 #include <linux/hash.h>
 #include <linux/llist.h>
@@ -35,11 +37,15 @@
 #ifndef CONFIG_TRACEPOINTS
 #error "protshm needs CONFIG_TRACEPOINTS (fork lineage, see lineage.c)"
 #endif
+#ifdef CONFIG_PREEMPT_RT
+#error "protshm's fork probe allocates with preemption disabled: not on PREEMPT_RT"
+#endif
 
 #define PROTSHM_MARK_BITS	10
 
-/* counting filter; see protshm_mark() */
+/* counting filters; see protshm_mark() and protshm_parent_pending() */
 static atomic_t protshm_marks[1 << PROTSHM_MARK_BITS];
+static atomic_t protshm_parents[1 << PROTSHM_MARK_BITS];
 
 /* records queued by the probe, newest first; lock-free (llist) */
 static LLIST_HEAD(protshm_forks);
@@ -59,6 +65,26 @@ static DECLARE_WORK(protshm_lineage_work, protshm_lineage_workfn);
 static atomic_t *protshm_mark_slot(const void *key)
 {
 	return &protshm_marks[hash_ptr(key, PROTSHM_MARK_BITS)];
+}
+
+static void protshm_parent_add(const void *key, int n)
+{
+	if (key)
+		atomic_add(n, &protshm_parents[hash_ptr(key, PROTSHM_MARK_BITS)]);
+}
+
+/**
+ * protshm_parent_pending() - may a pending record have @key as its parent?
+ * @key: an attachment's mark key
+ *
+ * The caller saw the attachment's process gone and issued smp_mb(): the
+ * record of a fork the process made before exiting is counted already.
+ *
+ * Return: true if one may.
+ */
+bool protshm_parent_pending(const void *key)
+{
+	return atomic_read(&protshm_parents[hash_ptr(key, PROTSHM_MARK_BITS)]);
 }
 
 /**
@@ -88,18 +114,10 @@ static bool protshm_marked(const void *key)
 	return key && atomic_read(protshm_mark_slot(key));
 }
 
-/**
- * protshm_lineage_pending() - are fork records waiting to be processed?
- *
- * Return: true if some are.
- */
-bool protshm_lineage_pending(void)
-{
-	return atomic_read_acquire(&protshm_forks_pending);
-}
-
 static void protshm_fork_free(struct protshm_fork *f)
 {
+	protshm_parent_add(f->parent, -1);
+	protshm_parent_add(f->parent_mm, -1);
 	protshm_unmark(f->child);
 	put_pid(f->parent);
 	put_pid(f->child);
@@ -116,7 +134,8 @@ static void protshm_fork_record(struct task_struct *parent,
 {
 	struct protshm_fork *f;
 
-	f = kmalloc(sizeof(*f), GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+	/* __GFP_HIGH: may exceed the memcg limit, records are short-lived */
+	f = kmalloc(sizeof(*f), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!f) {
 		/* fail closed: the child would escape its ceilings */
 		pr_warn_ratelimited("no memory to record fork of %d: killing child %d\n",
@@ -134,7 +153,10 @@ static void protshm_fork_record(struct task_struct *parent,
 		mmgrab(f->child_mm);
 	f->start_ns = child->group_leader->start_time;
 	atomic_inc(&protshm_forks_pending);
+	protshm_parent_add(f->parent, 1);
+	protshm_parent_add(f->parent_mm, 1);
 	protshm_mark(f->child);
+	/* fully ordered: all of the above is seen before the parent exits */
 	llist_add(&f->node, &protshm_forks);
 	queue_work(system_unbound_wq, &protshm_lineage_work);
 }
@@ -162,7 +184,7 @@ void protshm_lineage_drain(void)
 	struct protshm_seg *seg, *next;
 	int n = 0;
 
-	if (!protshm_lineage_pending())
+	if (!atomic_read_acquire(&protshm_forks_pending))
 		return;
 	mutex_lock(&protshm_lineage_lock);
 	batch = llist_reverse_order(llist_del_all(&protshm_forks));
@@ -178,6 +200,21 @@ void protshm_lineage_drain(void)
 	smp_mb__before_atomic();	/* the attachments exist */
 	atomic_sub(n, &protshm_forks_pending);
 	mutex_unlock(&protshm_lineage_lock);
+}
+
+/**
+ * protshm_lineage_drain_for() - drain if a record of @tgid may be pending
+ * @tgid: a process about to be looked up in attachment lists
+ *
+ * A process that has no record pending as a child needs no drain before
+ * its own attachments are looked up: its ceilings are in them already.
+ *
+ * Context: as protshm_lineage_drain().
+ */
+void protshm_lineage_drain_for(struct pid *tgid)
+{
+	if (protshm_marked(tgid))
+		protshm_lineage_drain();
 }
 
 static void protshm_lineage_workfn(struct work_struct *work)

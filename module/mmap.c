@@ -39,28 +39,6 @@ static vm_flags_t protshm_denied_flags(u32 prot)
 	return denied;
 }
 
-/**
- * protshm_vma_lower() - take rights beyond @prot away from a mapping
- * @vma: a protshm VMA
- * @prot: PROTSHM_PROT_* rights it keeps at most
- *
- * Clears the VMA's flags, recomputes its page protection and zaps its PTEs
- * (which flushes the TLBs) so that the next access faults and is checked.
- *
- * Context: the VMA's mm mmap_lock held for writing.
- */
-void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
-{
-	vm_flags_t clear = protshm_denied_flags(prot) & vma->vm_flags;
-
-	protshm_assert_mmap_write_locked(vma->vm_mm);
-	if (!clear)
-		return;
-	vm_flags_clear(vma, clear);
-	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
-	protshm_zap_vma(vma);
-}
-
 static void protshm_vm_open(struct vm_area_struct *vma)
 {
 	struct protshm_attachment *a = vma->vm_private_data;
@@ -202,6 +180,101 @@ static vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf,
 				  present && (vmf->flags & FAULT_FLAG_WRITE));
 }
 #endif
+
+#ifndef CONFIG_ARCH_HAS_PTE_SPECIAL
+#error "protshm needs special PTEs (CONFIG_ARCH_HAS_PTE_SPECIAL)"
+#endif
+
+/* Could a part of @vma be mapped by a PMD?  Then it has no refill. */
+static bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
+{
+#ifdef PROTSHM_HUGE
+	unsigned long haddr = ALIGN(vma->vm_start, HPAGE_PMD_SIZE);
+
+	return protshm_huge_pgoff(vma, haddr) != (pgoff_t)-1;
+#else
+	return false;
+#endif
+}
+
+/* The range of a VMA's present PTEs, found before a zap. */
+struct protshm_span {
+	unsigned long lo;
+	unsigned long hi;
+};
+
+/* Context: apply_to_existing_page_range() callback, the PTE lock held. */
+static int protshm_span_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct protshm_span *span = data;
+
+	span->lo = min(span->lo, addr);
+	span->hi = max(span->hi, addr + PAGE_SIZE);
+	return 0;
+}
+
+/* Context: apply_to_page_range() callback, the PTE lock held. */
+static int protshm_refill_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct vm_area_struct *vma = data;
+	struct protshm_attachment *a = vma->vm_private_data;
+	pgoff_t idx = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	struct page *page;
+
+	if (!pte_none(ptep_get(pte)))
+		return 0;
+	page = protshm_seg_page(a->seg, idx, false);
+	if (page) {
+		set_pte_at(vma->vm_mm, addr, pte,
+			   pte_mkspecial(pfn_pte(page_to_pfn(page),
+						 vma->vm_page_prot)));
+		update_mmu_cache(vma, addr, pte);
+	}
+	return 0;
+}
+
+/**
+ * protshm_vma_lower() - take rights beyond @prot away from a mapping
+ * @vma: a protshm VMA
+ * @prot: PROTSHM_PROT_* rights it keeps at most
+ *
+ * Clears the VMA's flags, recomputes its page protection and zaps its PTEs
+ * (which flushes the TLBs and calls the mmu notifiers) so that the next
+ * access faults and is checked.
+ *
+ * A mapping that stays readable gets read-only PTEs back at once over the
+ * range where it had PTEs before, so that readers do not take a fault per
+ * page (or per fault-around window) for what they could read before.  The
+ * PTEs are special, exactly as vmf_insert_mixed() makes them: no page is
+ * counted, pinned or reachable by get_user_pages(), and going from no PTE
+ * to a read-only one needs no flush.  A VMA that may hold PMD mappings is
+ * not refilled (apply_to_*page_range() refuse huge PMDs; a reader refaults
+ * once per 2 MiB there).
+ *
+ * Context: the VMA's mm mmap_lock held for writing.
+ */
+void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
+{
+	vm_flags_t clear = protshm_denied_flags(prot) & vma->vm_flags;
+	struct protshm_span span = { .lo = ULONG_MAX, .hi = 0 };
+	bool refill;
+
+	protshm_assert_mmap_write_locked(vma->vm_mm);
+	if (!clear)
+		return;
+	refill = (vma->vm_flags & ~clear & VM_READ) &&
+		 !protshm_vma_may_be_huge(vma);
+	if (refill)
+		apply_to_existing_page_range(vma->vm_mm, vma->vm_start,
+					     vma->vm_end - vma->vm_start,
+					     protshm_span_pte, &span);
+	vm_flags_clear(vma, clear);
+	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
+	protshm_zap_vma(vma);
+	if (span.lo < span.hi)
+		apply_to_page_range(vma->vm_mm, span.lo, span.hi - span.lo,
+				    protshm_refill_pte, vma);
+}
 
 /* Second guard behind the VM_MAY* bits, which mprotect() checks first. */
 static int protshm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,

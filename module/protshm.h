@@ -213,8 +213,9 @@ void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks);
 /* lineage.c */
 void protshm_mark(const void *key);
 void protshm_unmark(const void *key);
-bool protshm_lineage_pending(void);
+bool protshm_parent_pending(const void *key);
 void protshm_lineage_drain(void);
+void protshm_lineage_drain_for(struct pid *tgid);
 int protshm_lineage_init(void);
 void protshm_lineage_exit(void);
 
