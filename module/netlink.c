@@ -30,6 +30,11 @@
  *   mmap_lock held; they only allocate and multicast, and take no protshm
  *   lock.
  *
+ * Mappings
+ *   One walk of an address space copies all of its protshm mappings
+ *   (struct protshm_nl_vmas), sorted by segment; the attachments of the
+ *   same process reported in one part of a dump share that copy.
+ *
  * Locking: the operations take no lock of their own (parallel_ops);
  * segments and attachments are copied with references, and a target's
  * mmap_lock is taken for reading with no protshm lock held.
@@ -42,6 +47,8 @@
 #include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/user_namespace.h>
 #include <net/genetlink.h>
 
@@ -126,6 +133,34 @@ struct protshm_nl_cursor {
 };
 
 /**
+ * struct protshm_nl_vma - a mapping as reported
+ * @seg: its segment (compared, never dereferenced)
+ * @start: first address
+ * @end: address after the last one
+ * @pgoff: offset in the segment, in pages
+ * @flags: PROTSHM_VMA_F_*
+ */
+struct protshm_nl_vma {
+	const struct protshm_seg *seg;
+	u64 start;
+	u64 end;
+	u64 pgoff;
+	u32 flags;
+};
+
+/**
+ * struct protshm_nl_vmas - the protshm mappings of one address space
+ * @mm: the address space (counted: mmget), or NULL when empty
+ * @nr: number of entries
+ * @v: the mappings, sorted by segment, then address
+ */
+struct protshm_nl_vmas {
+	struct mm_struct *mm;
+	unsigned int nr;
+	struct protshm_nl_vma *v;
+};
+
+/**
  * struct protshm_nl_msg - header fields of a reply message
  * @portid: destination
  * @seq: sequence number of the request
@@ -133,6 +168,7 @@ struct protshm_nl_cursor {
  * @max_len: a reply must not grow beyond this length, 0 for the whole
  *	room of the skb (which can exceed what was asked from the allocator)
  * @cb: the dump's callback, or NULL for a do reply
+ * @vmas: the copy of the mappings of the last process reported
  */
 struct protshm_nl_msg {
 	u32 portid;
@@ -140,6 +176,7 @@ struct protshm_nl_msg {
 	int flags;
 	unsigned int max_len;
 	struct netlink_callback *cb;
+	struct protshm_nl_vmas *vmas;
 };
 
 static u32 protshm_nl_seq(void)
@@ -278,14 +315,6 @@ static int protshm_nl_seg_get_dumpit(struct sk_buff *skb,
 
 /* ---- attachments and their mappings ------------------------------------ */
 
-static bool protshm_nl_vma_of(struct vm_area_struct *vma,
-			      struct protshm_seg *seg)
-{
-	struct protshm_attachment *a = vma->vm_private_data;
-
-	return vma->vm_ops == &protshm_vm_ops && a->seg == seg;
-}
-
 static u32 protshm_nl_vma_flags(struct vm_area_struct *vma)
 {
 	u32 flags = 0;
@@ -303,13 +332,101 @@ static u32 protshm_nl_vma_flags(struct vm_area_struct *vma)
 	return flags;
 }
 
-/* Hash of a sequence of mappings: what the reported attributes depend on. */
-static u64 protshm_nl_vma_hash(u64 hash, struct vm_area_struct *vma)
+static int protshm_nl_vma_cmp(const void *a, const void *b)
 {
-	hash = (hash ^ vma->vm_start) * GOLDEN_RATIO_64;
-	hash = (hash ^ vma->vm_end) * GOLDEN_RATIO_64;
-	hash = (hash ^ vma->vm_pgoff) * GOLDEN_RATIO_64;
-	return (hash ^ protshm_nl_vma_flags(vma)) * GOLDEN_RATIO_64;
+	const struct protshm_nl_vma *x = a, *y = b;
+
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Copy @mm's protshm mappings into @c (up to @max).  Return: how many there
+ * are.  Context: @mm's mmap_lock held.
+ */
+static unsigned int protshm_nl_vmas_fill(struct protshm_nl_vmas *c,
+					 struct mm_struct *mm, unsigned int max)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct protshm_attachment *a;
+	struct vm_area_struct *vma;
+	unsigned int n = 0;
+
+	for_each_vma(vmi, vma) {
+		if (vma->vm_ops != &protshm_vm_ops)
+			continue;
+		if (n < max) {
+			a = vma->vm_private_data;
+			c->v[n] = (struct protshm_nl_vma) {
+				.seg = a->seg, .start = vma->vm_start,
+				.end = vma->vm_end, .pgoff = vma->vm_pgoff,
+				.flags = protshm_nl_vma_flags(vma),
+			};
+		}
+		n++;
+	}
+	return n;
+}
+
+static void protshm_nl_vmas_free(struct protshm_nl_vmas *c)
+{
+	if (c->mm)
+		mmput(c->mm);
+	kvfree(c->v);
+	*c = (struct protshm_nl_vmas) {};
+}
+
+/*
+ * Make @c the copy of @mm's mappings, unless it is already: one walk to
+ * count them, one to copy them.  Return: 0, -ENOMEM, -EINTR.
+ */
+static int protshm_nl_vmas_load(struct protshm_nl_vmas *c,
+				struct mm_struct *mm)
+{
+	unsigned int n;
+
+	if (c->mm == mm)
+		return 0;
+	protshm_nl_vmas_free(c);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	n = protshm_nl_vmas_fill(c, mm, 0);
+	c->v = kvmalloc_array(n ?: 1, sizeof(*c->v), GFP_KERNEL_ACCOUNT);
+	if (c->v)
+		c->nr = protshm_nl_vmas_fill(c, mm, n);
+	mmap_read_unlock(mm);
+	if (!c->v)
+		return -ENOMEM;
+	sort(c->v, c->nr, sizeof(*c->v), protshm_nl_vma_cmp, NULL);
+	mmget(mm);
+	c->mm = mm;
+	return 0;
+}
+
+/* The first mapping of @seg in @c, or the end. */
+static const struct protshm_nl_vma *protshm_nl_vmas_first(const struct protshm_nl_vmas *c,
+							  const struct protshm_seg *seg)
+{
+	unsigned int lo = 0, hi = c->nr, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (c->v[mid].seg < seg)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return c->v + lo;
+}
+
+/* Hash of a sequence of mappings: what the reported attributes depend on. */
+static u64 protshm_nl_vma_hash(u64 hash, const struct protshm_nl_vma *v)
+{
+	hash = (hash ^ v->start) * GOLDEN_RATIO_64;
+	hash = (hash ^ v->end) * GOLDEN_RATIO_64;
+	hash = (hash ^ v->pgoff) * GOLDEN_RATIO_64;
+	return (hash ^ v->flags) * GOLDEN_RATIO_64;
 }
 
 /* Room one PROTSHM_A_VMA nest needs at most. */
@@ -319,23 +436,23 @@ static size_t protshm_nl_vma_size(void)
 	       nla_total_size(sizeof(u32));
 }
 
-static int protshm_nl_put_vma(struct sk_buff *skb, struct vm_area_struct *vma,
-			      bool addrs)
+static int protshm_nl_put_vma(struct sk_buff *skb,
+			      const struct protshm_nl_vma *v, bool addrs)
 {
 	struct nlattr *nest = nla_nest_start(skb, PROTSHM_A_VMA);
 
 	if (!nest)
 		return -EMSGSIZE;
 	if ((addrs &&
-	     (nla_put_u64_64bit(skb, PROTSHM_VMA_A_START, vma->vm_start,
+	     (nla_put_u64_64bit(skb, PROTSHM_VMA_A_START, v->start,
 				PROTSHM_VMA_A_PAD) ||
-	      nla_put_u64_64bit(skb, PROTSHM_VMA_A_END, vma->vm_end,
+	      nla_put_u64_64bit(skb, PROTSHM_VMA_A_END, v->end,
 				PROTSHM_VMA_A_PAD))) ||
-	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_PGOFF, vma->vm_pgoff,
+	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_PGOFF, v->pgoff,
 			      PROTSHM_VMA_A_PAD) ||
-	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_LEN,
-			      vma->vm_end - vma->vm_start, PROTSHM_VMA_A_PAD) ||
-	    nla_put_u32(skb, PROTSHM_VMA_A_FLAGS, protshm_nl_vma_flags(vma))) {
+	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_LEN, v->end - v->start,
+			      PROTSHM_VMA_A_PAD) ||
+	    nla_put_u32(skb, PROTSHM_VMA_A_FLAGS, v->flags)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -343,63 +460,50 @@ static int protshm_nl_put_vma(struct sk_buff *skb, struct vm_area_struct *vma,
 	return 0;
 }
 
-/* Context: att->mm's mmap_lock held.  Hash of the mappings below @addr. */
-static u64 protshm_nl_prefix_hash(const struct protshm_nl_att *att,
-				  unsigned long addr)
-{
-	VMA_ITERATOR(vmi, att->mm, 0);
-	struct vm_area_struct *vma;
-	u64 hash = 0;
-
-	for_each_vma_range(vmi, vma, addr)
-		if (protshm_nl_vma_of(vma, att->seg))
-			hash = protshm_nl_vma_hash(hash, vma);
-	return hash;
-}
-
 /*
  * Put the mappings of the segment from the cursor on while they fit with
- * room left for PROTSHM_A_ATT_MORE; the cursor tells how far it got.
- * Context: att->mm's mmap_lock held.
+ * room left for PROTSHM_A_ATT_MORE; the cursor tells how far it got.  A
+ * cursor that resumes after mappings that changed flags the message.
  */
-static void protshm_nl_put_vmas(struct sk_buff *skb,
+static void protshm_nl_put_vmas(struct sk_buff *skb, void *hdr,
 				const struct protshm_nl_att *att,
+				const struct protshm_nl_vmas *c,
 				struct protshm_nl_cursor *cur)
 {
-	VMA_ITERATOR(vmi, att->mm, cur->addr);
 	size_t need = protshm_nl_vma_size() + nla_total_size(0);
-	struct vm_area_struct *vma;
+	const struct protshm_nl_vma *v = protshm_nl_vmas_first(c, att->seg);
+	const struct protshm_nl_vma *end = c->v + c->nr;
+	u64 prefix = 0;
 
+	for (; v < end && v->seg == att->seg && v->start < cur->addr; v++)
+		prefix = protshm_nl_vma_hash(prefix, v);
+	if (cur->addr && prefix != cur->hash)
+		genlmsg_nlhdr(hdr)->nlmsg_flags |= NLM_F_DUMP_INTR;
 	cur->nr = 0;
 	cur->more = false;
-	for_each_vma(vmi, vma) {
-		if (!protshm_nl_vma_of(vma, att->seg) || vma->vm_start < cur->addr)
-			continue;
+	for (; v < end && v->seg == att->seg; v++) {
 		if (skb->len + need > cur->max_len ||
-		    protshm_nl_put_vma(skb, vma, att->addrs)) {
+		    protshm_nl_put_vma(skb, v, att->addrs)) {
 			cur->more = true;
-			cur->addr = vma->vm_start;
+			cur->addr = v->start;
 			return;
 		}
-		cur->hash = protshm_nl_vma_hash(cur->hash, vma);
+		cur->hash = protshm_nl_vma_hash(cur->hash, v);
 		cur->nr++;
 	}
 }
 
-/*
- * The mappings part of an attachment message, under the target's mmap_lock.
- * A cursor that resumes after mappings that changed flags the message.
- */
+/* The mappings part of an attachment message, from a copy of them. */
 static int protshm_nl_put_att_vmas(struct sk_buff *skb, void *hdr,
 				   const struct protshm_nl_att *att,
+				   struct protshm_nl_vmas *c,
 				   struct protshm_nl_cursor *cur)
 {
-	if (mmap_read_lock_killable(att->mm))
-		return -EINTR;
-	if (cur->addr && protshm_nl_prefix_hash(att, cur->addr) != cur->hash)
-		genlmsg_nlhdr(hdr)->nlmsg_flags |= NLM_F_DUMP_INTR;
-	protshm_nl_put_vmas(skb, att, cur);
-	mmap_read_unlock(att->mm);
+	int err = protshm_nl_vmas_load(c, att->mm);
+
+	if (err)
+		return err;
+	protshm_nl_put_vmas(skb, hdr, att, c, cur);
 	if (cur->more && !cur->nr)
 		return -EMSGSIZE;
 	if (cur->more && nla_put_flag(skb, PROTSHM_A_ATT_MORE))
@@ -433,7 +537,7 @@ static int protshm_nl_put_att(struct sk_buff *skb,
  * One message about an attachment: its attributes and as many of its
  * mappings, from the cursor on, as fit.
  * Return: 0 (every mapping put), 1 (more mappings remain, the cursor moved
- * on), -EMSGSIZE (nothing put), -EINTR (fatal signal).
+ * on), -EMSGSIZE (nothing put), -EINTR (fatal signal), -ENOMEM.
  */
 static int protshm_nl_att_msg(struct sk_buff *skb,
 			      const struct protshm_nl_att *att,
@@ -451,7 +555,7 @@ static int protshm_nl_att_msg(struct sk_buff *skb,
 	cur->max_len = min(m->max_len ?: UINT_MAX, skb->len + skb_tailroom(skb));
 	err = protshm_nl_put_att(skb, att);
 	if (!err && att->mm)
-		err = protshm_nl_put_att_vmas(skb, hdr, att, cur);
+		err = protshm_nl_put_att_vmas(skb, hdr, att, m->vmas, cur);
 	if (err) {
 		genlmsg_cancel(skb, hdr);
 		return err;
@@ -543,9 +647,10 @@ static int protshm_nl_find_att(struct protshm_seg *seg, pid_t pid,
 static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
 				struct protshm_seg *seg, pid_t pid)
 {
+	struct protshm_nl_vmas vmas = {};
 	struct protshm_nl_msg m = {
 		.portid = info->snd_portid, .seq = info->snd_seq,
-		.max_len = NLMSG_GOODSIZE,
+		.max_len = NLMSG_GOODSIZE, .vmas = &vmas,
 	};
 	struct protshm_nl_cursor cur = {};
 	struct protshm_attach_snap s;
@@ -561,6 +666,7 @@ static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
 	protshm_nl_att_init(&att, seg, &s);
 	err = protshm_nl_att_msg(msg, &att, &m, &cur);
 	protshm_nl_att_fini(&att);
+	protshm_nl_vmas_free(&vmas);
 	protshm_attach_snap_put(&s, 1);
 	return err < 0 ? err : 0;
 }
@@ -680,9 +786,11 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
 	struct protshm_nl_att_dump *d = (void *)cb->ctx;
+	struct protshm_nl_vmas vmas = {};
 	struct protshm_nl_msg m = {
 		.portid = NETLINK_CB(cb->skb).portid,
 		.seq = cb->nlh->nlmsg_seq, .flags = NLM_F_MULTI, .cb = cb,
+		.vmas = &vmas,
 	};
 	struct protshm_seg *seg, *next;
 	int err = 0;
@@ -695,6 +803,7 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 			next = protshm_seg_next(seg->id);
 		protshm_seg_put(seg);
 	}
+	protshm_nl_vmas_free(&vmas);
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	if (err)
