@@ -28,6 +28,14 @@
 #include "compat.h"
 #include "protshm.h"
 
+/*
+ * Bumped, under the mm's mmap_lock held for writing, whenever a protshm
+ * mapping comes, goes or changes its range or flags: a copy of an address
+ * space's protshm mappings taken under its mmap_lock is exact as long as
+ * this has not moved (netlink.c).
+ */
+atomic64_t protshm_maps_gen = ATOMIC64_INIT(0);
+
 static vm_flags_t protshm_denied_flags(u32 prot)
 {
 	vm_flags_t denied = VM_EXEC | VM_MAYEXEC;
@@ -43,6 +51,7 @@ static void protshm_vm_open(struct vm_area_struct *vma)
 {
 	struct protshm_attachment *a = vma->vm_private_data;
 
+	atomic64_inc(&protshm_maps_gen);
 	kref_get(&a->seg->ref);
 	if (vma->vm_mm == current->mm)	/* split or mremap */
 		kref_get(&a->ref);
@@ -55,6 +64,7 @@ static void protshm_vm_close(struct vm_area_struct *vma)
 	struct protshm_attachment *a = vma->vm_private_data;
 	struct protshm_seg *seg = a->seg;
 
+	atomic64_inc(&protshm_maps_gen);
 	if (!READ_ONCE(a->tgid) && protshm_in_execve() &&
 	    current->mm != vma->vm_mm)
 		protshm_attach_exec(a);
@@ -262,6 +272,7 @@ void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 	protshm_assert_mmap_write_locked(vma->vm_mm);
 	if (!clear)
 		return;
+	atomic64_inc(&protshm_maps_gen);
 	refill = (vma->vm_flags & ~clear & VM_READ) &&
 		 !protshm_vma_may_be_huge(vma);
 	if (refill)
@@ -286,6 +297,7 @@ static int protshm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
 		return -EACCES;
 	if ((newflags & VM_READ) && !(vma->vm_flags & VM_MAYREAD))
 		return -EACCES;
+	atomic64_inc(&protshm_maps_gen);
 	return 0;
 }
 
@@ -400,5 +412,6 @@ int protshm_mmap(struct file *file, struct vm_area_struct *vma)
 	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
 	vma->vm_ops = &protshm_vm_ops;
 	vma->vm_private_data = a;
+	atomic64_inc(&protshm_maps_gen);
 	return 0;
 }

@@ -33,7 +33,8 @@
  * Mappings
  *   One walk of an address space copies all of its protshm mappings
  *   (struct protshm_nl_vmas), sorted by segment; the attachments of the
- *   same process reported in one part of a dump share that copy.
+ *   same process share that copy, across the parts of a dump too, for as
+ *   long as no protshm mapping anywhere changed (protshm_maps_gen).
  *
  * Locking: the operations take no lock of their own (parallel_ops);
  * segments and attachments are copied with references, and a target's
@@ -84,20 +85,18 @@ struct protshm_nl_seg_dump {
 
 /**
  * struct protshm_nl_att_dump - state of an attachment dump, in cb->ctx
- * @filter_seg: report only this segment, or 0
  * @seg_id: segment being reported, 0 before the first
  * @att_id: first attachment of @seg_id not completely reported
  * @vma_addr: if not 0, @att_id was reported up to this mapping address
  * @vma_hash: protshm_nl_vma_hash() of the mappings of @att_id reported
- * @filter_pid: report only this process, or 0
+ * @st: the rest, allocated by ->start and freed by ->done
  */
 struct protshm_nl_att_dump {
-	u64 filter_seg;
 	u64 seg_id;
 	u64 att_id;
 	u64 vma_addr;
 	u64 vma_hash;
-	u32 filter_pid;
+	struct protshm_nl_att_state *st;
 };
 
 /**
@@ -150,14 +149,30 @@ struct protshm_nl_vma {
 
 /**
  * struct protshm_nl_vmas - the protshm mappings of one address space
- * @mm: the address space (counted: mmget), or NULL when empty
+ * @mm: the address space (mmgrab: only its identity is used), or NULL
+ * @gen: protshm_maps_gen when they were copied; the copy is exact while
+ *	it has not moved
  * @nr: number of entries
  * @v: the mappings, sorted by segment, then address
  */
 struct protshm_nl_vmas {
 	struct mm_struct *mm;
+	u64 gen;
 	unsigned int nr;
 	struct protshm_nl_vma *v;
+};
+
+/**
+ * struct protshm_nl_att_state - the allocated part of an attachment dump
+ * @filter_seg: report only this segment, or 0
+ * @filter_pid: report only this process, or 0
+ * @vmas: the copy of the mappings of the last process reported, kept from
+ *	one part of the dump to the next
+ */
+struct protshm_nl_att_state {
+	u64 filter_seg;
+	u32 filter_pid;
+	struct protshm_nl_vmas vmas;
 };
 
 /**
@@ -372,25 +387,28 @@ static unsigned int protshm_nl_vmas_fill(struct protshm_nl_vmas *c,
 static void protshm_nl_vmas_free(struct protshm_nl_vmas *c)
 {
 	if (c->mm)
-		mmput(c->mm);
+		mmdrop(c->mm);
 	kvfree(c->v);
 	*c = (struct protshm_nl_vmas) {};
 }
 
 /*
- * Make @c the copy of @mm's mappings, unless it is already: one walk to
- * count them, one to copy them.  Return: 0, -ENOMEM, -EINTR.
+ * Make @c the copy of @mm's mappings, unless it is already and no protshm
+ * mapping changed since: one walk to count them, one to copy them.
+ * Return: 0, -ENOMEM, -EINTR.
  */
 static int protshm_nl_vmas_load(struct protshm_nl_vmas *c,
 				struct mm_struct *mm)
 {
 	unsigned int n;
 
-	if (c->mm == mm)
+	if (c->mm == mm && c->gen == atomic64_read(&protshm_maps_gen))
 		return 0;
 	protshm_nl_vmas_free(c);
 	if (mmap_read_lock_killable(mm))
 		return -EINTR;
+	/* changes are made under the write lock: stable while this holds */
+	c->gen = atomic64_read(&protshm_maps_gen);
 	n = protshm_nl_vmas_fill(c, mm, 0);
 	c->v = kvmalloc_array(n ?: 1, sizeof(*c->v), GFP_KERNEL_ACCOUNT);
 	if (c->v)
@@ -399,7 +417,7 @@ static int protshm_nl_vmas_load(struct protshm_nl_vmas *c,
 	if (!c->v)
 		return -ENOMEM;
 	sort(c->v, c->nr, sizeof(*c->v), protshm_nl_vma_cmp, NULL);
-	mmget(mm);
+	mmgrab(mm);
 	c->mm = mm;
 	return 0;
 }
@@ -701,18 +719,36 @@ static int protshm_nl_att_dump_start(struct netlink_callback *cb)
 {
 	struct protshm_nl_att_dump *d = (void *)cb->ctx;
 	struct nlattr **attrs = protshm_genl_dump_attrs(cb);
+	struct protshm_nl_att_state *st;
 	struct protshm_seg *seg;
 
 	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
+	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
+	if (!st)
+		return -ENOMEM;
 	if (attrs[PROTSHM_A_PID])
-		d->filter_pid = nla_get_u32(attrs[PROTSHM_A_PID]);
-	if (!attrs[PROTSHM_A_SEG_ID] && !attrs[PROTSHM_A_SEG_NAME])
-		return 0;
-	seg = protshm_nl_seg_attrs(attrs, cb->extack);
-	if (IS_ERR(seg))
-		return PTR_ERR(seg);
-	d->filter_seg = seg->id;
-	protshm_seg_put(seg);
+		st->filter_pid = nla_get_u32(attrs[PROTSHM_A_PID]);
+	if (attrs[PROTSHM_A_SEG_ID] || attrs[PROTSHM_A_SEG_NAME]) {
+		seg = protshm_nl_seg_attrs(attrs, cb->extack);
+		if (IS_ERR(seg)) {
+			kfree(st);
+			return PTR_ERR(seg);
+		}
+		st->filter_seg = seg->id;
+		protshm_seg_put(seg);
+	}
+	d->st = st;
+	return 0;
+}
+
+static int protshm_nl_att_dump_done(struct netlink_callback *cb)
+{
+	struct protshm_nl_att_dump *d = (void *)cb->ctx;
+
+	if (d->st) {
+		protshm_nl_vmas_free(&d->st->vmas);
+		kfree(d->st);
+	}
 	return 0;
 }
 
@@ -727,7 +763,7 @@ static int protshm_nl_dump_att(struct sk_buff *skb,
 	struct protshm_nl_att att;
 	int ret;
 
-	if (d->filter_pid && protshm_nl_pid(s) != d->filter_pid) {
+	if (d->st->filter_pid && protshm_nl_pid(s) != d->st->filter_pid) {
 		d->att_id = s->id + 1;
 		return 0;
 	}
@@ -777,20 +813,19 @@ static struct protshm_seg *protshm_nl_dump_seg(struct protshm_nl_att_dump *d)
 
 	if (d->seg_id)
 		seg = protshm_seg_lookup_id(d->seg_id);
-	if (seg || !d->filter_seg)
+	if (seg || !d->st->filter_seg)
 		return seg ?: protshm_seg_next(d->seg_id);
-	return d->seg_id ? NULL : protshm_seg_lookup_id(d->filter_seg);
+	return d->seg_id ? NULL : protshm_seg_lookup_id(d->st->filter_seg);
 }
 
 static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 				     struct netlink_callback *cb)
 {
 	struct protshm_nl_att_dump *d = (void *)cb->ctx;
-	struct protshm_nl_vmas vmas = {};
 	struct protshm_nl_msg m = {
 		.portid = NETLINK_CB(cb->skb).portid,
 		.seq = cb->nlh->nlmsg_seq, .flags = NLM_F_MULTI, .cb = cb,
-		.vmas = &vmas,
+		.vmas = &d->st->vmas,
 	};
 	struct protshm_seg *seg, *next;
 	int err = 0;
@@ -799,11 +834,10 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 	for (seg = protshm_nl_dump_seg(d); seg; seg = next) {
 		err = protshm_nl_dump_seg_atts(skb, &m, seg);
 		next = NULL;
-		if (!err && !d->filter_seg)
+		if (!err && !d->st->filter_seg)
 			next = protshm_seg_next(seg->id);
 		protshm_seg_put(seg);
 	}
-	protshm_nl_vmas_free(&vmas);
 	if (err == -EMSGSIZE && skb->len)
 		return skb->len;
 	if (err)
@@ -1031,6 +1065,7 @@ static const struct genl_ops protshm_nl_ops[] = {
 		.doit = protshm_nl_att_get_doit,
 		.start = protshm_nl_att_dump_start,
 		.dumpit = protshm_nl_att_get_dumpit,
+		.done = protshm_nl_att_dump_done,
 	},
 	{
 		.cmd = PROTSHM_CMD_RESTRICT,

@@ -221,6 +221,7 @@ void protshm_lineage_exit(void);
 
 /* mmap.c */
 extern const struct vm_operations_struct protshm_vm_ops;
+extern atomic64_t protshm_maps_gen;
 int protshm_mmap(struct file *file, struct vm_area_struct *vma);
 void protshm_vma_lower(struct vm_area_struct *vma, u32 prot);
 
