@@ -10,9 +10,9 @@
  * with preemption disabled: it only queues a record.  The records are
  * turned into attachments of the children (protshm_attach_inherit()) by a
  * work item, and before any lookup of an attachment (protshm_lineage_drain()
- * is called first by every entry point of attach.c).  While records are
- * pending, the lowered attachments of processes that exited are kept, so a
- * record always finds its parent's attachment.
+ * or protshm_lineage_drain_for() is called first by the entry points of
+ * attach.c).  While a record names it as a parent, the lowered attachment
+ * of a process that exited is kept, so a record always finds it.
  *
  * The probe must be cheap for every fork in the system: it consults a
  * counting filter of the keys (struct pid of a thread group, or the mm of a
