@@ -20,6 +20,7 @@
  * (partial mprotect/munmap) and mremap clear a special PMD and the range
  * refaults.
  */
+#include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
@@ -207,20 +208,39 @@ static bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
 #endif
 }
 
-/* The range of a VMA's present PTEs, found before a zap. */
-struct protshm_span {
-	unsigned long lo;
-	unsigned long hi;
-};
-
-/* Context: apply_to_existing_page_range() callback, the PTE lock held. */
-static int protshm_span_pte(pte_t *pte, unsigned long addr, void *data)
+/* Context: apply_to_existing_page_range() callback: stops at the first PTE. */
+static int protshm_probe_pte(pte_t *pte, unsigned long addr, void *data)
 {
-	struct protshm_span *span = data;
+	return -EEXIST;
+}
 
-	span->lo = min(span->lo, addr);
-	span->hi = max(span->hi, addr + PAGE_SIZE);
-	return 0;
+/* The part of @vma in its @i-th PMD-sized region. */
+static void protshm_vma_region(struct vm_area_struct *vma, unsigned long i,
+			       unsigned long *start, unsigned long *end)
+{
+	unsigned long base = ALIGN_DOWN(vma->vm_start, PMD_SIZE) + i * PMD_SIZE;
+
+	*start = max(base, vma->vm_start);
+	*end = min(base + PMD_SIZE, vma->vm_end);
+}
+
+static unsigned long protshm_vma_nr_regions(struct vm_area_struct *vma)
+{
+	return (ALIGN(vma->vm_end, PMD_SIZE) -
+		ALIGN_DOWN(vma->vm_start, PMD_SIZE)) / PMD_SIZE;
+}
+
+/* Set bit i of @map if the i-th region of @vma has a PTE (before a zap). */
+static void protshm_vma_regions(struct vm_area_struct *vma, unsigned long *map)
+{
+	unsigned long i, start, end;
+
+	for (i = 0; i < protshm_vma_nr_regions(vma); i++) {
+		protshm_vma_region(vma, i, &start, &end);
+		if (apply_to_existing_page_range(vma->vm_mm, start, end - start,
+						 protshm_probe_pte, NULL))
+			__set_bit(i, map);
+	}
 }
 
 /* Context: apply_to_page_range() callback, the PTE lock held. */
@@ -243,6 +263,22 @@ static int protshm_refill_pte(pte_t *pte, unsigned long addr, void *data)
 	return 0;
 }
 
+/*
+ * Map the resident pages again, with the VMA's new protection, in the
+ * regions set in @map.  Context: the mmap_lock held for writing.
+ */
+static void protshm_vma_refill(struct vm_area_struct *vma,
+			       const unsigned long *map)
+{
+	unsigned long i, start, end;
+
+	for_each_set_bit(i, map, protshm_vma_nr_regions(vma)) {
+		protshm_vma_region(vma, i, &start, &end);
+		apply_to_page_range(vma->vm_mm, start, end - start,
+				    protshm_refill_pte, vma);
+	}
+}
+
 /**
  * protshm_vma_lower() - take rights beyond @prot away from a mapping
  * @vma: a protshm VMA
@@ -252,9 +288,9 @@ static int protshm_refill_pte(pte_t *pte, unsigned long addr, void *data)
  * (which flushes the TLBs and calls the mmu notifiers) so that the next
  * access faults and is checked.
  *
- * A mapping that stays readable gets read-only PTEs back at once over the
- * range where it had PTEs before, so that readers do not take a fault per
- * page (or per fault-around window) for what they could read before.  The
+ * A mapping that stays readable gets read-only PTEs back at once in the
+ * 2 MiB regions where it had PTEs before, so that readers do not take a
+ * fault per page (or per fault-around window) for what they could read.  The
  * PTEs are special, exactly as vmf_insert_mixed() makes them: no page is
  * counted, pinned or reachable by get_user_pages(), and going from no PTE
  * to a read-only one needs no flush.  A VMA that may hold PMD mappings is
@@ -266,25 +302,27 @@ static int protshm_refill_pte(pte_t *pte, unsigned long addr, void *data)
 void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 {
 	vm_flags_t clear = protshm_denied_flags(prot) & vma->vm_flags;
-	struct protshm_span span = { .lo = ULONG_MAX, .hi = 0 };
-	bool refill;
+	unsigned long small = 0, *map = NULL;
 
 	protshm_assert_mmap_write_locked(vma->vm_mm);
 	if (!clear)
 		return;
 	atomic64_inc(&protshm_maps_gen);
-	refill = (vma->vm_flags & ~clear & VM_READ) &&
-		 !protshm_vma_may_be_huge(vma);
-	if (refill)
-		apply_to_existing_page_range(vma->vm_mm, vma->vm_start,
-					     vma->vm_end - vma->vm_start,
-					     protshm_span_pte, &span);
+	if ((vma->vm_flags & ~clear & VM_READ) && !protshm_vma_may_be_huge(vma)) {
+		map = &small;
+		if (protshm_vma_nr_regions(vma) > BITS_PER_LONG)
+			map = bitmap_zalloc(protshm_vma_nr_regions(vma),
+					    GFP_KERNEL_ACCOUNT);
+		if (map)
+			protshm_vma_regions(vma, map);
+	}
 	vm_flags_clear(vma, clear);
 	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
 	protshm_zap_vma(vma);
-	if (span.lo < span.hi)
-		apply_to_page_range(vma->vm_mm, span.lo, span.hi - span.lo,
-				    protshm_refill_pte, vma);
+	if (map)
+		protshm_vma_refill(vma, map);
+	if (map != &small)
+		bitmap_free(map);
 }
 
 /* Second guard behind the VM_MAY* bits, which mprotect() checks first. */
