@@ -37,6 +37,11 @@
  */
 atomic64_t protshm_maps_gen = ATOMIC64_INIT(0);
 
+static bool protshm_revoke_refill = true;
+module_param_named(revoke_refill, protshm_revoke_refill, bool, 0644);
+MODULE_PARM_DESC(revoke_refill,
+		 "After a write revoke, map what stays readable again at once (0: readers refault)");
+
 static vm_flags_t protshm_denied_flags(u32 prot)
 {
 	vm_flags_t denied = VM_EXEC | VM_MAYEXEC;
@@ -308,7 +313,8 @@ void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 	if (!clear)
 		return;
 	atomic64_inc(&protshm_maps_gen);
-	if ((vma->vm_flags & ~clear & VM_READ) && !protshm_vma_may_be_huge(vma)) {
+	if ((vma->vm_flags & ~clear & VM_READ) && READ_ONCE(protshm_revoke_refill) &&
+	    !protshm_vma_may_be_huge(vma)) {
 		map = &small;
 		if (protshm_vma_nr_regions(vma) > BITS_PER_LONG)
 			map = bitmap_zalloc(protshm_vma_nr_regions(vma),

@@ -669,7 +669,15 @@ TEST_F(protect, revoke_refills_readers)
 	char name[PROTSHM_NAME_MAX], got[N];
 	size_t ps = self->ps, i;
 	volatile char *p, *q;
-	int fd;
+	FILE *param;
+	int fd, on;
+
+	param = fopen("/sys/module/protshm/parameters/revoke_refill", "r");
+	ASSERT_NE(NULL, param);
+	on = fgetc(param);
+	fclose(param);
+	if (on != 'Y')
+		SKIP(return, "module parameter revoke_refill is off");
 
 	fd = ps_new(ps_name(name, sizeof(name), "refill"), N * ps);
 	ASSERT_LE(0, fd);
