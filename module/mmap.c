@@ -78,6 +78,31 @@ static void protshm_vm_close(struct vm_area_struct *vma)
 	protshm_seg_put(seg);
 }
 
+/*
+ * Map the segment page behind an empty PTE of the VMA @data, if resident,
+ * with the VMA's vm_page_prot, as a special PTE exactly like
+ * vmf_insert_mixed() makes it.  Context: apply_to_page_range() callback,
+ * the PTE lock held.
+ */
+static int protshm_fill_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct vm_area_struct *vma = data;
+	struct protshm_attachment *a = vma->vm_private_data;
+	pgoff_t idx = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	struct page *page;
+
+	if (!pte_none(ptep_get(pte)))
+		return 0;
+	page = protshm_seg_page(a->seg, idx, false);
+	if (page) {
+		set_pte_at(vma->vm_mm, addr, pte,
+			   pte_mkspecial(pfn_pte(page_to_pfn(page),
+						 vma->vm_page_prot)));
+		update_mmu_cache(vma, addr, pte);
+	}
+	return 0;
+}
+
 static vm_fault_t protshm_map_page(struct vm_area_struct *vma,
 				   struct protshm_seg *seg, unsigned long addr,
 				   pgoff_t pgoff)
@@ -92,9 +117,10 @@ static vm_fault_t protshm_map_page(struct vm_area_struct *vma,
 /*
  * Fault-around, for reads and writes alike: also map the other pages of the
  * naturally aligned window of protshm_fault_around_pages pages holding the
- * fault, clipped to the VMA, allocating them if needed.  They are mapped
- * with the VMA's current vm_page_prot, so they never exceed its rights;
- * pages already mapped are left alone.
+ * fault, clipped to the VMA (which lies inside the segment), allocating
+ * them if needed.  They are mapped with the VMA's current vm_page_prot, so
+ * they never exceed its rights; pages already mapped are left alone.  The
+ * PTEs of the window are filled in one pass under one PTE lock.
  */
 static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
 {
@@ -111,11 +137,11 @@ static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
 	start = max(start, vma->vm_start);
 	for (addr = start; addr < end; addr += PAGE_SIZE) {
 		pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-		if (addr == vmf->address || pgoff >= seg->nr_pages)
-			continue;
-		if (protshm_map_page(vma, seg, addr, pgoff) & VM_FAULT_ERROR)
-			break;
+		if (!protshm_seg_page(seg, pgoff, true))
+			break;		/* out of memory: map what there is */
 	}
+	apply_to_page_range(vma->vm_mm, start, end - start, protshm_fill_pte,
+			    vma);
 }
 
 static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
@@ -248,26 +274,6 @@ static void protshm_vma_regions(struct vm_area_struct *vma, unsigned long *map)
 	}
 }
 
-/* Context: apply_to_page_range() callback, the PTE lock held. */
-static int protshm_refill_pte(pte_t *pte, unsigned long addr, void *data)
-{
-	struct vm_area_struct *vma = data;
-	struct protshm_attachment *a = vma->vm_private_data;
-	pgoff_t idx = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	struct page *page;
-
-	if (!pte_none(ptep_get(pte)))
-		return 0;
-	page = protshm_seg_page(a->seg, idx, false);
-	if (page) {
-		set_pte_at(vma->vm_mm, addr, pte,
-			   pte_mkspecial(pfn_pte(page_to_pfn(page),
-						 vma->vm_page_prot)));
-		update_mmu_cache(vma, addr, pte);
-	}
-	return 0;
-}
-
 /*
  * Map the resident pages again, with the VMA's new protection, in the
  * regions set in @map.  Context: the mmap_lock held for writing.
@@ -280,7 +286,7 @@ static void protshm_vma_refill(struct vm_area_struct *vma,
 	for_each_set_bit(i, map, protshm_vma_nr_regions(vma)) {
 		protshm_vma_region(vma, i, &start, &end);
 		apply_to_page_range(vma->vm_mm, start, end - start,
-				    protshm_refill_pte, vma);
+				    protshm_fill_pte, vma);
 	}
 }
 
