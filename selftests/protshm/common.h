@@ -169,6 +169,29 @@ static inline int probe_accerr(int sig, volatile void *addr)
 	       probe_code == SEGV_ACCERR;
 }
 
+/* A probe's result must be SIGSEGV with SEGV_ACCERR at exactly @addr. */
+#define ASSERT_ACCERR(sig, addr) do {					\
+	int __sig = (sig);						\
+									\
+	ASSERT_EQ(SIGSEGV, __sig);					\
+	ASSERT_EQ((void *)(addr), (void *)probe_addr);			\
+	ASSERT_EQ(SEGV_ACCERR, probe_code);				\
+} while (0)
+
+/* A shared mapping of @fd at an address chosen by the kernel. */
+static inline void *map(int fd, size_t len, int prot, off_t off)
+{
+	return mmap(NULL, len, prot, MAP_SHARED, fd, off);
+}
+
+/* The caller's ceiling as INFO reports it, ~0U if INFO fails. */
+static inline uint32_t ceiling_of(int fd)
+{
+	struct protshm_info info;
+
+	return ps_info(fd, &info, NULL) ? ~0U : info.ceiling;
+}
+
 /*
  * Checks for forked children.  The harness's ASSERT_*() must not be used in
  * a child: a failure long-jumps into the fixture teardown in the child.

@@ -58,15 +58,6 @@
 #define MAP_FIXED_NOREPLACE	0x100000
 #endif
 
-/* A probe's result must be SIGSEGV with SEGV_ACCERR at exactly @addr. */
-#define ASSERT_ACCERR(sig, addr) do {					\
-	int __sig = (sig);						\
-									\
-	ASSERT_EQ(SIGSEGV, __sig);					\
-	ASSERT_EQ((void *)(addr), (void *)probe_addr);			\
-	ASSERT_EQ(SEGV_ACCERR, probe_code);				\
-} while (0)
-
 /* A call returning -1 must fail with @err. */
 #define ASSERT_FAILS(err, call) do {					\
 	errno = 0;							\
@@ -87,23 +78,9 @@ static char pattern(size_t off, size_t ps)
 	return 'a' + off / ps;
 }
 
-static void *map(int fd, size_t len, int prot, off_t off)
-{
-	return mmap(NULL, len, prot, MAP_SHARED, fd, off);
-}
-
 static void *map_at(void *addr, int fd, size_t len, int prot, off_t off)
 {
 	return mmap(addr, len, prot, MAP_SHARED | MAP_FIXED, fd, off);
-}
-
-static uint32_t ceiling_of(int fd)
-{
-	struct protshm_info info;
-
-	if (ps_info(fd, &info, NULL))
-		return ~0U;
-	return info.ceiling;
 }
 
 /* Open a new fd and ATTACH it to @name with @prot; the fd or -1. */

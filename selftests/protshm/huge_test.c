@@ -23,15 +23,6 @@
 #define PARAM		"/sys/module/protshm/parameters/huge_mappings"
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 
-/* A probe's result must be SIGSEGV with SEGV_ACCERR at exactly @addr. */
-#define ASSERT_ACCERR(sig, addr) do {					\
-	int __sig = (sig);						\
-									\
-	ASSERT_EQ(SIGSEGV, __sig);					\
-	ASSERT_EQ((void *)(addr), (void *)probe_addr);			\
-	ASSERT_EQ(SEGV_ACCERR, probe_code);				\
-} while (0)
-
 /* First line of @path into @buf, or "" if it cannot be read. */
 static const char *read_line(const char *path, char *buf, size_t len)
 {
@@ -130,12 +121,6 @@ out:
 		close(fd);
 	free(e);
 	return first;
-}
-
-/* mmap() with the address chosen by the kernel. */
-static char *map(int fd, size_t len, int prot, off_t off)
-{
-	return mmap(NULL, len, prot, MAP_SHARED, fd, off);
 }
 
 static int is_aligned(const void *p)

@@ -252,14 +252,6 @@ static void assert_absent(struct __test_metadata *_metadata, const char *name)
 	close(fd);
 }
 
-/* The caller's ceiling as INFO reports it, ~0U if INFO fails. */
-static uint32_t ceiling_of(int fd)
-{
-	struct protshm_info info;
-
-	return ps_info(fd, &info, NULL) ? ~0U : info.ceiling;
-}
-
 static char *map_seg(int fd, size_t len, off_t off, void *fixed)
 {
 	return mmap(fixed, len, PROT_READ | PROT_WRITE,

@@ -24,20 +24,6 @@
 #define RW		(PROT_READ | PROT_WRITE)
 #define PROTECT_EXEC_ENV "PROTSHM_PROTECT_EXEC"
 
-/* A probe's result must be SIGSEGV with SEGV_ACCERR at exactly @addr. */
-#define ASSERT_ACCERR(sig, addr) do {					\
-	int __sig = (sig);						\
-									\
-	ASSERT_EQ(SIGSEGV, __sig);					\
-	ASSERT_EQ((void *)(addr), (void *)probe_addr);			\
-	ASSERT_EQ(SEGV_ACCERR, probe_code);				\
-} while (0)
-
-static void *map(int fd, size_t len, int prot, off_t off)
-{
-	return mmap(NULL, len, prot, MAP_SHARED, fd, off);
-}
-
 /* Are all @len bytes at @p equal to @c? */
 static int bytes_are(const volatile char *p, char c, size_t len)
 {
@@ -47,15 +33,6 @@ static int bytes_are(const volatile char *p, char c, size_t len)
 		if (p[i] != c)
 			return 0;
 	return 1;
-}
-
-static uint32_t ceiling_of(int fd)
-{
-	struct protshm_info info;
-
-	if (ps_info(fd, &info, NULL))
-		return ~0U;
-	return info.ceiling;
 }
 
 /*
