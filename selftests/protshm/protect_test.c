@@ -680,6 +680,93 @@ TEST_F(protect, revoke_refills_readers)
 	ASSERT_EQ(0, close(fd));
 }
 
+/* C of spawn_line(): attach after a byte on @go, send the ceiling to @res. */
+static void __attribute__((noreturn)) line_child(const char *name, int go,
+						 int res)
+{
+	uint32_t ceiling;
+	int fd;
+	char b;
+
+	CHILD_ASSERT(read(go, &b, 1) == 1);
+	fd = ps_open();
+	CHILD_ASSERT(fd >= 0 && !ps_attach(fd, name, PROTSHM_PROT_RW));
+	ceiling = ceiling_of(fd);
+	CHILD_ASSERT(write(res, &ceiling, sizeof(ceiling)) == sizeof(ceiling));
+	_exit(0);
+}
+
+/* P of spawn_line(): restrict itself to READ, fork C, report C's pid. */
+static void __attribute__((noreturn)) line_parent(const char *name, int go,
+						  int res, int pids)
+{
+	int fd = ps_open();
+	pid_t c;
+
+	CHILD_ASSERT(fd >= 0 && !ps_attach(fd, name, PROTSHM_PROT_RW));
+	CHILD_ASSERT(!ps_restrict(fd, 0, PROTSHM_PROT_READ, 0));
+	c = fork();
+	CHILD_ASSERT(c >= 0);
+	if (!c)
+		line_child(name, go, res);
+	CHILD_ASSERT(write(pids, &c, sizeof(c)) == sizeof(c));
+	CHILD_ASSERT(wait_child(c) == 0);
+	_exit(0);
+}
+
+/*
+ * Process P (no mapping) restricts itself to READ and forks C (no mapping
+ * either), which waits.  Returns P's pid, and C's in *@child.
+ */
+static pid_t spawn_line(const char *name, int go, int res, pid_t *child)
+{
+	int pids[2];
+	pid_t p;
+
+	if (pipe(pids))
+		return -1;
+	p = fork();
+	if (!p)
+		line_parent(name, go, res, pids[1]);
+	close(pids[1]);
+	if (p < 0 || read(pids[0], child, sizeof(*child)) != sizeof(*child))
+		p = -1;
+	close(pids[0]);
+	return p;
+}
+
+/*
+ * RESTRICT_DESCENDANTS reaches a child that has neither a mapping nor an
+ * attachment of its own making: its fork record gave it one.  Control:
+ * without DESCENDANTS it keeps the ceiling it was forked with.
+ */
+TEST_F(protect, descendants_reach_unmapped_child)
+{
+	int desc;
+
+	for (desc = 0; desc < 2; desc++) {
+		uint32_t ceiling = ~0u;
+		int go[2], res[2];
+		pid_t p, c;
+
+		ASSERT_EQ(0, pipe(go));
+		ASSERT_EQ(0, pipe(res));
+		p = spawn_line(self->name, go[0], res[1], &c);
+		ASSERT_LT(0, p);
+		ASSERT_EQ(0, ps_restrict(self->fd, p, PROTSHM_PROT_NONE,
+					 desc ? PROTSHM_RESTRICT_DESCENDANTS : 0));
+		ASSERT_EQ(1, write(go[1], "g", 1));
+		ASSERT_EQ(sizeof(ceiling), read(res[0], &ceiling,
+						sizeof(ceiling)));
+		ASSERT_EQ(0, wait_child(p));
+		EXPECT_EQ(desc ? PROTSHM_PROT_NONE : PROTSHM_PROT_READ, ceiling);
+		close(go[0]);
+		close(go[1]);
+		close(res[0]);
+		close(res[1]);
+	}
+}
+
 struct writer {
 	volatile char *p;
 	pthread_barrier_t barrier;
