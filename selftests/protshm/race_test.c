@@ -243,6 +243,7 @@ static int wait_progress(FIXTURE_DATA(race) *self, pid_t pid, uint64_t n)
  * its access away) and reports the round done.
  */
 struct round {
+	int n;		/* the round's number, from 1 */
 	int fd;
 	volatile uint64_t *m;	/* the owner's RW mapping of the segment */
 	size_t size;
@@ -292,6 +293,7 @@ static void round_begin(struct __test_metadata *_metadata,
 	char name[PROTSHM_NAME_MAX];
 
 	snprintf(name, sizeof(name), "%.40s-%d", self->name, n);
+	r->n = n;
 	r->size = self->size;
 	r->fd = ps_new(name, r->size);
 	ASSERT_LE(0, r->fd);
@@ -356,6 +358,66 @@ static long round_changed(struct round *r, const uint64_t *snap)
 	return -1;
 }
 
+/* The owner's part of a round: take the victim's write access away. */
+typedef void (*round_revoke)(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(race) *self, struct round *r,
+			     pid_t pid);
+
+/* Checks of how the victim's round ended, after it ended. */
+typedef void (*round_check)(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(race) *self);
+
+/*
+ * The rounds of a single-victim race: the victim runs @body on a new
+ * segment each round; once it has made 1 to @steps steps, @revoke takes
+ * its access away.  After that the segment must not change: the owner
+ * snapshots it as soon as @revoke returns and compares once the victim has
+ * finished the round; @check (may be NULL) then looks at how it finished.
+ * Runs until the time budget is spent, at most MAX_ITERS rounds.
+ * Return: the number of rounds; *@progress: the victim's steps, summed.
+ */
+static int run_rounds(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(race) *self, round_body body,
+		      uint64_t steps, round_revoke revoke, round_check check,
+		      uint64_t *progress)
+{
+	uint64_t *snap = calloc(1, self->size);
+	struct round r;
+	long changed;
+	int n = 0;
+	pid_t pid;
+
+	ASSERT_NE(NULL, snap);
+	*progress = 0;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		round_victim(self->sh, body);
+	while (n < MAX_ITERS && (n < 10 || now_ns() < self->deadline)) {
+		round_begin(_metadata, self, ++n, &r);
+		ASSERT_EQ(0, wait_progress(self, pid, 1 + rnd() % steps)) {
+			TH_LOG("victim: %s", self->sh->msg);
+		}
+		revoke(_metadata, self, &r, pid);
+		round_snapshot(&r, snap);
+		self->sh->restricted = 1;
+		round_end(_metadata, self, pid, n, &r);
+		if (check)
+			check(_metadata, self);
+		changed = round_changed(&r, snap);
+		ASSERT_EQ(-1, changed) {
+			TH_LOG("round %d: word %ld became %llu after RESTRICT returned (was %llu)",
+			       n, changed, (unsigned long long)r.m[changed],
+			       (unsigned long long)snap[changed]);
+		}
+		round_free(_metadata, &r);
+		*progress += self->sh->progress;
+	}
+	round_quit(_metadata, self, pid);
+	free(snap);
+	return n;
+}
+
 /*
  * Writer body: a fresh RW mapping (so the race also covers first-touch
  * faults), stores of an increasing sequence number round-robin over the
@@ -391,46 +453,32 @@ static void writer_body(int fd, size_t ps, struct shared *sh)
  * CPU: after RESTRICT returns nothing changes any more, and the victim's
  * next store faults with SEGV_ACCERR inside its mapping.
  */
+static void writer_revoke(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(race) *self, struct round *r, pid_t pid)
+{
+	spin(rnd() % 20000);
+	ASSERT_EQ(0, ps_restrict(r->fd, pid, PROTSHM_PROT_READ, 0));
+}
+
+/* The victim's next store faulted with SEGV_ACCERR inside its mapping. */
+static void writer_check(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(race) *self)
+{
+	ASSERT_EQ(SIGSEGV, self->sh->fault_sig);
+	ASSERT_EQ(SEGV_ACCERR, self->sh->fault_code);
+	ASSERT_LE(self->sh->map_start, self->sh->fault_addr);
+	ASSERT_GT(self->sh->map_end, self->sh->fault_addr);
+}
+
 TEST_F_TIMEOUT(race, revoke_vs_writer, RACE_TIMEOUT)
 {
-	uint64_t *snap = malloc(self->size);
-	uint64_t stores = 0;
-	struct round r;
-	long changed;
-	int n = 0;
-	pid_t pid;
+	uint64_t stores;
+	int n;
 
-	ASSERT_NE(NULL, snap);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		round_victim(self->sh, writer_body);
-	while (n < MAX_ITERS && (n < 10 || now_ns() < self->deadline)) {
-		round_begin(_metadata, self, ++n, &r);
-		ASSERT_EQ(0, wait_progress(self, pid, 1 + rnd() % 4096)) {
-			TH_LOG("victim: %s", self->sh->msg);
-		}
-		spin(rnd() % 20000);
-		ASSERT_EQ(0, ps_restrict(r.fd, pid, PROTSHM_PROT_READ, 0));
-		round_snapshot(&r, snap);
-		round_end(_metadata, self, pid, n, &r);
-		ASSERT_EQ(SIGSEGV, self->sh->fault_sig);
-		ASSERT_EQ(SEGV_ACCERR, self->sh->fault_code);
-		ASSERT_LE(self->sh->map_start, self->sh->fault_addr);
-		ASSERT_GT(self->sh->map_end, self->sh->fault_addr);
-		changed = round_changed(&r, snap);
-		ASSERT_EQ(-1, changed) {
-			TH_LOG("round %d: word %ld became %llu after RESTRICT returned (was %llu)",
-			       n, changed, (unsigned long long)r.m[changed],
-			       (unsigned long long)snap[changed]);
-		}
-		round_free(_metadata, &r);
-		stores += self->sh->progress;
-	}
-	round_quit(_metadata, self, pid);
+	n = run_rounds(_metadata, self, writer_body, 4096, writer_revoke,
+		       writer_check, &stores);
 	TH_LOG("revoke vs writer: %d iterations, %llu victim stores before the restrictions, 0 after",
 	       n, (unsigned long long)stores);
-	free(snap);
 }
 
 /* Victim side: a write that may fault only once RESTRICT has started. */
@@ -529,44 +577,23 @@ static void vma_body(int fd, size_t ps, struct shared *sh)
 	}
 }
 
+static void vma_revoke(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(race) *self, struct round *r, pid_t pid)
+{
+	spin(rnd() % 50000);
+	self->sh->restricting = 1;
+	ASSERT_EQ(0, ps_restrict(r->fd, pid, PROTSHM_PROT_READ, 0));
+}
+
 /* RESTRICT racing mmap, mremap (move, shrink), mprotect and munmap. */
 TEST_F_TIMEOUT(race, revoke_vs_vma_ops, RACE_TIMEOUT)
 {
-	uint64_t *snap = malloc(self->size);
-	uint64_t loops = 0;
-	struct round r;
-	long changed;
-	int n = 0;
-	pid_t pid;
+	uint64_t loops;
+	int n;
 
-	ASSERT_NE(NULL, snap);
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		round_victim(self->sh, vma_body);
-	while (n < MAX_ITERS && (n < 10 || now_ns() < self->deadline)) {
-		round_begin(_metadata, self, ++n, &r);
-		ASSERT_EQ(0, wait_progress(self, pid, 1 + rnd() % 16)) {
-			TH_LOG("victim: %s", self->sh->msg);
-		}
-		spin(rnd() % 50000);
-		self->sh->restricting = 1;
-		ASSERT_EQ(0, ps_restrict(r.fd, pid, PROTSHM_PROT_READ, 0));
-		round_snapshot(&r, snap);
-		self->sh->restricted = 1;
-		round_end(_metadata, self, pid, n, &r);
-		changed = round_changed(&r, snap);
-		ASSERT_EQ(-1, changed) {
-			TH_LOG("round %d: byte %ld changed after RESTRICT returned",
-			       n, changed * 8);
-		}
-		round_free(_metadata, &r);
-		loops += self->sh->progress;
-	}
-	round_quit(_metadata, self, pid);
+	n = run_rounds(_metadata, self, vma_body, 16, vma_revoke, NULL, &loops);
 	TH_LOG("revoke vs mmap/mremap/mprotect/munmap: %d iterations, %llu victim loops",
 	       n, (unsigned long long)loops);
-	free(snap);
 }
 
 /*
@@ -919,61 +946,45 @@ static void *owner_thread(void *arg)
 	return NULL;
 }
 
+static pthread_barrier_t owners_barrier;
+
+/* Two threads RESTRICT the victim at once, to READ and to NONE. */
+static void two_revoke(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(race) *self, struct round *r, pid_t pid)
+{
+	struct owner_thread o[2];
+	pthread_t t[2];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		o[i] = (struct owner_thread){
+			.barrier = &owners_barrier, .fd = r->fd,
+			.pid = pid, .delay = rnd() % 5000,
+			.prot = (r->n + i) & 1 ? PROTSHM_PROT_NONE :
+							PROTSHM_PROT_READ,
+			.flags = rnd() & 1 ? PROTSHM_RESTRICT_DESCENDANTS : 0,
+		};
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, owner_thread, &o[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		ASSERT_EQ(0, o[i].ret) {
+			TH_LOG("owner %d: %s", i, strerror(o[i].err));
+		}
+	}
+}
+
 /* Two owners revoke the same victim at once, to READ and to NONE. */
 TEST_F_TIMEOUT(race, two_owners, RACE_TIMEOUT)
 {
-	uint64_t *snap = malloc(self->size);
-	struct owner_thread o[2];
-	pthread_barrier_t barrier;
-	pthread_t t[2];
-	struct round r;
-	long changed;
-	int n = 0, i;
-	pid_t pid;
+	uint64_t steps;
+	int n;
 
-	ASSERT_NE(NULL, snap);
-	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, 2));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid)
-		round_victim(self->sh, two_body);
-	while (n < MAX_ITERS && (n < 10 || now_ns() < self->deadline)) {
-		round_begin(_metadata, self, ++n, &r);
-		ASSERT_EQ(0, wait_progress(self, pid, 1 + rnd() % 2048)) {
-			TH_LOG("victim: %s", self->sh->msg);
-		}
-		for (i = 0; i < 2; i++) {
-			o[i] = (struct owner_thread){
-				.barrier = &barrier, .fd = r.fd,
-				.pid = pid, .delay = rnd() % 5000,
-				.prot = (n + i) & 1 ? PROTSHM_PROT_NONE :
-						      PROTSHM_PROT_READ,
-				.flags = rnd() & 1 ?
-					 PROTSHM_RESTRICT_DESCENDANTS : 0,
-			};
-			ASSERT_EQ(0, pthread_create(&t[i], NULL, owner_thread,
-						    &o[i]));
-		}
-		for (i = 0; i < 2; i++) {
-			ASSERT_EQ(0, pthread_join(t[i], NULL));
-			ASSERT_EQ(0, o[i].ret) {
-				TH_LOG("owner %d: %s", i, strerror(o[i].err));
-			}
-		}
-		round_snapshot(&r, snap);
-		self->sh->restricted = 1;
-		round_end(_metadata, self, pid, n, &r);
-		changed = round_changed(&r, snap);
-		ASSERT_EQ(-1, changed) {
-			TH_LOG("round %d: word %ld changed after both RESTRICTs returned",
-			       n, changed);
-		}
-		round_free(_metadata, &r);
-	}
-	round_quit(_metadata, self, pid);
-	pthread_barrier_destroy(&barrier);
+	ASSERT_EQ(0, pthread_barrier_init(&owners_barrier, NULL, 2));
+	n = run_rounds(_metadata, self, two_body, 2048, two_revoke, NULL,
+		       &steps);
+	pthread_barrier_destroy(&owners_barrier);
 	TH_LOG("two owners: %d iterations", n);
-	free(snap);
 }
 
 /* 0 if a one-page segment can be created now (it is removed), or errno. */
