@@ -553,7 +553,7 @@ static void protshm_attach_child_locked(struct protshm_seg *seg,
 	a->parent_id = parent->id;
 	a->tgid = get_pid(f->child);
 	protshm_attach_mark(a);
-	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+	protshm_nl_inherit_event(a, f->parent);
 }
 
 /*

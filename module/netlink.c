@@ -976,17 +976,41 @@ static int protshm_nl_put_att_ev(struct sk_buff *skb,
 	return 0;
 }
 
-/* Who attached: current, or, for a child being forked, its parent. */
+/*
+ * Who attached: current; or, for a child being forked, its parent
+ * (current); or, for a child given its parent's ceiling from its fork
+ * record, @forker, its parent (current is whoever processed the record).
+ */
 static int protshm_nl_put_attacher(struct sk_buff *skb,
-				   struct protshm_attachment *a)
+				   struct protshm_attachment *a,
+				   struct pid *forker)
 {
 	char comm[TASK_COMM_LEN];
 
+	if (forker)
+		return nla_put_u32(skb, PROTSHM_A_PARENT_PID, pid_nr(forker));
 	if (!a->tgid)
 		return nla_put_u32(skb, PROTSHM_A_PARENT_PID,
 				   task_tgid_nr(current));
 	get_task_comm(comm, current);
 	return nla_put_string(skb, PROTSHM_A_COMM, comm);
+}
+
+static void protshm_nl_att_event(struct protshm_attachment *a, u8 cmd,
+				 struct pid *forker)
+{
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	atomic_inc(&protshm_nl_gen);
+	skb = protshm_nl_event_new(cmd, &hdr);
+	if (!skb)
+		return;
+	err = protshm_nl_put_att_ev(skb, a);
+	if (!err && cmd == PROTSHM_CMD_ATTACH_NTF)
+		err = protshm_nl_put_attacher(skb, a, forker);
+	protshm_nl_event_send(skb, hdr, err);
 }
 
 /**
@@ -999,18 +1023,20 @@ static int protshm_nl_put_attacher(struct sk_buff *skb,
  */
 void protshm_nl_attach_event(struct protshm_attachment *a, u8 cmd)
 {
-	struct sk_buff *skb;
-	void *hdr;
-	int err;
+	protshm_nl_att_event(a, cmd, NULL);
+}
 
-	atomic_inc(&protshm_nl_gen);
-	skb = protshm_nl_event_new(cmd, &hdr);
-	if (!skb)
-		return;
-	err = protshm_nl_put_att_ev(skb, a);
-	if (!err && cmd == PROTSHM_CMD_ATTACH_NTF)
-		err = protshm_nl_put_attacher(skb, a);
-	protshm_nl_event_send(skb, hdr, err);
+/**
+ * protshm_nl_inherit_event() - a forked child got an attachment from its
+ *	fork record, with the ceiling of its parent
+ * @a: the child's new attachment
+ * @forker: the parent
+ *
+ * Context: process context; a->seg->lock held.
+ */
+void protshm_nl_inherit_event(struct protshm_attachment *a, struct pid *forker)
+{
+	protshm_nl_att_event(a, PROTSHM_CMD_ATTACH_NTF, forker);
 }
 
 /**

@@ -10,12 +10,14 @@
 
 struct protshm_attachment;
 struct protshm_seg;
+struct pid;
 
 int protshm_nl_init(void);
 void protshm_nl_exit(void);
 
 void protshm_nl_seg_event(struct protshm_seg *seg, u8 cmd);
 void protshm_nl_attach_event(struct protshm_attachment *a, u8 cmd);
+void protshm_nl_inherit_event(struct protshm_attachment *a, struct pid *forker);
 void protshm_nl_restrict_event(struct protshm_attachment *a, u32 old);
 
 #endif /* PROTSHM_NETLINK_H */

@@ -778,6 +778,43 @@ TEST_F(nl, event_fork_attach)
 	munmap(p, self->psz);
 }
 
+/*
+ * A child forked without mappings from a restricted process gets an
+ * attachment from its fork record: the event has its pid, its parent's
+ * pid and attachment, the inherited ceiling, and no command name (the
+ * module, not the child, attached it).
+ */
+TEST_F(nl, event_lineage_attach)
+{
+	struct ev_rec ev[2];
+	int go[2];
+	pid_t pid;
+	char b;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, nl_subscribe(&self->c));
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(read(go[0], &b, 1) != 1);
+	ASSERT_EQ(2, ev_collect(&self->c, self->name, ev, 2, 2000));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(0, wait_child(pid));
+	EXPECT_EQ(PROTSHM_CMD_RESTRICT_NTF, ev[0].cmd);
+	EXPECT_EQ(PROTSHM_CMD_ATTACH_NTF, ev[1].cmd);
+	EXPECT_EQ(1, ev[1].has_pid);
+	EXPECT_EQ(pid, ev[1].pid);
+	EXPECT_EQ(getpid(), ev[1].parent_pid);
+	EXPECT_NE(0, ev[1].parent_id);
+	EXPECT_EQ(PROTSHM_PROT_READ, ev[1].ceiling);
+	EXPECT_STREQ("", ev[1].comm);
+	close(go[0]);
+	close(go[1]);
+}
+
 /* Children attach, map, fork and exit in a loop while we dump. */
 static void churn(const char *name, long psz, int loops)
 {

@@ -222,7 +222,9 @@ struct protshm_restrict_mapping {
  *         the segment is freed (after the DETACH_NTF of what was attached)
  *   PROTSHM_CMD_ATTACH_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS, ATT_ID, CEILING,
  *         and PID + COMM, or, for a child being forked (whose pid does not
- *         exist yet), ATT_PARENT_ID + PARENT_PID
+ *         exist yet), ATT_PARENT_ID + PARENT_PID, or, for a child given the
+ *         lowered ceiling of the process that forked it without a mapping,
+ *         PID + ATT_PARENT_ID + PARENT_PID
  *   PROTSHM_CMD_DETACH_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS, ATT_ID, [PID];
  *         sent when the attachment is forgotten: its process is gone and
  *         nothing of it is left, noticed at the next walk of the segment's

@@ -340,7 +340,7 @@ struct protshm_nl_attachment {
  * @parent_id: for a process attached by fork, its parent's attachment id
  * @pid: the process concerned (creator, attacher, restricted process), in
  *	the initial pid namespace; 0 if unknown (a child being forked)
- * @parent_pid: for a child being forked, its parent
+ * @parent_pid: for a forked child, the process that forked it
  * @by_pid: for a restriction, the process that restricted
  * @comm: command name of the creator or attacher, or ""
  * @ceiling: the ceiling (new ceiling of a restriction)

@@ -72,7 +72,7 @@ static void event_process(const struct protshm_nl_event *ev)
 {
 	if (ev->pid)
 		printf(" pid %d", (int)ev->pid);
-	else if (ev->parent_pid)
+	if (ev->parent_pid)
 		printf(" child of pid %d", (int)ev->parent_pid);
 	if (*ev->comm)
 		printf(" (%s)", ev->comm);
