@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -1485,6 +1486,249 @@ TEST_F(protect, clone_vm_sibling_bound)
 	ASSERT_EQ(0, wait_child(pid));
 	EXPECT_EQ('P', r);
 	munmap(stack, stack_size);
+}
+
+/*
+ * A mapping made by a CLONE_VM sibling lives on in the shared address space,
+ * with the sibling's attachment, after the sibling has exited.  Lowering a
+ * process that uses that address space must lower it too: a child forked
+ * afterwards, or a sibling that attaches later, gets no more than the
+ * lowered ceiling.  The CLONE_VM children only make system calls.
+ */
+struct sibling_args {
+	const char *name;
+	size_t ps;
+	void *volatile map;
+	int to_child;
+};
+
+/* clone(CLONE_VM) @fn(@arg) with a stack of its own; its pid or -1. */
+static pid_t clone_vm(int (*fn)(void *), void *arg, char **stack)
+{
+	size_t stack_size = 256 * 1024;
+
+	*stack = mmap(NULL, stack_size, RW,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (*stack == MAP_FAILED)
+		return -1;
+	return clone(fn, *stack + stack_size, CLONE_VM | SIGCHLD, arg);
+}
+
+/* The sibling: attach, map RW and exit; the mapping stays behind. */
+static int sibling_map(void *arg)
+{
+	struct sibling_args *s = arg;
+	int fd = open(PROTSHM_DEV, O_RDWR | O_CLOEXEC);
+	void *p;
+
+	if (fd < 0 || ps_attach(fd, s->name, PROTSHM_PROT_RW))
+		return 1;
+	p = mmap(NULL, s->ps, RW, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	s->map = p;
+	return 0;
+}
+
+/*
+ * A process expecting @ceiling attaches RW by name and tries to map RW
+ * (writing 'c' at offset 1) and to write 'i' at offset 2 through @inherited,
+ * a mapping it shares or inherited.
+ */
+static void check_new_attach(const char *name, volatile char *inherited,
+			     size_t ps, uint32_t ceiling)
+{
+	volatile char *q;
+	int fd = ps_open();
+
+	CHILD_ASSERT(fd >= 0 && ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	CHILD_ASSERT(inherited[0] == 'q');
+	q = map(fd, ps, RW, 0);
+	if (ceiling == PROTSHM_PROT_RW) {
+		CHILD_ASSERT(q != MAP_FAILED);
+		CHILD_ASSERT(probe_write(q + 1, 'c') == 0);
+		CHILD_ASSERT(probe_write(inherited + 2, 'i') == 0);
+	} else {
+		CHILD_ASSERT(q == MAP_FAILED && errno == EACCES);
+		CHILD_ASSERT_ACCERR(probe_write(inherited + 2, 'i'),
+				    inherited + 2);
+	}
+	CHILD_ASSERT(ceiling_of(fd) == ceiling);
+}
+
+/*
+ * P: attached without a mapping of its own; a CLONE_VM sibling maps RW and
+ * exits; P is restricted (by the test) to @ceiling, then forks C, which
+ * must be held to @ceiling.
+ */
+static void __attribute__((noreturn))
+sibling_fork_p(struct sync_pipe *s, const char *name, size_t ps,
+	       uint32_t ceiling)
+{
+	struct sibling_args a = { .name = name, .ps = ps };
+	int fd = ps_open();
+	char *stack;
+	pid_t pid;
+
+	CHILD_ASSERT(fd >= 0 && ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	pid = clone_vm(sibling_map, &a, &stack);
+	CHILD_ASSERT(pid > 0 && wait_child(pid) == 0);
+	((volatile char *)a.map)[0] = 'q';
+	CHILD_ASSERT(sync_send(s->to_parent[1], 'r') == 0);
+	CHILD_ASSERT(sync_recv(s->to_child[0]) == 'g');
+	pid = fork();
+	if (!pid) {
+		check_new_attach(name, a.map, ps, ceiling);
+		_exit(0);
+	}
+	CHILD_ASSERT(wait_child(pid) == 0);
+	_exit(0);
+}
+
+static void close_sync(struct sync_pipe *s)
+{
+	close(s->to_parent[0]);
+	close(s->to_parent[1]);
+	close(s->to_child[0]);
+	close(s->to_child[1]);
+}
+
+/* Run sibling_fork_p(), restricting P to @ceiling; P's exit status. */
+static int sibling_fork(FIXTURE_DATA(protect) *self, uint32_t ceiling)
+{
+	struct sync_pipe s;
+	int ret = -1;
+	pid_t pid;
+
+	if (sync_init(&s))
+		return -1;
+	pid = fork();
+	if (!pid)
+		sibling_fork_p(&s, self->name, self->ps, ceiling);
+	if (pid > 0 && sync_recv(s.to_parent[0]) == 'r' &&
+	    (ceiling == PROTSHM_PROT_RW ||
+	     !ps_restrict(self->fd, pid, ceiling, 0)))
+		sync_send(s.to_child[1], 'g');
+	if (pid > 0)
+		ret = wait_child(pid);
+	close_sync(&s);
+	return ret;
+}
+
+TEST_F(protect, fork_through_sibling_mapping)
+{
+	volatile char *p = map(self->fd, self->ps, RW, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	/* control: unrestricted, the child maps RW and writes through both */
+	ASSERT_EQ(0, sibling_fork(self, PROTSHM_PROT_RW));
+	ASSERT_EQ('c', p[1]);
+	ASSERT_EQ('i', p[2]);
+	p[1] = 0;
+	p[2] = 0;
+
+	ASSERT_EQ(0, sibling_fork(self, PROTSHM_PROT_READ));
+	EXPECT_EQ('q', p[0]);
+	EXPECT_EQ(0, p[1]);
+	EXPECT_EQ(0, p[2]);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+/* What R, a CLONE_VM child of P, is told; see sibling_late_p(). */
+static struct {
+	struct sibling_args a;
+	uint32_t ceiling;
+} late;
+
+/* R: once P is restricted and gone, attach and check. */
+static int sibling_late_r(void *arg)
+{
+	char go = 0;
+
+	if (read(late.a.to_child, &go, 1) != 1 || go != 'g')
+		_exit(1);
+	check_new_attach(late.a.name, late.a.map, late.a.ps, late.ceiling);
+	_exit(0);
+}
+
+/*
+ * P maps RW (writing 'q'), clones R, sends R's pid and waits to be told to
+ * exit; the test restricts P, lets it exit and reaps it, then lets R
+ * attach: R shares the address space where P's lowered mapping lives.
+ */
+static void __attribute__((noreturn))
+sibling_late_p(struct sync_pipe *s, int fd, size_t ps)
+{
+	char *stack;
+	pid_t r;
+
+	late.a.map = map(fd, ps, RW, 0);
+	CHILD_ASSERT(late.a.map != MAP_FAILED);
+	((volatile char *)late.a.map)[0] = 'q';
+	r = clone_vm(sibling_late_r, NULL, &stack);
+	CHILD_ASSERT(r > 0);
+	CHILD_ASSERT(write(s->to_parent[1], &r, sizeof(r)) == sizeof(r));
+	CHILD_ASSERT(sync_recv(s->to_child[0]) == 'x');
+	_exit(0);
+}
+
+static int sibling_late_run(FIXTURE_DATA(protect) *self, uint32_t ceiling)
+{
+	struct sync_pipe s;
+	pid_t pid, r = 0;
+	int to_r[2];
+	int ret = -1;
+
+	if (sync_init(&s) || pipe(to_r) || prctl(PR_SET_CHILD_SUBREAPER, 1))
+		return -1;
+	late.a.name = self->name;
+	late.a.ps = self->ps;
+	late.a.to_child = to_r[0];
+	late.ceiling = ceiling;
+	pid = fork();
+	if (!pid)
+		sibling_late_p(&s, self->fd, self->ps);
+	if (pid < 0 || read(s.to_parent[0], &r, sizeof(r)) != sizeof(r))
+		goto out;
+	if (ceiling != PROTSHM_PROT_RW &&
+	    ps_restrict(self->fd, pid, ceiling, 0))
+		goto out;
+	/* P exits and is reaped; then R may go */
+	if (sync_send(s.to_child[1], 'x') || wait_child(pid))
+		goto out;
+	pid = 0;
+	if (sync_send(to_r[1], 'g'))
+		goto out;
+	ret = wait_child(r);
+	r = 0;
+out:
+	if (pid > 0 && !kill(pid, SIGKILL))
+		wait_child(pid);
+	if (r > 0 && !kill(r, SIGKILL))
+		wait_child(r);
+	close(to_r[0]);
+	close(to_r[1]);
+	close_sync(&s);
+	return ret;
+}
+
+TEST_F(protect, sibling_outlives_restricted)
+{
+	volatile char *p = map(self->fd, self->ps, RW, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	/* control: unrestricted, R maps RW and writes through P's mapping */
+	ASSERT_EQ(0, sibling_late_run(self, PROTSHM_PROT_RW));
+	ASSERT_EQ('c', p[1]);
+	ASSERT_EQ('i', p[2]);
+	p[1] = 0;
+	p[2] = 0;
+
+	ASSERT_EQ(0, sibling_late_run(self, PROTSHM_PROT_READ));
+	EXPECT_EQ('q', p[0]);
+	EXPECT_EQ(0, p[1]);
+	EXPECT_EQ(0, p[2]);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
 }
 
 TEST_HARNESS_MAIN
