@@ -16,6 +16,7 @@
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -148,6 +149,147 @@ static void protshm_resolve_locked(struct protshm_seg *seg)
 }
 
 /*
+ * Remember when a ceiling that went from @old to @new lost WRITE and READ
+ * (time @t), so that a process forked from its owner can be given the
+ * ceiling as it was when it was forked.
+ */
+static void protshm_stamp(u32 old, u32 new, u64 t, u64 *lost_write_ns,
+			  u64 *lost_read_ns)
+{
+	if ((old & PROTSHM_PROT_WRITE) && !(new & PROTSHM_PROT_WRITE))
+		*lost_write_ns = t;
+	if ((old & PROTSHM_PROT_READ) && !(new & PROTSHM_PROT_READ))
+		*lost_read_ns = t;
+}
+
+/* A ceiling now @ceiling, stamped by protshm_stamp(), as it was at @t. */
+static u32 protshm_stamped_at(u32 ceiling, u64 lost_write_ns, u64 lost_read_ns,
+			      u64 t)
+{
+	u32 was = PROTSHM_PROT_RW;
+
+	if (!(ceiling & PROTSHM_PROT_WRITE) && t >= lost_write_ns)
+		was &= ~PROTSHM_PROT_WRITE;
+	if (!(ceiling & PROTSHM_PROT_READ) && t >= lost_read_ns)
+		was = PROTSHM_PROT_NONE;
+	return was;
+}
+
+/*
+ * Lower @a's ceiling to (ceiling & @prot), as of time @since (0: now).
+ * The lineage mark is set before the time is taken (see protshm_mark()).
+ * Context: seg->lock held.
+ */
+static void protshm_lower_since_locked(struct protshm_attachment *a, u32 prot,
+				       u64 since)
+{
+	u32 old = a->ceiling;
+
+	lockdep_assert_held(&a->seg->lock);
+	a->ceiling &= prot;
+	protshm_attach_mark(a);
+	protshm_stamp(old, a->ceiling, since ?: ktime_get_ns(),
+		      &a->lost_write_ns, &a->lost_read_ns);
+}
+
+/* Lower @a's ceiling to (ceiling & @prot) now.  Context: seg->lock held. */
+static void protshm_lower_ceiling_locked(struct protshm_attachment *a, u32 prot)
+{
+	protshm_lower_since_locked(a, prot, 0);
+}
+
+/* @a's ceiling as it was at time @t (ktime_get_ns()). */
+static u32 protshm_ceiling_at(const struct protshm_attachment *a, u64 t)
+{
+	return protshm_stamped_at(a->ceiling, a->lost_write_ns,
+				  a->lost_read_ns, t);
+}
+
+/* Context: seg->lock held. */
+static struct protshm_mm_ceiling *protshm_mm_find_locked(struct protshm_seg *seg,
+							 struct mm_struct *mm)
+{
+	struct protshm_mm_ceiling *mc;
+
+	lockdep_assert_held(&seg->lock);
+	list_for_each_entry(mc, &seg->mm_ceilings, node)
+		if (mc->mm == mm)
+			return mc;
+	return NULL;
+}
+
+/*
+ * The ceiling of address space @mm (may be NULL) on @seg, as it was at time
+ * @t (0: now).  Context: seg->lock held.
+ */
+static u32 protshm_mm_ceiling_locked(struct protshm_seg *seg,
+				     struct mm_struct *mm, u64 t)
+{
+	struct protshm_mm_ceiling *mc = mm ? protshm_mm_find_locked(seg, mm) : NULL;
+
+	if (!mc)
+		return PROTSHM_PROT_RW;
+	if (!t)
+		return mc->ceiling;
+	return protshm_stamped_at(mc->ceiling, mc->lost_write_ns,
+				  mc->lost_read_ns, t);
+}
+
+/*
+ * Lower the ceiling of address space @mm on @seg to (ceiling & @prot); its
+ * mark makes the lineage probe record the forks of every process using
+ * @mm.  Context: seg->lock held; @mm has a user.
+ */
+static void protshm_mm_lower_locked(struct protshm_seg *seg,
+				    struct mm_struct *mm, u32 prot)
+{
+	struct protshm_mm_ceiling *mc = protshm_mm_find_locked(seg, mm);
+	u32 old;
+
+	if (!mc) {
+		if (prot == PROTSHM_PROT_RW)
+			return;
+		mc = kzalloc(sizeof(*mc), GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+		mmgrab(mm);
+		mc->mm = mm;
+		mc->ceiling = PROTSHM_PROT_RW;
+		protshm_mark(mm);
+		list_add(&mc->node, &seg->mm_ceilings);
+	}
+	old = mc->ceiling;
+	mc->ceiling &= prot;
+	protshm_stamp(old, mc->ceiling, ktime_get_ns(), &mc->lost_write_ns,
+		      &mc->lost_read_ns);
+}
+
+static void protshm_mm_ceiling_free(struct protshm_mm_ceiling *mc)
+{
+	list_del(&mc->node);
+	protshm_unmark(mc->mm);
+	mmdrop(mc->mm);
+	kfree(mc);
+}
+
+/*
+ * Forget the ceilings of address spaces that nothing uses any more and that
+ * no fork record names.  Context: seg->lock held.
+ */
+static void protshm_mm_prune_locked(struct protshm_seg *seg)
+{
+	struct protshm_mm_ceiling *mc, *tmp;
+
+	lockdep_assert_held(&seg->lock);
+	list_for_each_entry_safe(mc, tmp, &seg->mm_ceilings, node) {
+		if (atomic_read(&mc->mm->mm_users))
+			continue;
+		/* unused: the records of its forks are counted */
+		smp_mb();
+		if (!protshm_parent_pending(mc->mm))
+			protshm_mm_ceiling_free(mc);
+	}
+}
+
+/*
  * An attachment is dead when nothing but the list references it and its
  * process is gone (or, still unresolved, never came to exist).  A lowered
  * one is kept while a fork record may name it as the parent.
@@ -169,6 +311,7 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 	struct protshm_attachment *a, *tmp;
 
 	protshm_resolve_locked(seg);
+	protshm_mm_prune_locked(seg);
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
 		if (protshm_attach_dead(a)) {
 			protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
@@ -256,37 +399,6 @@ static struct mm_struct *protshm_attach_mm_locked(struct protshm_attachment *a)
 	return mm;
 }
 
-/*
- * Lower @a's ceiling to (ceiling & @prot), remembering when it lost WRITE
- * and READ, so that a process forked from it can be given the ceiling as it
- * was when it was forked.  The lineage mark is set before the time is taken
- * (see protshm_mark()).  Context: seg->lock held.
- */
-static void protshm_lower_ceiling_locked(struct protshm_attachment *a, u32 prot)
-{
-	u32 old = a->ceiling;
-	u64 now;
-
-	a->ceiling &= prot;
-	protshm_attach_mark(a);
-	now = ktime_get_ns();
-	if ((old & PROTSHM_PROT_WRITE) && !(a->ceiling & PROTSHM_PROT_WRITE))
-		a->lost_write_ns = now;
-	if ((old & PROTSHM_PROT_READ) && !(a->ceiling & PROTSHM_PROT_READ))
-		a->lost_read_ns = now;
-}
-
-/* @a's ceiling as it was at time @t (ktime_get_ns()). */
-static u32 protshm_ceiling_at(const struct protshm_attachment *a, u64 t)
-{
-	u32 ceiling = PROTSHM_PROT_RW;
-
-	if (!(a->ceiling & PROTSHM_PROT_WRITE) && t >= a->lost_write_ns)
-		ceiling &= ~PROTSHM_PROT_WRITE;
-	if (!(a->ceiling & PROTSHM_PROT_READ) && t >= a->lost_read_ns)
-		ceiling = PROTSHM_PROT_NONE;
-	return ceiling;
-}
 
 /*
  * Processes that share current's address space without being its threads
@@ -305,13 +417,17 @@ static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
 }
 
 /*
- * The ceiling a new attachment of current starts with: what it inherited
- * from a restricted ancestor is already in an attachment of its own,
- * created from its fork record (see lineage.c).  seg->lock held.
+ * The ceiling a new attachment of current starts with: no more than the
+ * ceiling of its address space, which every RESTRICT of a process using it
+ * lowered (a process that shared it and has exited may have left lowered
+ * mappings in it), nor than the ceilings of the processes sharing it.  What
+ * it inherited from a restricted ancestor is already in an attachment of
+ * its own, created from its fork record (see lineage.c).  seg->lock held.
  */
 static u32 protshm_new_ceiling_locked(struct protshm_seg *seg)
 {
-	return protshm_shared_mm_ceiling_locked(seg);
+	return protshm_shared_mm_ceiling_locked(seg) &
+	       protshm_mm_ceiling_locked(seg, current->mm, 0);
 }
 
 static struct protshm_attachment *protshm_attach_new(struct protshm_seg *seg,
@@ -364,11 +480,14 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
  * @parent: attachment the parent's VMA belongs to
  * @child_mm: the child's new mm
  *
- * The child inherits the parent's ceiling as it is at fork time; RESTRICT
- * on the parent holds the parent's mmap_lock, as dup_mmap() does, so the
- * two cannot interleave.
+ * The child inherits, as they are at fork time, the lowest of the ceilings
+ * of the attachments of every mapping it inherits (the parent's address
+ * space may hold mappings of exited CLONE_VM siblings) and of the parent's
+ * address space.  RESTRICT on the parent holds the parent's mmap_lock, as
+ * dup_mmap() does, so the two cannot interleave.
  *
- * Context: vm_ops->open from dup_mmap(); parent and child mmap_lock held.
+ * Context: vm_ops->open from dup_mmap(), in the parent; parent and child
+ * mmap_lock held.
  * Return: the child's attachment with a reference (cannot fail).
  */
 struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
@@ -376,13 +495,18 @@ struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent
 {
 	struct protshm_seg *seg = parent->seg;
 	struct protshm_attachment *a;
+	u32 ceiling;
 
 	mutex_lock(&seg->lock);
-	list_for_each_entry(a, &seg->attachments, node)
-		if (!a->tgid && a->mm == child_mm)
+	ceiling = parent->ceiling &
+		  protshm_mm_ceiling_locked(seg, current->mm, 0);
+	list_for_each_entry(a, &seg->attachments, node) {
+		if (!a->tgid && a->mm == child_mm) {
+			protshm_lower_ceiling_locked(a, ceiling);
 			goto found;
-	a = protshm_attach_new(seg, parent->ceiling,
-			       GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+		}
+	}
+	a = protshm_attach_new(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 	a->parent_id = parent->id;
 	mmgrab(child_mm);
 	a->mm = child_mm;
@@ -524,7 +648,11 @@ void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n)
  */
 void protshm_attachments_free(struct protshm_seg *seg)
 {
+	struct protshm_mm_ceiling *mc, *next;
 	struct protshm_attachment *a, *tmp;
+
+	list_for_each_entry_safe(mc, next, &seg->mm_ceilings, node)
+		protshm_mm_ceiling_free(mc);
 
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
 		protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
@@ -536,7 +664,9 @@ void protshm_attachments_free(struct protshm_seg *seg)
 
 /*
  * A new attachment for the child of @f with a lowered ceiling, charged to
- * the child's memory cgroup (the drain may run in any task).  seg->lock.
+ * the child's memory cgroup (the drain may run in any task).  @parent is
+ * NULL when only the address space of the forking process was lowered.
+ * Context: seg->lock held.
  */
 static void protshm_attach_child_locked(struct protshm_seg *seg,
 					struct protshm_attachment *parent,
@@ -550,7 +680,7 @@ static void protshm_attach_child_locked(struct protshm_seg *seg,
 	a = protshm_attach_new(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
-	a->parent_id = parent->id;
+	a->parent_id = parent ? parent->id : 0;
 	a->tgid = get_pid(f->child);
 	protshm_attach_mark(a);
 	protshm_nl_inherit_event(a, f->parent);
@@ -582,17 +712,18 @@ static void protshm_bind_child_locked(struct protshm_seg *seg,
  * @seg: the segment
  * @forks: a batch of struct protshm_fork, oldest first
  *
- * A child whose parent's ceiling on @seg was lowered when it was forked gets
- * an attachment with that ceiling, unless it already has one: a child that
- * inherited mappings got its attachment from ->open (protshm_attach_fork()),
- * bound to it here, and nothing else can attach it before its record is
- * processed.  Children of children in the same batch come later in it.
+ * A child gets the lower of its parent's ceiling on @seg and the ceiling of
+ * its parent's address space as they were when it was forked: its
+ * attachment is lowered to it, or created with it.  A child that inherited
+ * mappings got its attachment from ->open (protshm_attach_fork()), bound to
+ * it here, and nothing else can attach it before its record is processed.
+ * Children of children in the same batch come later in it.
  *
  * Context: protshm_lineage_lock held.
  */
 void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks)
 {
-	struct protshm_attachment *parent;
+	struct protshm_attachment *parent, *child;
 	struct protshm_fork *f;
 	u32 ceiling;
 
@@ -602,11 +733,16 @@ void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks)
 	protshm_resolve_locked(seg);
 	llist_for_each_entry(f, forks, node) {
 		parent = protshm_find_key_locked(seg, f->parent, f->parent_mm);
-		if (!parent)
+		ceiling = protshm_mm_ceiling_locked(seg, f->parent_mm,
+						    f->start_ns);
+		if (parent)
+			ceiling &= protshm_ceiling_at(parent, f->start_ns);
+		if (ceiling == PROTSHM_PROT_RW)
 			continue;
-		ceiling = protshm_ceiling_at(parent, f->start_ns);
-		if (ceiling != PROTSHM_PROT_RW &&
-		    !protshm_find_key_locked(seg, f->child, NULL))
+		child = protshm_find_key_locked(seg, f->child, NULL);
+		if (child)
+			protshm_lower_since_locked(child, ceiling, f->start_ns);
+		else
 			protshm_attach_child_locked(seg, parent, f, ceiling);
 	}
 	mutex_unlock(&seg->lock);
@@ -620,15 +756,18 @@ static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
 }
 
 /*
- * Lower every mapping of @seg in @mm, and the ceiling of every process that
- * uses @mm: processes sharing an address space without being threads of one
- * another (CLONE_VM, vfork) share its mappings, so one of them must not be
- * able to map the segment more widely than another may access it.
+ * Lower @mm to @prot on @seg: its own ceiling, the ceiling of every process
+ * that uses it, and every mapping of @seg in it together with the
+ * attachment the mapping belongs to.  Processes sharing an address space
+ * without being threads of one another (CLONE_VM, vfork) share its
+ * mappings, which outlive the process that made them: none of them may
+ * map the segment more widely than another may access it, and no process
+ * forked from one of them may get more.
  *
  * Context: mm's mmap_lock held for writing, seg->lock held.
  */
-static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
-			     u32 prot)
+static void protshm_lower_mm_locked(struct mm_struct *mm,
+				    struct protshm_seg *seg, u32 prot)
 {
 	VMA_ITERATOR(vmi, mm, 0);
 	struct protshm_attachment *b;
@@ -636,48 +775,76 @@ static void protshm_lower_mm(struct mm_struct *mm, struct protshm_seg *seg,
 
 	protshm_assert_mmap_write_locked(mm);
 	lockdep_assert_held(&seg->lock);
+	protshm_mm_lower_locked(seg, mm, prot);
 	list_for_each_entry(b, &seg->attachments, node)
 		if (protshm_attach_uses_mm(b, mm))
 			protshm_lower_ceiling_locked(b, prot);
-	for_each_vma(vmi, vma)
-		if (protshm_vma_of(vma, seg))
+	for_each_vma(vmi, vma) {
+		if (protshm_vma_of(vma, seg)) {
+			protshm_lower_ceiling_locked(vma->vm_private_data, prot);
 			protshm_vma_lower(vma, prot);
+		}
+	}
 }
 
 /*
- * Lower one attachment's ceiling to (ceiling & prot) and every mapping of
- * the segment in its process's address space with it.  The target's
- * mmap_lock is taken first, so a concurrent ->mmap, fork or fault of the
- * target sees either the old ceiling and mappings that this walk then
- * lowers, or the new ceiling.  Zapping the PTEs flushes the TLBs before
+ * Lower the address space @a's process uses now to @a's ceiling.
+ * Return: 1 if done (the process still used it once its mappings were
+ * lowered, or it has none), 0 if the process moved to another address
+ * space meanwhile (execve()), -EINTR.
+ */
+static int protshm_revoke_mm(struct protshm_seg *seg,
+			     struct protshm_attachment *a)
+{
+	struct mm_struct *mm;
+	int done;
+
+	mutex_lock(&seg->lock);
+	mm = protshm_attach_mm_locked(a);
+	mutex_unlock(&seg->lock);
+	if (!mm)
+		return 1;
+	if (mmap_write_lock_killable(mm)) {
+		mmput(mm);
+		return -EINTR;
+	}
+	mutex_lock(&seg->lock);
+	protshm_lower_mm_locked(mm, seg, a->ceiling);
+	done = protshm_attach_uses_mm(a, mm);
+	mutex_unlock(&seg->lock);
+	mmap_write_unlock(mm);
+	mmput(mm);
+	return done;
+}
+
+/*
+ * Lower one attachment's ceiling to (ceiling & prot), then every mapping of
+ * the segment in its process's address space.  The ceiling goes first, so
+ * every mapping made after it, in any address space, is within it; the
+ * mappings made before are in the address space the process used then,
+ * which is lowered under its mmap_lock.  If the process execs meanwhile,
+ * its new address space is lowered too, until the one lowered is still
+ * the process's own afterwards.  Zapping the PTEs flushes the TLBs before
  * this returns.
  */
 static int protshm_revoke(struct protshm_seg *seg, struct protshm_attachment *a,
 			  u32 prot, u64 gen)
 {
-	struct mm_struct *mm;
+	int done;
 	u32 old;
 
-	mutex_lock(&seg->lock);
-	mm = protshm_attach_mm_locked(a);
-	mutex_unlock(&seg->lock);
-	if (mm && mmap_write_lock_killable(mm)) {
-		mmput(mm);
-		return -EINTR;
-	}
 	mutex_lock(&seg->lock);
 	old = a->ceiling;
 	protshm_lower_ceiling_locked(a, prot);
 	a->restrict_gen = gen;
-	if (mm)
-		protshm_lower_mm(mm, seg, a->ceiling);
 	protshm_nl_restrict_event(a, old);
 	mutex_unlock(&seg->lock);
-	if (mm) {
-		mmap_write_unlock(mm);
-		mmput(mm);
-	}
-	return 0;
+	do {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		done = protshm_revoke_mm(seg, a);
+	} while (!done);
+	return done < 0 ? done : 0;
 }
 
 /* Context: seg->lock held. */
@@ -736,19 +903,6 @@ static int protshm_revoke_descendants(struct protshm_seg *seg, u32 prot,
 	return err;
 }
 
-static struct task_struct *protshm_target_task(pid_t nr)
-{
-	struct task_struct *task;
-	struct pid *pid;
-
-	if (!nr)
-		return get_task_struct(current);
-	pid = find_get_pid(nr);
-	task = get_pid_task(pid, PIDTYPE_TGID);
-	put_pid(pid);
-	return task;
-}
-
 static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
 							struct task_struct *task)
 {
@@ -765,27 +919,31 @@ static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
 }
 
 /**
- * protshm_restrict() - lower the ceiling of process @nr on @seg
+ * protshm_restrict_pid() - lower the ceiling of process @pid on @seg
  * @seg: the segment
- * @nr: thread-group id in current's pid namespace, 0 for current
+ * @pid: the process (its thread group's pid)
  * @prot: new ceiling = old ceiling & @prot
- * @flags: PROTSHM_RESTRICT_*
+ * @flags: PROTSHM_RESTRICT_DESCENDANTS or 0
  *
- * When this returns, no thread of the target can access the segment beyond
- * the new ceiling through any of its mappings.
+ * When this returns 0, no thread of the target can access the segment
+ * beyond the new ceiling through any of its mappings.  On -EINTR the
+ * target's ceiling may be lowered already, its mappings or its descendants
+ * not yet: the same call again finishes the job.
  *
  * Context: process context, no locks held.
- * Return: 0, -ESRCH (no such process, or not attached), -EPERM (another
- * process and current is not the owner), -EINTR (fatal signal).
+ * Return: 0, -ESRCH (no such process, or not attached, or still being
+ * forked), -EPERM (another process and current is not the owner), -EINTR
+ * (fatal signal).
  */
-int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags)
+int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
+			 u32 flags)
 {
 	u64 gen = atomic64_inc_return(&protshm_next_restrict_gen);
 	struct protshm_attachment *a;
 	struct task_struct *task;
 	int err = -ESRCH;
 
-	task = protshm_target_task(nr);
+	task = get_pid_task(pid, PIDTYPE_TGID);
 	if (!task)
 		return -ESRCH;
 	if (!same_thread_group(task, current) && !protshm_seg_is_owner(seg)) {
@@ -800,6 +958,30 @@ int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags)
 	protshm_attach_put(a);
 	if (!err && (flags & PROTSHM_RESTRICT_DESCENDANTS))
 		err = protshm_revoke_descendants(seg, prot, gen);
+	return err;
+}
+
+/**
+ * protshm_restrict() - lower the ceiling of process @nr on @seg
+ * @seg: the segment
+ * @nr: thread-group id in current's pid namespace, 0 for current
+ * @prot: new ceiling = old ceiling & @prot
+ * @flags: PROTSHM_RESTRICT_DESCENDANTS or 0
+ *
+ * As protshm_restrict_pid(), for a pid number (which may have been reused).
+ *
+ * Context: process context, no locks held.
+ * Return: as protshm_restrict_pid().
+ */
+int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags)
+{
+	struct pid *pid = nr ? find_get_pid(nr) : get_pid(task_tgid(current));
+	int err;
+
+	if (!pid)
+		return -ESRCH;
+	err = protshm_restrict_pid(seg, pid, prot, flags);
+	put_pid(pid);
 	return err;
 }
 

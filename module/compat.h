@@ -83,6 +83,34 @@ static inline bool protshm_in_execve(void)
 }
 
 /*
+ * The struct pid a pidfd file refers to (not counted), or NULL if @file is
+ * not a pidfd.  pidfd_pid() is not exported: pidfds are the files of the
+ * pidfs pseudo file system, whose inodes hold the pid, or, before pidfs,
+ * anonymous-inode files named "[pidfd]" holding it as their private data.
+ */
+#ifdef PROTSHM_HAVE_PIDFS
+#include <uapi/linux/magic.h>
+
+static inline struct pid *protshm_file_pid(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	return inode->i_sb->s_magic == PID_FS_MAGIC ? inode->i_private : NULL;
+}
+#else
+#include <linux/string.h>
+#include <uapi/linux/magic.h>
+
+static inline struct pid *protshm_file_pid(struct file *file)
+{
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||
+	    strcmp(file->f_path.dentry->d_name.name, "[pidfd]"))
+		return NULL;
+	return file->private_data;
+}
+#endif
+
+/*
  * mmap_assert_write_locked() calls dump_mm() under CONFIG_DEBUG_VM, which
  * 6.1 does not export to modules; lockdep gives the same check.
  */

@@ -7,13 +7,17 @@
  * lock is held while user memory is accessed.
  */
 #include <linux/build_bug.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
+#include "compat.h"
 #include "protshm.h"
 
 /*
@@ -116,6 +120,18 @@ out:
 	return err;
 }
 
+/*
+ * The rights the mode must grant to bind with @prot: binding at all shows
+ * the segment's metadata and keeps it alive, so it needs read permission
+ * unless the caller owns the segment.
+ */
+static u32 protshm_bind_needs(const struct protshm_seg *seg, u32 prot)
+{
+	if (prot == PROTSHM_PROT_NONE && !protshm_seg_is_owner(seg))
+		return PROTSHM_PROT_READ;
+	return prot;
+}
+
 static int protshm_ioc_attach(struct protshm_file *pf, void __user *uarg)
 {
 	char name[PROTSHM_NAME_MAX];
@@ -139,7 +155,7 @@ static int protshm_ioc_attach(struct protshm_file *pf, void __user *uarg)
 	seg = protshm_seg_lookup(name);
 	if (!seg)
 		goto out;
-	err = protshm_seg_permission(seg, a.prot);
+	err = protshm_seg_permission(seg, protshm_bind_needs(seg, a.prot));
 	if (!err)
 		err = protshm_bind_locked(pf, seg, a.prot);
 	if (err)
@@ -191,18 +207,49 @@ static int protshm_ioc_info(struct protshm_file *pf, void __user *uarg)
 	return 0;
 }
 
+/* The process a pidfd refers to (counted), or ERR_PTR(-EBADF). */
+static struct pid *protshm_pidfd_get(int fd)
+{
+	struct file *file = fget(fd);
+	struct pid *pid;
+
+	if (!file)
+		return ERR_PTR(-EBADF);
+	pid = get_pid(protshm_file_pid(file));
+	fput(file);
+	return pid ?: ERR_PTR(-EBADF);
+}
+
+/* The process a RESTRICT names (counted), or ERR_PTR(-ESRCH or -EBADF). */
+static struct pid *protshm_restrict_target(const struct protshm_restrict *r)
+{
+	struct pid *pid;
+
+	if (r->flags & PROTSHM_RESTRICT_PIDFD)
+		return protshm_pidfd_get(r->pid);
+	pid = r->pid ? find_get_pid(r->pid) : get_pid(task_tgid(current));
+	return pid ?: ERR_PTR(-ESRCH);
+}
+
 static int protshm_ioc_restrict(struct protshm_file *pf, void __user *uarg)
 {
 	struct protshm_restrict r;
+	struct pid *pid;
 	int err;
 
 	err = protshm_copy_in(&r, sizeof(r), uarg);
 	if (err)
 		return err;
-	if ((r.flags & ~PROTSHM_RESTRICT_DESCENDANTS) || r.pid > INT_MAX ||
-	    !protshm_prot_valid(r.prot))
+	if ((r.flags & ~(PROTSHM_RESTRICT_DESCENDANTS | PROTSHM_RESTRICT_PIDFD)) ||
+	    r.pid > INT_MAX || !protshm_prot_valid(r.prot))
 		return -EINVAL;
-	return protshm_restrict(pf->seg, r.pid, r.prot, r.flags);
+	pid = protshm_restrict_target(&r);
+	if (IS_ERR(pid))
+		return PTR_ERR(pid);
+	err = protshm_restrict_pid(pf->seg, pid, r.prot,
+				   r.flags & PROTSHM_RESTRICT_DESCENDANTS);
+	put_pid(pid);
+	return err;
 }
 
 static int protshm_ioc_restrict_mapping(struct protshm_file *pf,

@@ -63,6 +63,7 @@ extern unsigned long protshm_fault_around_pages;
  * @memcg: memory cgroup of the creator (pinned); pages are charged to it
  * @lock: protects @attachments and every attachment's fields marked so
  * @attachments: list of struct protshm_attachment; @lock
+ * @mm_ceilings: list of struct protshm_mm_ceiling; @lock
  * @nr_resident: number of pages allocated
  * @pages: @nr_pages slots, each set at most once (cmpxchg) and freed with
  *	the segment; read locklessly
@@ -83,6 +84,7 @@ struct protshm_seg {
 	/* protects @attachments and the attachments' fields marked so */
 	struct mutex lock;
 	struct list_head attachments;
+	struct list_head mm_ceilings;
 	atomic_long_t nr_resident;
 	struct page **pages;
 };
@@ -120,6 +122,27 @@ struct protshm_attachment {
 	u64 lost_read_ns;
 	u64 restrict_gen;
 	const void *mark;
+};
+
+/**
+ * struct protshm_mm_ceiling - the ceiling of an address space on a segment
+ * @node: entry in seg->mm_ceilings; seg->lock
+ * @mm: the address space (mmgrab)
+ * @ceiling: the lowest ceiling a RESTRICT applied to a process using @mm;
+ *	seg->lock.  Every process that shares @mm, and every process forked
+ *	from one of them afterwards, is held to it (see attach.c).
+ * @lost_write_ns: as in struct protshm_attachment; seg->lock
+ * @lost_read_ns: as in struct protshm_attachment; seg->lock
+ *
+ * Kept, with a mark in the lineage filter, until @mm has no user and no
+ * fork record names it.
+ */
+struct protshm_mm_ceiling {
+	struct list_head node;
+	struct mm_struct *mm;
+	u32 ceiling;
+	u64 lost_write_ns;
+	u64 lost_read_ns;
 };
 
 /**
@@ -201,6 +224,8 @@ void protshm_attach_exec(struct protshm_attachment *a);
 u32 protshm_ceiling_current(struct protshm_seg *seg);
 unsigned int protshm_nr_attachments(struct protshm_seg *seg);
 int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags);
+int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
+			 u32 flags);
 int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
 			     unsigned long len, u32 prot);
 unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,

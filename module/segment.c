@@ -129,6 +129,7 @@ static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
 	kref_init(&seg->ref);	/* the name table's reference */
 	mutex_init(&seg->lock);
 	INIT_LIST_HEAD(&seg->attachments);
+	INIT_LIST_HEAD(&seg->mm_ceilings);
 	atomic_long_set(&seg->nr_resident, 0);
 	strscpy(seg->name, name, sizeof(seg->name));
 	seg->size = size;

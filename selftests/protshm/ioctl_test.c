@@ -14,6 +14,8 @@
 #include <sched.h>
 #include <stdbool.h>
 
+#include <sys/syscall.h>
+
 #include "common.h"
 #include "ioctl_helpers.h"
 #include "kselftest_harness.h"
@@ -1047,7 +1049,10 @@ TEST_F(ioctl, attach_mode_other)
 	static const struct mode_case cases[] = {
 		{ 0600, PROTSHM_PROT_READ, EACCES },
 		{ 0600, PROTSHM_PROT_RW, EACCES },
-		{ 0600, PROTSHM_PROT_NONE, 0 },	/* NONE needs no bit */
+		/* binding at all needs read permission */
+		{ 0600, PROTSHM_PROT_NONE, EACCES },
+		{ 0602, PROTSHM_PROT_NONE, EACCES },
+		{ 0604, PROTSHM_PROT_NONE, 0 },
 		{ 0644, PROTSHM_PROT_READ, 0 },
 		{ 0644, PROTSHM_PROT_RW, EACCES },
 		{ 0602, PROTSHM_PROT_READ, EACCES },
@@ -1085,6 +1090,9 @@ TEST_F(ioctl, attach_mode_owner)
 		{ 0400, PROTSHM_PROT_RW, EACCES },
 		{ 0600, PROTSHM_PROT_RW, 0 },
 		{ 0044, PROTSHM_PROT_READ, EACCES },
+		/* ownership alone is enough to bind with NONE */
+		{ 0000, PROTSHM_PROT_NONE, 0 },
+		{ 0000, PROTSHM_PROT_READ, EACCES },
 	};
 	struct child_arg arg;
 	size_t i;
@@ -1330,7 +1338,7 @@ TEST_F(ioctl, restrict_size_protocol)
 
 TEST_F(ioctl, restrict_bad_args)
 {
-	static const uint32_t bad_flags[] = { 0x2, 0x3, 0x80000000, ~0U };
+	static const uint32_t bad_flags[] = { 0x4, 0x7, 0x80000000, ~0U };
 	static const uint32_t bad_pids[] = { 0x80000000, 0xfffffffe, ~0U };
 	const char *name = new_name(self, "rbad");
 	struct protshm_restrict r = {
@@ -1369,6 +1377,38 @@ TEST_F(ioctl, restrict_bad_args)
 	b.flags = PROTSHM_RESTRICT_DESCENDANTS;
 	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &b));
 	ASSERT_EQ(PROTSHM_PROT_READ, ceiling_of(fd));
+	close(fd);
+}
+
+/* PROTSHM_RESTRICT_PIDFD: the pid field must be a pidfd. */
+TEST_F(ioctl, restrict_pidfd_ebadf)
+{
+	const char *name = new_name(self, "rpidfd");
+	struct protshm_restrict r = {
+		.size = sizeof(r), .flags = PROTSHM_RESTRICT_PIDFD,
+		.prot = PROTSHM_PROT_READ,
+	};
+	int fd = ps_new(name, page_size());
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int pidfd = syscall(SYS_pidfd_open, getpid(), 0);
+	const int not_pidfds[] = { null, fd, INT_MAX, 1000 };
+	size_t i;
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, null);
+	ASSERT_LE(0, pidfd);
+	for (i = 0; i < ARRAY_SIZE(not_pidfds); i++) {
+		r.pid = not_pidfds[i];
+		ASSERT_EQ(EBADF, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &r))
+			TH_LOG("fd %d", not_pidfds[i]);
+	}
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
+	/* control: a pidfd of the caller */
+	r.pid = pidfd;
+	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &r));
+	ASSERT_EQ(PROTSHM_PROT_READ, ceiling_of(fd));
+	close(pidfd);
+	close(null);
 	close(fd);
 }
 

@@ -13,6 +13,7 @@
  */
 #include <grp.h>
 #include <sched.h>
+#include <linux/sched.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -1728,6 +1729,104 @@ TEST_F(protect, sibling_outlives_restricted)
 	EXPECT_EQ('q', p[0]);
 	EXPECT_EQ(0, p[1]);
 	EXPECT_EQ(0, p[2]);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+/*
+ * A pid number can be reused by another process between the moment the
+ * owner looks it up and its RESTRICT; a pidfd cannot.  A attaches and
+ * exits; B is created with A's pid (clone3 set_tid), attaches and maps RW.
+ * RESTRICT by A's pidfd must fail with ESRCH and leave B writable; by B's
+ * pidfd (the control) it lowers B.
+ */
+static int restrict_pidfd(int fd, int pidfd, uint32_t prot)
+{
+	struct protshm_restrict r = {
+		.size = sizeof(r), .flags = PROTSHM_RESTRICT_PIDFD,
+		.pid = pidfd, .prot = prot,
+	};
+
+	return ioctl(fd, PROTSHM_IOC_RESTRICT, &r) ? errno : 0;
+}
+
+/* A child that attaches and maps RW, then writes when told ('w'). */
+static void __attribute__((noreturn))
+pidfd_target(struct sync_pipe *s, const char *name, size_t ps)
+{
+	volatile char *p;
+	int fd = ps_open();
+	char cmd;
+
+	CHILD_ASSERT(fd >= 0 && ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	p = map(fd, ps, RW, 0);
+	CHILD_ASSERT(p != MAP_FAILED);
+	CHILD_ASSERT(sync_send(s->to_parent[1], 'r') == 0);
+	while ((cmd = sync_recv(s->to_child[0])) == 'w')
+		CHILD_ASSERT(sync_send(s->to_parent[1],
+				       probe_write(p + 1, 'w') ? 'S' : 'W') == 0);
+	_exit(cmd == 'x' ? 0 : 1);
+}
+
+/* clone3() with @tid as the child's pid; like fork(). */
+static pid_t fork_with_pid(pid_t tid)
+{
+	struct clone_args args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&tid,
+		.set_tid_size = 1,
+	};
+
+	return syscall(SYS_clone3, &args, sizeof(args));
+}
+
+TEST_F(protect, restrict_pidfd_reused_pid)
+{
+	volatile char *p = map(self->fd, self->ps, RW, 0);
+	struct sync_pipe s;
+	pid_t a, b;
+	int pidfd_a, pidfd_b;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, sync_init(&s));
+	a = fork();
+	if (!a)
+		pidfd_target(&s, self->name, self->ps);
+	ASSERT_LT(0, a);
+	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
+	pidfd_a = syscall(SYS_pidfd_open, a, 0);
+	ASSERT_LE(0, pidfd_a);
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(a));
+
+	b = fork_with_pid(a);
+	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
+		SKIP(return, "cannot create a process with pid %d: %s", a,
+		     strerror(errno));
+	if (!b)
+		pidfd_target(&s, self->name, self->ps);
+	ASSERT_EQ(a, b);
+	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
+	pidfd_b = syscall(SYS_pidfd_open, b, 0);
+	ASSERT_LE(0, pidfd_b);
+
+	/* A's pidfd does not name B, although B has A's pid number */
+	ASSERT_EQ(ESRCH, restrict_pidfd(self->fd, pidfd_a,
+					PROTSHM_PROT_READ));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
+	ASSERT_EQ('W', sync_recv(s.to_parent[0]));
+	ASSERT_EQ('w', p[1]);
+	p[1] = 0;
+
+	/* control: B's own pidfd */
+	ASSERT_EQ(0, restrict_pidfd(self->fd, pidfd_b, PROTSHM_PROT_READ));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
+	ASSERT_EQ('S', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(0, p[1]);
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(b));
+	close(pidfd_a);
+	close(pidfd_b);
+	close_sync(&s);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
 }
 

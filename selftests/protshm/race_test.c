@@ -19,6 +19,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <time.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <linux/userfaultfd.h>
 
@@ -1159,6 +1161,160 @@ TEST_F_TIMEOUT(race, create_attach_unlink, RACE_TIMEOUT)
 	       self->sh->counts[C_ATTACH], self->sh->counts[C_ENOENT],
 	       self->sh->counts[C_UNLINK], self->sh->counts[C_UNLINK_ENOENT],
 	       self->sh->counts[C_RESTRICT], before);
+}
+
+/*
+ * RESTRICT against a victim that execs in a loop.  Each image maps the
+ * segment (an fd kept open across execve()) read-write, adds one to the
+ * counter in its first word for about a millisecond and execs again; once
+ * a mapping is refused (EACCES) it waits to be killed.  The owner
+ * restricts the victim at a random moment: from the ioctl's return on, the
+ * counter must not move and the victim must have no writable mapping of
+ * the segment, whichever image it is in.  The owner runs at nice 19 beside
+ * a CPU hog, so that it is preempted inside RESTRICT (at the sleeping
+ * points between choosing the victim's address space and locking it) long
+ * enough for the victim to exec and map in its new one.
+ */
+#define EXEC_ENV	"PROTSHM_RACE_EXEC_FD"
+#define HOLD_BYTES	(16UL << 20)
+
+/*
+ * A CLONE_VM sibling of an image keeps its address space's mmap_lock busy
+ * (populating and dropping 16 MiB holds it for reading): RESTRICT, which
+ * wants it for writing, waits there, while the image's execve() may still
+ * take it for reading and move on to a new address space.
+ */
+static int exec_holder(void *region)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		madvise(region, HOLD_BYTES, MADV_POPULATE_WRITE);
+		madvise(region, HOLD_BYTES, MADV_DONTNEED);
+	}
+	return 0;
+}
+
+static void exec_start_holder(void)
+{
+	size_t stack_size = 64 * 1024;
+	char *stack = mmap(NULL, stack_size + HOLD_BYTES, RW,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (stack != MAP_FAILED)
+		clone(exec_holder, stack + stack_size, CLONE_VM | SIGCHLD,
+		      stack + stack_size);
+}
+
+static void __attribute__((constructor)) exec_victim(void)
+{
+	const char *env = getenv(EXEC_ENV);
+	char *argv[] = { "/proc/self/exe", NULL };
+	volatile uint64_t *p;
+	uint64_t end;
+	int fd;
+
+	if (!env)
+		return;
+	fd = atoi(env);
+	p = mmap(NULL, page_size(), RW, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		for (;;)
+			pause();
+	exec_start_holder();
+	for (end = now_ns() + 1000000; now_ns() < end;)
+		(*p)++;
+	munmap((void *)p, page_size());
+	execve("/proc/self/exe", argv, environ);
+	_exit(1);
+}
+
+/* Has process @pid a writable shared mapping of /dev/protshm? */
+static int has_rw_protshm(pid_t pid)
+{
+	char maps[64], perms[5], line[512];
+	int found = 0;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", pid);
+	f = fopen(maps, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, PROTSHM_DEV) &&
+		    sscanf(line, "%*x-%*x %4s", perms) == 1 && perms[1] == 'w')
+			found = 1;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* One round: a new segment, a new exec'ing victim, one RESTRICT. */
+static void exec_round(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(race) *self, uint64_t *execs)
+{
+	char name[PROTSHM_NAME_MAX], env[32];
+	volatile uint64_t *m;
+	uint64_t snap, end;
+	pid_t pid;
+	int fd;
+
+	fd = ps_new(ps_name(name, sizeof(name), "exec"), self->ps);
+	ASSERT_LE(0, fd);
+	m = mmap(NULL, self->ps, RW, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		pin_cpu(1);
+		snprintf(env, sizeof(env), "%d", fd);
+		CHILD_ASSERT(fcntl(fd, F_SETFD, 0) == 0);
+		CHILD_ASSERT(setenv(EXEC_ENV, env, 1) == 0);
+		/* the holders are reaped automatically, across execve() too */
+		CHILD_ASSERT(signal(SIGCHLD, SIG_IGN) != SIG_ERR);
+		exec_victim();
+		_exit(1);
+	}
+	end = now_ns() + 5000000000ULL;
+	while (*m < 2 && now_ns() < end)
+		sched_yield();
+	ASSERT_LE(2, *m);
+	usleep(rnd() % 5000);
+	ASSERT_EQ(0, ps_restrict(fd, pid, PROTSHM_PROT_READ, 0));
+	snap = *m;
+	ASSERT_EQ(0, has_rw_protshm(pid));
+	/* the next images are refused RW mappings; give them time */
+	usleep(20000 + rnd() % 30000);
+	ASSERT_EQ(snap, *m);
+	ASSERT_EQ(0, has_rw_protshm(pid));
+	*execs += snap;
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	munmap((void *)m, self->ps);
+	ASSERT_EQ(0, ps_unlink(fd));
+	close(fd);
+}
+
+TEST_F_TIMEOUT(race, revoke_vs_exec, RACE_TIMEOUT)
+{
+	uint64_t execs = 0;
+	int rounds = 0;
+	pid_t hog;
+
+	hog = fork();
+	ASSERT_LE(0, hog);
+	if (!hog) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			spin(1000000);
+	}
+	ASSERT_EQ(0, setpriority(PRIO_PROCESS, 0, 19));
+	while (rounds < MAX_ITERS && (!rounds || now_ns() < self->deadline)) {
+		exec_round(_metadata, self, &execs);
+		rounds++;
+	}
+	kill(hog, SIGKILL);
+	waitpid(hog, NULL, 0);
+	TH_LOG("revoke vs exec: %d rounds, %llu stores by images before the RESTRICTs, none after",
+	       rounds, (unsigned long long)execs);
 }
 
 TEST_HARNESS_MAIN

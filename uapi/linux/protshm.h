@@ -118,14 +118,19 @@ struct protshm_info {
 /* struct protshm_restrict.flags */
 /* also lower every process that inherited the attachment by fork */
 #define PROTSHM_RESTRICT_DESCENDANTS	0x1
+/* @pid is a pidfd (pidfd_open(2), clone(CLONE_PIDFD)), not a pid number */
+#define PROTSHM_RESTRICT_PIDFD		0x2
 
 /**
  * struct protshm_restrict - argument of PROTSHM_IOC_RESTRICT
  * @size: sizeof(struct protshm_restrict)
- * @flags: 0 or PROTSHM_RESTRICT_DESCENDANTS
+ * @flags: PROTSHM_RESTRICT_DESCENDANTS and/or PROTSHM_RESTRICT_PIDFD, or 0
  * @pid: process (thread-group) id in the caller's pid namespace, 0 for the
- *	caller.  Another process requires the caller to own the segment or
- *	to have CAP_IPC_OWNER (else EPERM), and must be attached (else ESRCH).
+ *	caller; with PROTSHM_RESTRICT_PIDFD a pidfd of the process (EBADF if
+ *	it is not one), which, unlike a pid number, cannot come to name
+ *	another process.  Another process requires the caller to own the
+ *	segment or to have CAP_IPC_OWNER (else EPERM), and must be attached
+ *	(else ESRCH).
  * @prot: the new ceiling is the old one intersected with @prot
  */
 struct protshm_restrict {
