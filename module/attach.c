@@ -399,7 +399,6 @@ static struct mm_struct *protshm_attach_mm_locked(struct protshm_attachment *a)
 	return mm;
 }
 
-
 /*
  * Processes that share current's address space without being its threads
  * (CLONE_VM, vfork) share its mappings, so a new attachment of current
