@@ -157,10 +157,13 @@ PROTSHM_API int protshm_unmap(void *addr, size_t len);
 /**
  * protshm_restrict() - lower the ceiling of a process attached to the segment
  * @shm: the handle
- * @pid: process id in the caller's pid namespace, 0 for the caller
+ * @pid: process id in the caller's pid namespace, 0 for the caller; with
+ *	PROTSHM_RESTRICT_PIDFD, a pidfd of the process (pidfd_open(2)), which
+ *	unlike a pid number cannot come to name another process
  * @prot: the new ceiling is the old one intersected with @prot
  * @flags: 0, or PROTSHM_RESTRICT_DESCENDANTS to also lower every process that
- *	inherited the attachment from @pid by fork
+ *	inherited the attachment from @pid by fork, and/or
+ *	PROTSHM_RESTRICT_PIDFD
  *
  * When this returns, no thread of @pid can access the segment beyond the new
  * ceiling through any of its mappings: a denied access raises SIGSEGV with
@@ -168,7 +171,10 @@ PROTSHM_API int protshm_unmap(void *addr, size_t len);
  *
  * Return: 0 on success; -EPERM if @pid is another process and the caller
  * neither owns the segment nor has CAP_IPC_OWNER; -ESRCH if @pid does not
- * exist or is not attached; -EINVAL for bad @prot, @flags or @pid.
+ * exist or is not attached (or is still being forked); -EBADF if
+ * PROTSHM_RESTRICT_PIDFD and @pid is not a pidfd; -EINTR if a fatal signal
+ * interrupted it (the ceiling may be lowered already: call again); -EINVAL
+ * for bad @prot, @flags or @pid.
  */
 PROTSHM_API int protshm_restrict(struct protshm *shm, pid_t pid,
 				 unsigned int prot, unsigned int flags);

@@ -3,11 +3,15 @@
  * restrict.c - protshmctl restrict NAME PID rw|r|none [-d]: lower the
  * ceiling of a process.  Administrators (CAP_NET_ADMIN) go through
  * netlink; for anyone else, e.g. the segment's owner, it falls back to
- * PROTSHM_IOC_RESTRICT on an fd attached with no rights.
+ * PROTSHM_IOC_RESTRICT on an fd attached with no rights.  The process is
+ * pinned by a pidfd taken first, so that a reused pid number cannot make
+ * it restrict another process.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "protshmctl.h"
 
@@ -24,8 +28,8 @@ static int parse_prot(const char *s, unsigned int *prot)
 	return 0;
 }
 
-/* The owner's way: attach with no rights, then the ioctl. */
-static int restrict_ioctl(const char *name, pid_t pid, unsigned int prot,
+/* The owner's way: attach with no rights, then the ioctl by pidfd. */
+static int restrict_ioctl(const char *name, int pidfd, unsigned int prot,
 			  unsigned int flags)
 {
 	struct protshm *shm;
@@ -34,7 +38,8 @@ static int restrict_ioctl(const char *name, pid_t pid, unsigned int prot,
 	ret = protshm_attach(name, PROTSHM_PROT_NONE, &shm);
 	if (ret < 0)
 		return ret;
-	ret = protshm_restrict(shm, pid, prot, flags);
+	ret = protshm_restrict(shm, pidfd, prot,
+			       flags | PROTSHM_RESTRICT_PIDFD);
 	protshm_close(shm);
 	return ret;
 }
@@ -59,9 +64,9 @@ int restrict_main(struct ctl *ctl, int argc, char **argv)
 {
 	unsigned int prot, flags = 0;
 	struct protshm_nl *nl;
+	int ret, pidfd;
 	char *end;
 	long pid;
-	int ret;
 
 	(void)ctl;
 	if (argc == 5 && (!strcmp(argv[4], "-d") ||
@@ -79,10 +84,16 @@ int restrict_main(struct ctl *ctl, int argc, char **argv)
 	ret = ctl_open(&nl);
 	if (ret)
 		return ret;
-	ret = protshm_nl_restrict(nl, argv[1], (pid_t)pid, prot, flags);
+	pidfd = syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pidfd < 0)
+		ret = -errno;
+	else
+		ret = protshm_nl_restrict(nl, argv[1], (pid_t)pid, prot, flags);
 	if (ret == -EPERM)
-		ret = restrict_ioctl(argv[1], (pid_t)pid, prot, flags);
+		ret = restrict_ioctl(argv[1], pidfd, prot, flags);
 	ret = restrict_report(argv[1], (pid_t)pid, ret, nl);
+	if (pidfd >= 0)
+		close(pidfd);
 	protshm_nl_close(nl);
 	return ret;
 }
