@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include "common.h"
 #include "nl_helpers.h"
@@ -68,13 +69,22 @@ FIXTURE_TEARDOWN(nl)
 	free(self->l);
 }
 
+/*
+ * Drop to @uid, with gid @uid and the @ngroups supplementary groups
+ * @groups, and no capabilities; 0 or -1.
+ */
+static int become_user(uid_t uid, size_t ngroups, const gid_t *groups)
+{
+	if (setgroups(ngroups, groups) || setresgid(uid, uid, uid) ||
+	    setresuid(uid, uid, uid))
+		return -1;
+	return 0;
+}
+
 /* Drop to uid/gid 65534 with no capabilities; 0 or -1. */
 static int become_nobody(void)
 {
-	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-	    setresuid(65534, 65534, 65534))
-		return -1;
-	return 0;
+	return become_user(65534, 0, NULL);
 }
 
 static void *map_seg(int fd, long off, long len, int prot)
@@ -412,10 +422,22 @@ TEST_F(nl, dump_continues_vmas)
 		munmap(maps[i], self->psz);
 }
 
+/* Replace the fixture's segment by one of the same name and size, of @mode. */
+static int remake_seg(FIXTURE_DATA(nl) *self, uint32_t mode)
+{
+	ps_unlink(self->fd);
+	close(self->fd);
+	self->fd = ps_open();
+	if (self->fd < 0)
+		return -1;
+	return ps_create(self->fd, self->name, NPAGES * self->psz, mode,
+			 PROTSHM_PROT_RW);
+}
+
 /*
- * An unprivileged caller sees pids and mappings but no addresses of
- * processes it may not trace, its own and its same-uid dumpable child's
- * addresses, and can neither RESTRICT nor listen to events.
+ * An unprivileged caller sees the pids but not the mappings of processes
+ * it may not trace, its own and its same-uid dumpable child's mappings,
+ * and can neither RESTRICT nor listen to events.
  */
 TEST_F(nl, unprivileged)
 {
@@ -424,13 +446,7 @@ TEST_F(nl, unprivileged)
 
 	if (geteuid())
 		SKIP(return, "needs root");
-	/* the fixture's segment again, but mode 0666 */
-	ps_unlink(self->fd);
-	close(self->fd);
-	self->fd = ps_open();
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, ps_create(self->fd, self->name, NPAGES * self->psz, 0666,
-			       PROTSHM_PROT_RW));
+	ASSERT_EQ(0, remake_seg(self, 0666));
 	a = map_seg(self->fd, 0, self->psz, PROT_READ | PROT_WRITE);
 	ASSERT_NE(MAP_FAILED, a);
 
@@ -464,10 +480,9 @@ TEST_F(nl, unprivileged)
 		CHILD_ASSERT(nlc_open(&c) == 0);
 		CHILD_ASSERT(att_dump(&c, self->name, 0, l) == 0);
 		CHILD_ASSERT(l->n == 3);
-		t = att_find(l, getppid());	/* root: no addresses */
-		CHILD_ASSERT(t && t->nvma == 1 && !t->vma[0].has_addr);
-		CHILD_ASSERT(t->vma[0].len == (uint64_t)page_size());
-		CHILD_ASSERT(t->vma[0].flags == rw_flags);
+		t = att_find(l, getppid());	/* root: no mappings */
+		CHILD_ASSERT(t && t->nvma == 0);
+		CHILD_ASSERT(t->ceiling == PROTSHM_PROT_RW);
 		t = att_find(l, getpid());	/* itself */
 		CHILD_ASSERT(t && t->nvma == 1 && t->vma[0].has_addr);
 		CHILD_ASSERT(t->vma[0].start == (uintptr_t)b);
@@ -559,6 +574,334 @@ TEST_F(nl, pid_namespace)
 	EXPECT_EQ(0, wait_child(child));
 	self->nkids = 0;
 	munmap(a, self->psz);
+}
+
+/*
+ * A segment is shown only to callers who could attach it for reading, or
+ * own it: uid 1000 sees neither root's 0600 segment, by dump, name or id,
+ * nor its attachments; it does see a 0644 one, and a 0640 one through a
+ * supplementary group (controls), as root sees all three.
+ */
+TEST_F(nl, seg_visible_by_mode)
+{
+	char prefix[32], pub[64], grp[64];
+	struct protshm_info info;
+	struct seg_dump d;
+	int fd_pub, fd_grp;
+	pid_t pid;
+	char *a;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, ps_info(self->fd, &info, NULL));
+	a = map_seg(self->fd, 0, self->psz, PROT_READ);
+	ASSERT_NE(MAP_FAILED, a);
+	fd_pub = ps_open();
+	ASSERT_LE(0, fd_pub);
+	ASSERT_EQ(0, ps_create(fd_pub, ps_name(pub, sizeof(pub), "nl"),
+			       self->psz, 0644, PROTSHM_PROT_RW));
+	fd_grp = ps_open();
+	ASSERT_LE(0, fd_grp);
+	ASSERT_EQ(0, ps_create(fd_grp, ps_name(grp, sizeof(grp), "nl"),
+			       self->psz, 0640, PROTSHM_PROT_RW));
+	snprintf(prefix, sizeof(prefix), "t-nl-%d-", getpid());
+	ASSERT_EQ(0, seg_dump(&self->c, &d, prefix));
+	EXPECT_EQ(3, d.n);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct att_list *l = calloc(1, sizeof(*l));
+		static struct att_rec t;
+		const gid_t root_grp = 0;
+		struct seg_rec s;
+		struct nlc c;
+		int i;
+
+		CHILD_ASSERT(become_user(1000, 1, &root_grp) == 0);
+		CHILD_ASSERT(nlc_open(&c) == 0);
+		CHILD_ASSERT(seg_dump(&c, &d, prefix) == 0);
+		CHILD_ASSERT(d.n == 2);
+		CHILD_ASSERT(!strcmp(d.s[0].name, pub));
+		CHILD_ASSERT(!strcmp(d.s[1].name, grp));
+		CHILD_ASSERT(seg_get(&c, self->name, 0, &s) == -ENOENT);
+		CHILD_ASSERT(seg_get(&c, NULL, info.id, &s) == -ENOENT);
+		CHILD_ASSERT(seg_get(&c, pub, 0, &s) == 0 && s.mode == 0644);
+		CHILD_ASSERT(seg_get(&c, grp, 0, &s) == 0 && s.mode == 0640);
+		/* nor its attachments, by segment or among all */
+		CHILD_ASSERT(att_dump(&c, self->name, 0, l) == -ENOENT);
+		CHILD_ASSERT(att_get(&c, self->name, getppid(), &t) == -ENOENT);
+		CHILD_ASSERT(att_dump(&c, NULL, 0, l) == 0);
+		for (i = 0; i < l->n; i++)
+			CHILD_ASSERT(l->a[i].seg_id != info.id);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	ps_unlink(fd_pub);
+	close(fd_pub);
+	ps_unlink(fd_grp);
+	close(fd_grp);
+	munmap(a, self->psz);
+}
+
+/*
+ * The mappings of a process are reported only to callers who may read its
+ * memory map: uid 1000 sees root's attachment (pid, ceiling) without its
+ * mappings, by dump and by do, and its own mappings; root sees those of
+ * uid 1000 (control).
+ */
+TEST_F(nl, maps_need_ptrace_read)
+{
+	static struct att_rec t;
+	struct sync_pipe sp;
+	struct att_rec *r;
+	pid_t pid;
+	char *a, *b;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	ASSERT_EQ(0, remake_seg(self, 0666));
+	a = map_seg(self->fd, 0, self->psz, PROT_READ | PROT_WRITE);
+	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_EQ(0, sync_init(&sp));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct att_list *l = calloc(1, sizeof(*l));
+		struct nlc c;
+		int fd;
+
+		munmap(a, self->psz);
+		CHILD_ASSERT(become_user(1000, 0, NULL) == 0);
+		CHILD_ASSERT(prctl(PR_SET_DUMPABLE, 1) == 0);
+		fd = ps_open();
+		CHILD_ASSERT(fd >= 0);
+		CHILD_ASSERT(ps_attach(fd, self->name, PROTSHM_PROT_RW) == 0);
+		b = map_seg(fd, self->psz, self->psz, PROT_READ);
+		CHILD_ASSERT(b != MAP_FAILED);
+		CHILD_ASSERT(write(sp.to_parent[1], &b, sizeof(b)) == sizeof(b));
+		CHILD_ASSERT(sync_recv(sp.to_child[0]) == 'g');
+		CHILD_ASSERT(nlc_open(&c) == 0);
+		CHILD_ASSERT(att_dump(&c, self->name, 0, l) == 0 && l->n == 2);
+		r = att_find(l, getppid());
+		CHILD_ASSERT(r && r->ceiling == PROTSHM_PROT_RW);
+		CHILD_ASSERT(!strcmp(r->comm, "netlink_test"));
+		CHILD_ASSERT(r->nvma == 0);
+		CHILD_ASSERT(att_get(&c, self->name, getppid(), &t) == 0);
+		CHILD_ASSERT(t.pid == (uint32_t)getppid() && t.nvma == 0);
+		r = att_find(l, getpid());
+		CHILD_ASSERT(r && r->nvma == 1 && r->vma[0].has_addr);
+		CHILD_ASSERT(r->vma[0].start == (uintptr_t)b);
+		_exit(0);
+	}
+	self->kids[self->nkids++] = pid;
+	ASSERT_EQ(sizeof(b), read(sp.to_parent[0], &b, sizeof(b)));
+	ASSERT_EQ(0, att_get(&self->c, self->name, pid, &t));
+	ASSERT_EQ(1, t.nvma);
+	EXPECT_EQ(1, t.vma[0].has_addr);
+	EXPECT_EQ((uintptr_t)b, t.vma[0].start);
+	ASSERT_EQ(0, sync_send(sp.to_child[1], 'g'));
+	EXPECT_EQ(0, wait_child(pid));
+	self->nkids = 0;
+	munmap(a, self->psz);
+}
+
+/*
+ * A second segment, 0644, mapped by the caller (at *@p); its fd, or -1.
+ * The socket tests below look at it and at the fixture's 0600 segment.
+ */
+static int map_public_seg(FIXTURE_DATA(nl) *self, char *name, size_t len,
+			  char **p)
+{
+	int fd = ps_open();
+
+	if (fd < 0)
+		return -1;
+	if (ps_create(fd, ps_name(name, len, "nl"), self->psz, 0644,
+		      PROTSHM_PROT_RW))
+		goto err;
+	*p = map_seg(fd, 0, self->psz, PROT_READ);
+	if (*p != MAP_FAILED)
+		return fd;
+	ps_unlink(fd);
+err:
+	close(fd);
+	return -1;
+}
+
+/*
+ * A socket answers for whoever opened it, not for whoever uses it: opened
+ * as uid 1000 and used by root, it hides root's 0600 segment and root's
+ * mappings of a 0644 one.
+ */
+TEST_F(nl, socket_opened_by_user)
+{
+	char pub[64];
+	int fd_pub;
+	pid_t pid;
+	char *p;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	fd_pub = map_public_seg(self, pub, sizeof(pub), &p);
+	ASSERT_LE(0, fd_pub);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct att_list *l = calloc(1, sizeof(*l));
+		struct seg_dump d;
+		struct att_rec *r;
+		struct seg_rec s;
+		struct nlc c;
+
+		CHILD_ASSERT(setgroups(0, NULL) == 0);
+		CHILD_ASSERT(setresgid(1000, 1000, 0) == 0);
+		CHILD_ASSERT(setresuid(1000, 1000, 0) == 0);
+		CHILD_ASSERT(nlc_open(&c) == 0);
+		/* root again, capabilities and all */
+		CHILD_ASSERT(setresuid(0, 0, 0) == 0);
+		CHILD_ASSERT(setresgid(0, 0, 0) == 0);
+		CHILD_ASSERT(seg_get(&c, self->name, 0, &s) == -ENOENT);
+		CHILD_ASSERT(seg_dump(&c, &d, self->name) == 0 && d.n == 0);
+		CHILD_ASSERT(att_dump(&c, pub, 0, l) == 0);
+		r = att_find(l, getppid());
+		CHILD_ASSERT(r && r->nvma == 0);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	/* control: the same requests on a socket root opened */
+	ASSERT_EQ(0, att_dump(&self->c, pub, getpid(), self->l));
+	ASSERT_EQ(1, self->l->n);
+	ASSERT_EQ(1, self->l->a[0].nvma);
+	EXPECT_EQ((uintptr_t)p, self->l->a[0].vma[0].start);
+	munmap(p, self->psz);
+	ps_unlink(fd_pub);
+	close(fd_pub);
+}
+
+/*
+ * The other way round: opened as root and used by uid 1000, a socket shows
+ * root's 0600 segment and root's mappings.
+ */
+TEST_F(nl, socket_opened_by_root)
+{
+	char pub[64];
+	int fd_pub;
+	pid_t pid;
+	char *p;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	fd_pub = map_public_seg(self, pub, sizeof(pub), &p);
+	ASSERT_LE(0, fd_pub);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct att_list *l = calloc(1, sizeof(*l));
+		struct seg_dump d;
+		struct att_rec *r;
+		struct seg_rec s;
+		struct nlc c;
+
+		CHILD_ASSERT(nlc_open(&c) == 0);
+		CHILD_ASSERT(become_user(1000, 0, NULL) == 0);
+		CHILD_ASSERT(seg_get(&c, self->name, 0, &s) == 0);
+		CHILD_ASSERT(seg_dump(&c, &d, self->name) == 0 && d.n == 1);
+		CHILD_ASSERT(att_dump(&c, pub, 0, l) == 0);
+		r = att_find(l, getppid());
+		CHILD_ASSERT(r && r->nvma == 1 && r->vma[0].has_addr);
+		CHILD_ASSERT(r->vma[0].start == (uintptr_t)p);
+		_exit(0);
+	}
+	EXPECT_EQ(0, wait_child(pid));
+	munmap(p, self->psz);
+	ps_unlink(fd_pub);
+	close(fd_pub);
+}
+
+/* The state letter of /proc/PID/stat ('R', 'S', 'Z'...), or 0. */
+static int proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	int state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f)) {
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ')
+			state = p[2];
+	}
+	fclose(f);
+	return state;
+}
+
+/* A thread that ends its process when a byte arrives on fd *@arg. */
+static void *park_thread(void *arg)
+{
+	sync_recv(*(int *)arg);
+	_exit(0);
+}
+
+/*
+ * A process whose main thread exited while another thread runs on (a
+ * zombie group leader, without an address space) still has its mappings
+ * reported, by dump and by do; control: before the main thread exits.
+ */
+TEST_F(nl, zombie_leader)
+{
+	static struct att_rec t;
+	struct sync_pipe sp;
+	int park[2], i;
+	pid_t pid;
+	char *b;
+
+	ASSERT_EQ(0, sync_init(&sp));
+	ASSERT_EQ(0, pipe(park));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pthread_t th;
+
+		b = map_seg(self->fd, self->psz, self->psz, PROT_READ);
+		CHILD_ASSERT(b != MAP_FAILED);
+		CHILD_ASSERT(pthread_create(&th, NULL, park_thread, &park[0]) == 0);
+		CHILD_ASSERT(write(sp.to_parent[1], &b, sizeof(b)) == sizeof(b));
+		sync_recv(sp.to_child[0]);
+		/*
+		 * pthread_exit() without its unwinding: the VM has no
+		 * libgcc_s, which glibc's pthread_exit() loads.
+		 */
+		syscall(SYS_exit, 0);
+	}
+	self->kids[self->nkids++] = pid;
+	ASSERT_EQ(sizeof(b), read(sp.to_parent[0], &b, sizeof(b)));
+	ASSERT_EQ(0, att_get(&self->c, self->name, pid, &t));
+	ASSERT_EQ(1, t.nvma);
+	EXPECT_EQ((uintptr_t)b, t.vma[0].start);
+
+	ASSERT_EQ(0, sync_send(sp.to_child[1], 'e'));
+	for (i = 0; i < 500 && proc_state(pid) != 'Z'; i++)
+		usleep(10000);
+	ASSERT_EQ('Z', proc_state(pid));
+	ASSERT_EQ(0, att_dump(&self->c, self->name, pid, self->l));
+	ASSERT_EQ(1, self->l->n);
+	EXPECT_STREQ("netlink_test", self->l->a[0].comm);
+	ASSERT_EQ(1, self->l->a[0].nvma);
+	EXPECT_EQ((uintptr_t)b, self->l->a[0].vma[0].start);
+	EXPECT_EQ(r_flags | PROTSHM_VMA_F_MAYWRITE, self->l->a[0].vma[0].flags);
+	ASSERT_EQ(0, att_get(&self->c, self->name, pid, &t));
+	ASSERT_EQ(1, t.nvma);
+	EXPECT_EQ((uintptr_t)b, t.vma[0].start);
+
+	ASSERT_EQ(0, sync_send(park[1], 'x'));
+	EXPECT_EQ(0, wait_child(pid));
+	self->nkids = 0;
+	close(park[0]);
+	close(park[1]);
 }
 
 /* Build a raw request with @cmd and optional @flags; returns nlh. */
