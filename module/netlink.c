@@ -5,14 +5,22 @@
  * The protocol is documented in uapi/linux/protshm.h.
  *
  * What a caller sees
- *   Segments of its own IPC namespace only.  Pids are numbers in its pid
- *   namespace; a process it cannot see there is reported without pid,
- *   command name or mappings.  Mapping addresses are reported only if the
- *   caller may read the process's memory map (protshm_nl_may_read_maps(),
- *   a reduced PTRACE_MODE_READ_FSCREDS check: ptrace_may_access() is not
- *   exported).  The caller is current, i.e. the process that sends the
- *   request or, for the later parts of a dump, reads them.  No kernel
- *   pointer is ever reported.
+ *   Segments of its own IPC namespace that it owns or could attach for
+ *   reading (protshm_nl_seg_visible()), and the attachments of those.  Pids
+ *   are numbers in its pid namespace; a process it cannot see there is
+ *   reported without pid, command name or mappings.  Mappings are reported
+ *   only if the caller may read the process's memory map
+ *   (protshm_nl_may_read_maps(), a reduced PTRACE_MODE_READ_FSCREDS check:
+ *   ptrace_may_access() is not exported); the address space of any other
+ *   process is not even locked.  No kernel pointer is ever reported.
+ *
+ * Whose rights
+ *   The credentials of whoever opened the socket (its file's f_cred), not
+ *   current's: a request written into the socket by someone else, e.g. a
+ *   set-user-ID program given it as its output, gets the opener's answer.
+ *   A dump takes them in ->start and keeps them to ->done, whoever reads
+ *   its later parts.  The checks that only look at current (in_group_p(),
+ *   ns_capable()) run under override_creds() of those credentials.
  *
  * Dumps
  *   A dump resumes by id (struct protshm_nl_seg_dump, _att_dump in
@@ -52,6 +60,7 @@
 #include <linux/sort.h>
 #include <linux/user_namespace.h>
 #include <net/genetlink.h>
+#include <net/sock.h>
 
 #include "compat.h"
 #include "netlink.h"
@@ -78,9 +87,11 @@ static struct genl_family protshm_nl_family;
 /**
  * struct protshm_nl_seg_dump - state of a segment dump, in cb->ctx
  * @seg_id: id of the last segment reported
+ * @cred: the socket opener's credentials (counted), see the top
  */
 struct protshm_nl_seg_dump {
 	u64 seg_id;
+	const struct cred *cred;
 };
 
 /**
@@ -104,15 +115,14 @@ struct protshm_nl_att_dump {
  * @seg: its segment
  * @snap: its copy
  * @pid: its process in the caller's pid namespace, 0 if not visible
- * @mm: the process's address space (counted), or NULL
- * @addrs: the caller may see mapping addresses
+ * @mm: the process's address space (counted) if the caller may see its
+ *	mappings, else NULL
  */
 struct protshm_nl_att {
 	struct protshm_seg *seg;
 	const struct protshm_attach_snap *snap;
 	pid_t pid;
 	struct mm_struct *mm;
-	bool addrs;
 };
 
 /**
@@ -164,12 +174,14 @@ struct protshm_nl_vmas {
 
 /**
  * struct protshm_nl_att_state - the allocated part of an attachment dump
+ * @cred: the socket opener's credentials (counted), see the top
  * @filter_seg: report only this segment, or 0
  * @filter_pid: report only this process, or 0
  * @vmas: the copy of the mappings of the last process reported, kept from
  *	one part of the dump to the next
  */
 struct protshm_nl_att_state {
+	const struct cred *cred;
 	u64 filter_seg;
 	u32 filter_pid;
 	struct protshm_nl_vmas vmas;
@@ -183,6 +195,7 @@ struct protshm_nl_att_state {
  * @max_len: a reply must not grow beyond this length, 0 for the whole
  *	room of the skb (which can exceed what was asked from the allocator)
  * @cb: the dump's callback, or NULL for a do reply
+ * @cred: whose rights apply: the socket opener's credentials
  * @vmas: the copy of the mappings of the last process reported
  */
 struct protshm_nl_msg {
@@ -191,12 +204,59 @@ struct protshm_nl_msg {
 	int flags;
 	unsigned int max_len;
 	struct netlink_callback *cb;
+	const struct cred *cred;
 	struct protshm_nl_vmas *vmas;
 };
 
 static u32 protshm_nl_seq(void)
 {
 	return atomic_read(&protshm_nl_gen) ?: 1;
+}
+
+/*
+ * The credentials of whoever opened the socket @skb came from, with a
+ * reference; current's for a kernel socket, which has no file.  Context:
+ * the sender's, while its socket is in use.
+ */
+static const struct cred *protshm_nl_opener_cred(struct sk_buff *skb)
+{
+	struct socket *sock = NETLINK_CB(skb).sk->sk_socket;
+
+	if (sock && sock->file)
+		return get_cred(sock->file->f_cred);
+	return get_current_cred();
+}
+
+/*
+ * May @cred see @seg: does it own it, or could it attach it for reading
+ * (mode bits, groups, CAP_IPC_OWNER)?
+ */
+static bool protshm_nl_seg_visible(const struct cred *cred,
+				   const struct protshm_seg *seg)
+{
+	const struct cred *old;
+	bool ok;
+
+	if (uid_eq(cred->fsuid, seg->uid))
+		return true;
+	old = override_creds(cred);
+	ok = !protshm_seg_permission(seg, PROTSHM_PROT_READ);
+	revert_creds(old);
+	return ok;
+}
+
+/* The next segment after @id that @cred may see, with a reference, or NULL. */
+static struct protshm_seg *protshm_nl_seg_next(u64 id, const struct cred *cred)
+{
+	struct protshm_seg *seg;
+
+	for (seg = protshm_seg_next(id); seg; seg = protshm_seg_next(id)) {
+		if (protshm_nl_seg_visible(cred, seg))
+			return seg;
+		id = seg->id;
+		protshm_seg_put(seg);
+	}
+	return NULL;
 }
 
 static int protshm_nl_put_seg_id(struct sk_buff *skb, struct protshm_seg *seg)
@@ -238,11 +298,27 @@ static struct protshm_seg *protshm_nl_seg_attrs(struct nlattr **attrs,
 	return seg;
 }
 
+/* As protshm_nl_seg_attrs(), but a segment @cred may not see is -ENOENT. */
+static struct protshm_seg *protshm_nl_seg_find(struct nlattr **attrs,
+					       struct netlink_ext_ack *extack,
+					       const struct cred *cred)
+{
+	struct protshm_seg *seg = protshm_nl_seg_attrs(attrs, extack);
+
+	if (IS_ERR(seg) || protshm_nl_seg_visible(cred, seg))
+		return seg;
+	protshm_seg_put(seg);
+	NL_SET_ERR_MSG_ATTR(extack, attrs[PROTSHM_A_SEG_ID] ?:
+			    attrs[PROTSHM_A_SEG_NAME], "No such segment");
+	return ERR_PTR(-ENOENT);
+}
+
 /* ---- segments ---------------------------------------------------------- */
 
-static int protshm_nl_put_seg(struct sk_buff *skb, struct protshm_seg *seg)
+static int protshm_nl_put_seg(struct sk_buff *skb, struct protshm_seg *seg,
+			      const struct cred *cred)
 {
-	struct user_namespace *uns = current_user_ns();
+	struct user_namespace *uns = cred->user_ns;
 	u64 resident = (u64)atomic_long_read(&seg->nr_resident) << PAGE_SHIFT;
 
 	if (protshm_nl_put_seg_id(skb, seg) ||
@@ -271,7 +347,7 @@ static int protshm_nl_seg_msg(struct sk_buff *skb, struct protshm_seg *seg,
 		return -EMSGSIZE;
 	if (m->cb)
 		genl_dump_check_consistent(m->cb, hdr);
-	if (protshm_nl_put_seg(skb, seg)) {
+	if (protshm_nl_put_seg(skb, seg, m->cred)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -283,22 +359,43 @@ static int protshm_nl_seg_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct protshm_nl_msg m = {
 		.portid = info->snd_portid, .seq = info->snd_seq,
+		.cred = protshm_nl_opener_cred(skb),
 	};
 	struct protshm_seg *seg;
 	struct sk_buff *msg;
 	int err;
 
-	seg = protshm_nl_seg_attrs(info->attrs, info->extack);
-	if (IS_ERR(seg))
-		return PTR_ERR(seg);
+	seg = protshm_nl_seg_find(info->attrs, info->extack, m.cred);
+	err = PTR_ERR_OR_ZERO(seg);
+	if (err)
+		goto out;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	err = msg ? protshm_nl_seg_msg(msg, seg, &m) : -ENOMEM;
 	protshm_seg_put(seg);
-	if (err) {
+	if (!err)
+		err = genlmsg_reply(msg, info);
+	else
 		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
+out:
+	put_cred(m.cred);
+	return err;
+}
+
+static int protshm_nl_seg_dump_start(struct netlink_callback *cb)
+{
+	struct protshm_nl_seg_dump *d = (void *)cb->ctx;
+
+	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
+	d->cred = protshm_nl_opener_cred(cb->skb);
+	return 0;
+}
+
+static int protshm_nl_seg_dump_done(struct netlink_callback *cb)
+{
+	struct protshm_nl_seg_dump *d = (void *)cb->ctx;
+
+	put_cred(d->cred);
+	return 0;
 }
 
 static int protshm_nl_seg_get_dumpit(struct sk_buff *skb,
@@ -308,15 +405,15 @@ static int protshm_nl_seg_get_dumpit(struct sk_buff *skb,
 	struct protshm_nl_msg m = {
 		.portid = NETLINK_CB(cb->skb).portid,
 		.seq = cb->nlh->nlmsg_seq, .flags = NLM_F_MULTI, .cb = cb,
+		.cred = d->cred,
 	};
 	struct protshm_seg *seg, *next;
 	int err = 0;
 
-	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
 	cb->seq = protshm_nl_seq();
-	for (seg = protshm_seg_next(d->seg_id); seg; seg = next) {
+	for (seg = protshm_nl_seg_next(d->seg_id, d->cred); seg; seg = next) {
 		err = protshm_nl_seg_msg(skb, seg, &m);
-		next = err ? NULL : protshm_seg_next(seg->id);
+		next = err ? NULL : protshm_nl_seg_next(seg->id, d->cred);
 		if (!err)
 			d->seg_id = seg->id;
 		protshm_seg_put(seg);
@@ -455,17 +552,16 @@ static size_t protshm_nl_vma_size(void)
 }
 
 static int protshm_nl_put_vma(struct sk_buff *skb,
-			      const struct protshm_nl_vma *v, bool addrs)
+			      const struct protshm_nl_vma *v)
 {
 	struct nlattr *nest = nla_nest_start(skb, PROTSHM_A_VMA);
 
 	if (!nest)
 		return -EMSGSIZE;
-	if ((addrs &&
-	     (nla_put_u64_64bit(skb, PROTSHM_VMA_A_START, v->start,
-				PROTSHM_VMA_A_PAD) ||
-	      nla_put_u64_64bit(skb, PROTSHM_VMA_A_END, v->end,
-				PROTSHM_VMA_A_PAD))) ||
+	if (nla_put_u64_64bit(skb, PROTSHM_VMA_A_START, v->start,
+			      PROTSHM_VMA_A_PAD) ||
+	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_END, v->end,
+			      PROTSHM_VMA_A_PAD) ||
 	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_PGOFF, v->pgoff,
 			      PROTSHM_VMA_A_PAD) ||
 	    nla_put_u64_64bit(skb, PROTSHM_VMA_A_LEN, v->end - v->start,
@@ -501,7 +597,7 @@ static void protshm_nl_put_vmas(struct sk_buff *skb, void *hdr,
 	cur->more = false;
 	for (; v < end && v->seg == att->seg; v++) {
 		if (skb->len + need > cur->max_len ||
-		    protshm_nl_put_vma(skb, v, att->addrs)) {
+		    protshm_nl_put_vma(skb, v)) {
 			cur->more = true;
 			cur->addr = v->start;
 			return;
@@ -583,33 +679,66 @@ static int protshm_nl_att_msg(struct sk_buff *skb,
 }
 
 /*
- * May current read the memory map of @task, as /proc/pid/maps requires
- * (PTRACE_MODE_READ_FSCREDS)?  Its own process; or same fsuid/fsgid as all
- * of the target's uids/gids and a dumpable target; or CAP_SYS_PTRACE or
- * CAP_SYS_ADMIN in the user namespace of the target's address space.
- * LSMs (e.g. Yama) are not consulted.
+ * May @cred read the memory map of @task, whose address space is @mm, as
+ * /proc/pid/maps requires (PTRACE_MODE_READ_FSCREDS)?  Same fsuid/fsgid as
+ * all of the target's uids/gids and a dumpable target; or CAP_SYS_PTRACE
+ * or CAP_SYS_ADMIN in the user namespace of the target's address space.
+ * LSMs (e.g. Yama) are not consulted.  There is no exception for current's
+ * own process: current need not be the socket's opener.
  */
-static bool protshm_nl_may_read_maps(struct task_struct *task,
+static bool protshm_nl_may_read_maps(const struct cred *cred,
+				     struct task_struct *task,
 				     struct mm_struct *mm)
 {
-	const struct cred *cred = current_cred(), *tcred;
-	bool same;
+	const struct cred *tcred, *old;
+	bool ok;
 
-	if (same_thread_group(task, current))
-		return true;
 	rcu_read_lock();
 	tcred = __task_cred(task);
-	same = uid_eq(cred->fsuid, tcred->euid) &&
-	       uid_eq(cred->fsuid, tcred->suid) &&
-	       uid_eq(cred->fsuid, tcred->uid) &&
-	       gid_eq(cred->fsgid, tcred->egid) &&
-	       gid_eq(cred->fsgid, tcred->sgid) &&
-	       gid_eq(cred->fsgid, tcred->gid);
+	ok = uid_eq(cred->fsuid, tcred->euid) &&
+	     uid_eq(cred->fsuid, tcred->suid) &&
+	     uid_eq(cred->fsuid, tcred->uid) &&
+	     gid_eq(cred->fsgid, tcred->egid) &&
+	     gid_eq(cred->fsgid, tcred->sgid) &&
+	     gid_eq(cred->fsgid, tcred->gid);
 	rcu_read_unlock();
-	if (same && get_dumpable(mm) == SUID_DUMP_USER)
+	if (ok && get_dumpable(mm) == SUID_DUMP_USER)
 		return true;
-	return ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE) ||
-	       ns_capable_noaudit(mm->user_ns, CAP_SYS_ADMIN);
+	old = override_creds(cred);
+	ok = ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE) ||
+	     ns_capable_noaudit(mm->user_ns, CAP_SYS_ADMIN);
+	revert_creds(old);
+	return ok;
+}
+
+/*
+ * The address space of @task's process (mm_users) if @cred may read its
+ * memory map, else NULL.  It is taken from any thread that has one, as
+ * revoke does: the group leader may have exited while the others run on.
+ */
+static struct mm_struct *protshm_nl_readable_mm(const struct cred *cred,
+						struct task_struct *task)
+{
+	struct task_struct *t, *thread = NULL;
+	struct mm_struct *mm = NULL;
+
+	rcu_read_lock();
+	for_each_thread(task, t) {
+		mm = get_task_mm(t);
+		if (mm) {
+			thread = get_task_struct(t);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (!mm)
+		return NULL;
+	if (!protshm_nl_may_read_maps(cred, thread, mm)) {
+		mmput(mm);
+		mm = NULL;
+	}
+	put_task_struct(thread);
+	return mm;
 }
 
 /* The process of @s in current's pid namespace, 0 if gone or not there. */
@@ -619,14 +748,14 @@ static pid_t protshm_nl_pid(const struct protshm_attach_snap *s)
 }
 
 static void protshm_nl_att_init(struct protshm_nl_att *att,
+				const struct cred *cred,
 				struct protshm_seg *seg,
 				const struct protshm_attach_snap *s)
 {
 	att->seg = seg;
 	att->snap = s;
 	att->pid = protshm_nl_pid(s);
-	att->mm = att->pid ? get_task_mm(s->task) : NULL;
-	att->addrs = att->mm && protshm_nl_may_read_maps(s->task, att->mm);
+	att->mm = att->pid ? protshm_nl_readable_mm(cred, s->task) : NULL;
 }
 
 static void protshm_nl_att_fini(struct protshm_nl_att *att)
@@ -663,12 +792,13 @@ static int protshm_nl_find_att(struct protshm_seg *seg, pid_t pid,
 }
 
 static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
+				const struct cred *cred,
 				struct protshm_seg *seg, pid_t pid)
 {
 	struct protshm_nl_vmas vmas = {};
 	struct protshm_nl_msg m = {
 		.portid = info->snd_portid, .seq = info->snd_seq,
-		.max_len = NLMSG_GOODSIZE, .vmas = &vmas,
+		.max_len = NLMSG_GOODSIZE, .cred = cred, .vmas = &vmas,
 	};
 	struct protshm_nl_cursor cur = {};
 	struct protshm_attach_snap s;
@@ -681,7 +811,7 @@ static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
 				    "Process not attached to the segment");
 		return err;
 	}
-	protshm_nl_att_init(&att, seg, &s);
+	protshm_nl_att_init(&att, cred, seg, &s);
 	err = protshm_nl_att_msg(msg, &att, &m, &cur);
 	protshm_nl_att_fini(&att);
 	protshm_nl_vmas_free(&vmas);
@@ -691,6 +821,7 @@ static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
 
 static int protshm_nl_att_get_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	const struct cred *cred;
 	struct protshm_seg *seg;
 	struct sk_buff *msg;
 	int err;
@@ -699,20 +830,24 @@ static int protshm_nl_att_get_doit(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info, "Process id required");
 		return -EINVAL;
 	}
-	seg = protshm_nl_seg_attrs(info->attrs, info->extack);
-	if (IS_ERR(seg))
-		return PTR_ERR(seg);
+	cred = protshm_nl_opener_cred(skb);
+	seg = protshm_nl_seg_find(info->attrs, info->extack, cred);
+	err = PTR_ERR_OR_ZERO(seg);
+	if (err)
+		goto out;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	err = -ENOMEM;
 	if (msg)
-		err = protshm_nl_att_reply(msg, info, seg,
+		err = protshm_nl_att_reply(msg, info, cred, seg,
 					   nla_get_u32(info->attrs[PROTSHM_A_PID]));
 	protshm_seg_put(seg);
-	if (err) {
+	if (!err)
+		err = genlmsg_reply(msg, info);
+	else
 		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
+out:
+	put_cred(cred);
+	return err;
 }
 
 static int protshm_nl_att_dump_start(struct netlink_callback *cb)
@@ -721,24 +856,30 @@ static int protshm_nl_att_dump_start(struct netlink_callback *cb)
 	struct nlattr **attrs = protshm_genl_dump_attrs(cb);
 	struct protshm_nl_att_state *st;
 	struct protshm_seg *seg;
+	int err;
 
 	BUILD_BUG_ON(sizeof(*d) > sizeof(cb->ctx));
 	st = kzalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
 	if (!st)
 		return -ENOMEM;
+	st->cred = protshm_nl_opener_cred(cb->skb);
 	if (attrs[PROTSHM_A_PID])
 		st->filter_pid = nla_get_u32(attrs[PROTSHM_A_PID]);
 	if (attrs[PROTSHM_A_SEG_ID] || attrs[PROTSHM_A_SEG_NAME]) {
-		seg = protshm_nl_seg_attrs(attrs, cb->extack);
-		if (IS_ERR(seg)) {
-			kfree(st);
-			return PTR_ERR(seg);
-		}
+		seg = protshm_nl_seg_find(attrs, cb->extack, st->cred);
+		err = PTR_ERR_OR_ZERO(seg);
+		if (err)
+			goto err_free;
 		st->filter_seg = seg->id;
 		protshm_seg_put(seg);
 	}
 	d->st = st;
 	return 0;
+
+err_free:
+	put_cred(st->cred);
+	kfree(st);
+	return err;
 }
 
 static int protshm_nl_att_dump_done(struct netlink_callback *cb)
@@ -747,6 +888,7 @@ static int protshm_nl_att_dump_done(struct netlink_callback *cb)
 
 	if (d->st) {
 		protshm_nl_vmas_free(&d->st->vmas);
+		put_cred(d->st->cred);
 		kfree(d->st);
 	}
 	return 0;
@@ -771,7 +913,7 @@ static int protshm_nl_dump_att(struct sk_buff *skb,
 		cur.addr = d->vma_addr;
 		cur.hash = d->vma_hash;
 	}
-	protshm_nl_att_init(&att, seg, s);
+	protshm_nl_att_init(&att, m->cred, seg, s);
 	ret = protshm_nl_att_msg(skb, &att, m, &cur);
 	protshm_nl_att_fini(&att);
 	if (ret < 0)
@@ -806,7 +948,11 @@ static int protshm_nl_dump_seg_atts(struct sk_buff *skb,
 	return err;
 }
 
-/* The segment a dump goes on with, with a reference, or NULL at the end. */
+/*
+ * The segment a dump goes on with, with a reference, or NULL at the end.
+ * The one it was in (and the filter's) passed protshm_nl_seg_visible() with
+ * the same credentials.
+ */
 static struct protshm_seg *protshm_nl_dump_seg(struct protshm_nl_att_dump *d)
 {
 	struct protshm_seg *seg = NULL;
@@ -814,7 +960,7 @@ static struct protshm_seg *protshm_nl_dump_seg(struct protshm_nl_att_dump *d)
 	if (d->seg_id)
 		seg = protshm_seg_lookup_id(d->seg_id);
 	if (seg || !d->st->filter_seg)
-		return seg ?: protshm_seg_next(d->seg_id);
+		return seg ?: protshm_nl_seg_next(d->seg_id, d->st->cred);
 	return d->seg_id ? NULL : protshm_seg_lookup_id(d->st->filter_seg);
 }
 
@@ -825,7 +971,7 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 	struct protshm_nl_msg m = {
 		.portid = NETLINK_CB(cb->skb).portid,
 		.seq = cb->nlh->nlmsg_seq, .flags = NLM_F_MULTI, .cb = cb,
-		.vmas = &d->st->vmas,
+		.cred = d->st->cred, .vmas = &d->st->vmas,
 	};
 	struct protshm_seg *seg, *next;
 	int err = 0;
@@ -835,7 +981,7 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 		err = protshm_nl_dump_seg_atts(skb, &m, seg);
 		next = NULL;
 		if (!err && !d->st->filter_seg)
-			next = protshm_seg_next(seg->id);
+			next = protshm_nl_seg_next(seg->id, d->st->cred);
 		protshm_seg_put(seg);
 	}
 	if (err == -EMSGSIZE && skb->len)
@@ -1084,7 +1230,9 @@ static const struct genl_ops protshm_nl_ops[] = {
 	{
 		.cmd = PROTSHM_CMD_SEG_GET,
 		.doit = protshm_nl_seg_get_doit,
+		.start = protshm_nl_seg_dump_start,
 		.dumpit = protshm_nl_seg_get_dumpit,
+		.done = protshm_nl_seg_dump_done,
 	},
 	{
 		.cmd = PROTSHM_CMD_ATTACH_GET,

@@ -183,27 +183,38 @@ struct protshm_restrict_mapping {
  * attribute is EINVAL with the missing type in the extended ack.  Every attribute is at the top
  * level of its message except the members of PROTSHM_A_VMA.
  *
+ * The queries SEG_GET and ATTACH_GET answer for whoever opened the netlink
+ * socket: what they show depends on the credentials the socket was opened
+ * with (uids, gids, groups, capabilities, user namespace), not on those of
+ * the process that sends a request or reads a reply, as for an open file;
+ * a dump keeps the credentials it started with.  A segment is visible if
+ * the opener owns it (fsuid) or could attach it for reading
+ * (PROTSHM_IOC_ATTACH with PROTSHM_PROT_READ: mode bits and groups, or
+ * CAP_IPC_OWNER); any other segment does not exist for the queries
+ * (ENOENT, left out of dumps), nor do its attachments.
+ *
  * PROTSHM_CMD_SEG_GET
  *   do:   PROTSHM_A_SEG_ID or PROTSHM_A_SEG_NAME (if both, both must match)
- *   dump: no attribute; every segment of the caller's IPC namespace,
- *         unlinked ones included, by ascending id
+ *   dump: no attribute; every visible segment of the caller's IPC
+ *         namespace, unlinked ones included, by ascending id
  *   reply, one message per segment: SEG_ID, SEG_NAME, SEG_SIZE, SEG_UID,
  *         SEG_GID, SEG_MODE, SEG_NR_ATTACH, SEG_RESIDENT, [SEG_UNLINKED]
  *
  * PROTSHM_CMD_ATTACH_GET
  *   do:   (SEG_ID or SEG_NAME) and PID
- *   dump: optional filters SEG_ID or SEG_NAME, and PID; by segment id, then
- *         attachment id
+ *   dump: optional filters SEG_ID or SEG_NAME, and PID; the attachments of
+ *         the visible segments, by segment id, then attachment id
  *   reply, per attachment: SEG_ID, SEG_NAME, ATT_ID, [ATT_PARENT_ID], [PID,
  *         COMM], CEILING, [ATT_MORE], then one PROTSHM_A_VMA nest per mapping
  *         of the segment in the process, by ascending address:
- *         [VMA_START, VMA_END], VMA_PGOFF, VMA_LEN, VMA_FLAGS.
+ *         VMA_START, VMA_END, VMA_PGOFF, VMA_LEN, VMA_FLAGS.
  *         PID and COMM are present only if the process is visible in the
- *         caller's pid namespace; VMA_START and VMA_END only if the caller
- *         may read the process's memory map (see PROTSHM_VMA_A_START).  When
- *         the mappings do not fit in one message, ATT_MORE is set and a dump
- *         continues them in the next message (same ATT_ID); a do reply is
- *         then truncated.
+ *         caller's pid namespace; the PROTSHM_A_VMA nests only if, as well,
+ *         the caller may read the process's memory map (see
+ *         PROTSHM_VMA_A_START): else the process is reported without its
+ *         mappings.  When the mappings do not fit in one message, ATT_MORE
+ *         is set and a dump continues them in the next message (same
+ *         ATT_ID); a do reply is then truncated.
  *
  * PROTSHM_CMD_RESTRICT (CAP_NET_ADMIN in the network namespace's user
  *   namespace, and, like PROTSHM_IOC_RESTRICT, ownership of the segment or
@@ -342,11 +353,14 @@ enum protshm_attr {
  * enum protshm_vma_attr - attributes nested in PROTSHM_A_VMA
  * @PROTSHM_VMA_A_UNSPEC: unused
  * @PROTSHM_VMA_A_PAD: padding for 64-bit attributes
- * @PROTSHM_VMA_A_START: u64, start address.  Present only if the caller
- *	may read the process's memory map: CAP_SYS_ADMIN or CAP_SYS_PTRACE in
- *	the user namespace of the process's address space, or the caller's
- *	fsuid and fsgid equal the process's uid, euid and suid and its gid,
- *	egid and sgid, and the process is dumpable
+ * @PROTSHM_VMA_A_START: u64, start address.  The mappings of a process are
+ *	reported only if the caller may read its memory map: CAP_SYS_ADMIN or
+ *	CAP_SYS_PTRACE in the user namespace of the process's address space,
+ *	or the caller's fsuid and fsgid equal the process's uid, euid and suid
+ *	and its gid, egid and sgid, and the process is dumpable (its own
+ *	process too: there is no exception for it).  Always present in a
+ *	PROTSHM_A_VMA nest (module versions before this rule sent nests
+ *	without START and END to other callers)
  * @PROTSHM_VMA_A_END: u64, end address (exclusive); present with START
  * @PROTSHM_VMA_A_PGOFF: u64, offset in the segment, in pages
  * @PROTSHM_VMA_A_LEN: u64, length in bytes
