@@ -422,6 +422,22 @@ TEST_F(nl, dump_continues_vmas)
 		munmap(maps[i], self->psz);
 }
 
+/* Run a command; its exit status, and its first @len bytes of output. */
+static int run_cmd(const char *cmd, char *out, size_t len)
+{
+	FILE *f = popen(cmd, "r");
+	size_t n = 0;
+	int status;
+
+	if (!f)
+		return -1;
+	while (n + 1 < len && fgets(out + n, len - n, f))
+		n += strlen(out + n);
+	out[n] = 0;
+	status = pclose(f);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /* Replace the fixture's segment by one of the same name and size, of @mode. */
 static int remake_seg(FIXTURE_DATA(nl) *self, uint32_t mode)
 {
@@ -614,6 +630,7 @@ TEST_F(nl, seg_visible_by_mode)
 		struct att_list *l = calloc(1, sizeof(*l));
 		static struct att_rec t;
 		const gid_t root_grp = 0;
+		static char out[4096];
 		struct seg_rec s;
 		struct nlc c;
 		int i;
@@ -634,6 +651,12 @@ TEST_F(nl, seg_visible_by_mode)
 		CHILD_ASSERT(att_dump(&c, NULL, 0, l) == 0);
 		for (i = 0; i < l->n; i++)
 			CHILD_ASSERT(l->a[i].seg_id != info.id);
+		if (access("bin/protshmctl", X_OK))
+			_exit(0);
+		/* and protshmctl lists what it sees */
+		CHILD_ASSERT(run_cmd("bin/protshmctl list", out, sizeof(out)) == 0);
+		CHILD_ASSERT(strstr(out, pub) && strstr(out, grp));
+		CHILD_ASSERT(!strstr(out, self->name));
 		_exit(0);
 	}
 	EXPECT_EQ(0, wait_child(pid));
@@ -668,6 +691,7 @@ TEST_F(nl, maps_need_ptrace_read)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct att_list *l = calloc(1, sizeof(*l));
+		static char out[4096], cmd[256];
 		struct nlc c;
 		int fd;
 
@@ -692,6 +716,19 @@ TEST_F(nl, maps_need_ptrace_read)
 		r = att_find(l, getpid());
 		CHILD_ASSERT(r && r->nvma == 1 && r->vma[0].has_addr);
 		CHILD_ASSERT(r->vma[0].start == (uintptr_t)b);
+		if (access("bin/protshmctl", X_OK))
+			_exit(0);
+		/* protshmctl shows the same */
+		snprintf(cmd, sizeof(cmd), "bin/protshmctl show %s %d",
+			 self->name, getppid());
+		CHILD_ASSERT(run_cmd(cmd, out, sizeof(out)) == 0);
+		CHILD_ASSERT(strstr(out, "(no mappings visible)"));
+		snprintf(cmd, sizeof(cmd), "bin/protshmctl show %s %d",
+			 self->name, getpid());
+		CHILD_ASSERT(run_cmd(cmd, out, sizeof(out)) == 0);
+		snprintf(cmd, sizeof(cmd), "%016lx-%016lx r--s",
+			 (unsigned long)b, (unsigned long)b + self->psz);
+		CHILD_ASSERT(strstr(out, cmd));
 		_exit(0);
 	}
 	self->kids[self->nkids++] = pid;
@@ -1327,22 +1364,6 @@ TEST_F_TIMEOUT(nl, seg_dump_races_create_destroy, 300)
 		ps_unlink(fds[i]);
 		close(fds[i]);
 	}
-}
-
-/* Run a command; its exit status, and its first @len bytes of output. */
-static int run_cmd(const char *cmd, char *out, size_t len)
-{
-	FILE *f = popen(cmd, "r");
-	size_t n = 0;
-	int status;
-
-	if (!f)
-		return -1;
-	while (n + 1 < len && fgets(out + n, len - n, f))
-		n += strlen(out + n);
-	out[n] = 0;
-	status = pclose(f);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /* protshmctl (copied to bin/ by the build): list, show, restrict, errors. */

@@ -293,8 +293,9 @@ struct protshm_nl_segment {
 
 /**
  * struct protshm_nl_vma - one mapping of a segment in a process
- * @has_addr: non-zero if @start and @end are known (the caller may read
- *	the process's memory map); else both are 0
+ * @has_addr: non-zero if @start and @end are known, else both are 0
+ *	(current modules report the mappings of a process only to callers
+ *	who may read its memory map, always with @start and @end)
  * @start: start address
  * @end: end address (exclusive)
  * @pgoff: offset in the segment, in pages

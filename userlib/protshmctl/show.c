@@ -90,7 +90,7 @@ static void att_text(const struct protshm_nl_attachment *a, long psz)
 		printf(", forked from %" PRIu64, (uint64_t)a->parent_id);
 	printf("\n");
 	if (!a->nr_vmas) {
-		printf("    (no mappings)\n");
+		printf("    (no mappings visible)\n");
 		return;
 	}
 	printf("    %-33s %-4s  %-3s %-8s %7s\n", "ADDRESS", "PERM", "MAY",
