@@ -207,8 +207,14 @@ static int protshm_ioc_info(struct protshm_file *pf, void __user *uarg)
 	return 0;
 }
 
-/* The process a pidfd refers to (counted), or ERR_PTR(-EBADF). */
-static struct pid *protshm_pidfd_get(int fd)
+/**
+ * protshm_pidfd_get() - the process a pidfd of current refers to
+ * @fd: a file descriptor of current
+ *
+ * Return: the struct pid (counted), or ERR_PTR(-EBADF) if @fd is not a
+ * pidfd.
+ */
+struct pid *protshm_pidfd_get(int fd)
 {
 	struct file *file = fget(fd);
 	struct pid *pid;

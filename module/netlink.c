@@ -994,16 +994,40 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 
 /* ---- RESTRICT ---------------------------------------------------------- */
 
+/*
+ * The process a RESTRICT request names by PID or by PIDFD (a file of the
+ * sender: generic netlink requests run in the sender's context), counted.
+ */
+static struct pid *protshm_nl_target(struct genl_info *info)
+{
+	struct nlattr **attrs = info->attrs;
+	struct pid *pid;
+
+	if (!attrs[PROTSHM_A_PID] == !attrs[PROTSHM_A_PIDFD]) {
+		GENL_SET_ERR_MSG(info, "Either a process id or a pidfd required");
+		return ERR_PTR(-EINVAL);
+	}
+	if (attrs[PROTSHM_A_PIDFD]) {
+		pid = protshm_pidfd_get(nla_get_u32(attrs[PROTSHM_A_PIDFD]));
+		if (IS_ERR(pid))
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[PROTSHM_A_PIDFD],
+					    "Not a pidfd");
+		return pid;
+	}
+	pid = find_get_pid(nla_get_u32(attrs[PROTSHM_A_PID]));
+	return pid ?: ERR_PTR(-ESRCH);
+}
+
 static int protshm_nl_restrict_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **attrs = info->attrs;
 	struct protshm_seg *seg;
 	u32 prot, flags = 0;
+	struct pid *pid;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, PROTSHM_A_PID) ||
-	    GENL_REQ_ATTR_CHECK(info, PROTSHM_A_PROT)) {
-		GENL_SET_ERR_MSG(info, "Process id and protection required");
+	if (GENL_REQ_ATTR_CHECK(info, PROTSHM_A_PROT)) {
+		GENL_SET_ERR_MSG(info, "Protection required");
 		return -EINVAL;
 	}
 	prot = nla_get_u32(attrs[PROTSHM_A_PROT]);
@@ -1014,17 +1038,21 @@ static int protshm_nl_restrict_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (attrs[PROTSHM_A_RESTRICT_FLAGS])
 		flags = nla_get_u32(attrs[PROTSHM_A_RESTRICT_FLAGS]);
+	pid = protshm_nl_target(info);
+	if (IS_ERR(pid))
+		return PTR_ERR(pid);
 	seg = protshm_nl_seg_attrs(attrs, info->extack);
-	if (IS_ERR(seg))
+	if (IS_ERR(seg)) {
+		put_pid(pid);
 		return PTR_ERR(seg);
-	err = protshm_restrict(seg, nla_get_u32(attrs[PROTSHM_A_PID]), prot,
-			       flags);
+	}
+	err = protshm_restrict_pid(seg, pid, prot, flags);
 	protshm_seg_put(seg);
+	put_pid(pid);
 	if (err == -EPERM)
 		GENL_SET_ERR_MSG(info, "Not the segment's owner, no CAP_IPC_OWNER");
 	else if (err == -ESRCH)
-		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PROTSHM_A_PID],
-				    "Process not attached to the segment");
+		GENL_SET_ERR_MSG(info, "Process not attached to the segment");
 	return err;
 }
 
@@ -1215,6 +1243,11 @@ static struct netlink_range_validation protshm_nl_pid_range __ro_after_init = {
 	.max = INT_MAX,
 };
 
+static struct netlink_range_validation protshm_nl_fd_range __ro_after_init = {
+	.min = 0,
+	.max = INT_MAX,
+};
+
 /* Requests only; reply-only attributes are refused (strict validation). */
 static const struct nla_policy protshm_nl_policy[PROTSHM_A_MAX + 1] = {
 	[PROTSHM_A_SEG_ID] = { .type = NLA_U64 },
@@ -1224,6 +1257,7 @@ static const struct nla_policy protshm_nl_policy[PROTSHM_A_MAX + 1] = {
 	[PROTSHM_A_PROT] = NLA_POLICY_MAX(NLA_U32, PROTSHM_PROT_RW),
 	[PROTSHM_A_RESTRICT_FLAGS] =
 		NLA_POLICY_MASK(NLA_U32, PROTSHM_RESTRICT_DESCENDANTS),
+	[PROTSHM_A_PIDFD] = NLA_POLICY_FULL_RANGE(NLA_U32, &protshm_nl_fd_range),
 };
 
 static const struct genl_ops protshm_nl_ops[] = {

@@ -251,6 +251,7 @@ int protshm_mmap(struct file *file, struct vm_area_struct *vma);
 void protshm_vma_lower(struct vm_area_struct *vma, u32 prot);
 
 /* ioctl.c */
+struct pid *protshm_pidfd_get(int fd);
 long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void protshm_check_abi(void);
 

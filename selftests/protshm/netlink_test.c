@@ -1066,6 +1066,62 @@ TEST_F(nl, restrict_via_netlink)
 				       PROTSHM_PROT_NONE, 0));
 }
 
+/*
+ * RESTRICT through netlink by pidfd: a pidfd of an exited process is
+ * ESRCH, a file that is not a pidfd EBADF, PID and PIDFD together EINVAL;
+ * the control, a live child's pidfd, lowers it.
+ */
+TEST_F(nl, restrict_via_netlink_pidfd)
+{
+	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int pidfd, gone;
+	struct sync_pipe sp;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root");
+	ASSERT_LE(0, null);
+	ASSERT_EQ(0, sync_init(&sp));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = ps_open();
+		char *p;
+
+		CHILD_ASSERT(fd >= 0);
+		CHILD_ASSERT(ps_attach(fd, self->name, PROTSHM_PROT_RW) == 0);
+		p = map_seg(fd, 0, self->psz, PROT_READ | PROT_WRITE);
+		CHILD_ASSERT(p != MAP_FAILED);
+		CHILD_ASSERT(probe_write(p, 1) == 0);
+		sync_send(sp.to_parent[1], 'm');
+		sync_recv(sp.to_child[0]);
+		CHILD_ASSERT_ACCERR(probe_write(p, 2), p);
+		_exit(0);
+	}
+	ASSERT_EQ('m', sync_recv(sp.to_parent[0]));
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	ASSERT_LE(0, pidfd);
+	EXPECT_EQ(-EBADF, nl_restrict_pidfd(&self->c, self->name, null, 0,
+					    PROTSHM_PROT_READ));
+	EXPECT_EQ(-EINVAL, nl_restrict_pidfd(&self->c, self->name, pidfd, pid,
+					     PROTSHM_PROT_READ));
+	ASSERT_EQ(0, att_dump(&self->c, self->name, pid, self->l));
+	ASSERT_EQ(1, self->l->n);
+	EXPECT_EQ(PROTSHM_PROT_RW, self->l->a[0].ceiling);
+	/* control */
+	ASSERT_EQ(0, nl_restrict_pidfd(&self->c, self->name, pidfd, 0,
+				       PROTSHM_PROT_READ));
+	ASSERT_EQ(0, att_dump(&self->c, self->name, pid, self->l));
+	EXPECT_EQ(PROTSHM_PROT_READ, self->l->a[0].ceiling);
+	sync_send(sp.to_child[1], 'g');
+	EXPECT_EQ(0, wait_child(pid));
+	gone = pidfd;
+	EXPECT_EQ(-ESRCH, nl_restrict_pidfd(&self->c, self->name, gone, 0,
+					    PROTSHM_PROT_NONE));
+	close(pidfd);
+	close(null);
+}
+
 /* create, attach (owner, then a child), restrict, detach, destroy. */
 TEST_F(nl, events_in_order)
 {

@@ -485,6 +485,21 @@ static inline int nl_restrict(struct nlc *c, const char *name, uint32_t pid,
 	return nl_run(c, nlh, NULL, NULL);
 }
 
+/* RESTRICT through netlink naming the process by pidfd (and by pid if > 0). */
+static inline int nl_restrict_pidfd(struct nlc *c, const char *name,
+				    int pidfd, uint32_t pid, uint32_t prot)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = ps_req(c, buf, PROTSHM_CMD_RESTRICT, 0);
+
+	mnl_attr_put_strz(nlh, PROTSHM_A_SEG_NAME, name);
+	mnl_attr_put_u32(nlh, PROTSHM_A_PIDFD, pidfd);
+	if (pid)
+		mnl_attr_put_u32(nlh, PROTSHM_A_PID, pid);
+	mnl_attr_put_u32(nlh, PROTSHM_A_PROT, prot);
+	return nl_run(c, nlh, NULL, NULL);
+}
+
 /* ---- events ------------------------------------------------------------ */
 
 static inline int nl_subscribe(struct nlc *c)

@@ -219,8 +219,10 @@ struct protshm_restrict_mapping {
  * PROTSHM_CMD_RESTRICT (CAP_NET_ADMIN in the network namespace's user
  *   namespace, and, like PROTSHM_IOC_RESTRICT, ownership of the segment or
  *   CAP_IPC_OWNER)
- *   do:   (SEG_ID or SEG_NAME), PID, PROT, [RESTRICT_FLAGS]; lowers the
- *         ceiling of process PID with the guarantees of PROTSHM_IOC_RESTRICT
+ *   do:   (SEG_ID or SEG_NAME), (PID or PIDFD), PROT, [RESTRICT_FLAGS];
+ *         lowers the ceiling of the process with the guarantees of
+ *         PROTSHM_IOC_RESTRICT; PIDFD, unlike PID, cannot come to name
+ *         another process
  *
  * Multi-part dumps resume by id, so a segment or attachment is never
  * reported twice; if segments or attachments were created or destroyed
@@ -317,6 +319,8 @@ enum protshm_cmd {
  *	PROTSHM_RESTRICT_DESCENDANTS
  * @PROTSHM_A_BY_PID: u32, process that caused the event
  * @PROTSHM_A_PARENT_PID: u32, parent of a process being forked
+ * @PROTSHM_A_PIDFD: u32, RESTRICT request: a pidfd in the sender's file
+ *	table naming the process, instead of PID (EBADF if it is not one)
  * @__PROTSHM_A_MAX: one past the last attribute
  */
 enum protshm_attr {
@@ -344,6 +348,7 @@ enum protshm_attr {
 	PROTSHM_A_RESTRICT_FLAGS,
 	PROTSHM_A_BY_PID,
 	PROTSHM_A_PARENT_PID,
+	PROTSHM_A_PIDFD,
 	__PROTSHM_A_MAX
 };
 

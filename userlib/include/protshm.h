@@ -458,9 +458,10 @@ PROTSHM_API int protshm_nl_attachments(struct protshm_nl *nl, const char *name,
  * protshm_nl_restrict() - lower the ceiling of a process, as administrator
  * @nl: the handle
  * @name: the segment
- * @pid: the process, in the caller's pid namespace (> 0)
+ * @pid: the process, in the caller's pid namespace (> 0); with
+ *	PROTSHM_RESTRICT_PIDFD in @flags, a pidfd of the process
  * @prot: the new ceiling is the old one intersected with @prot
- * @flags: 0 or PROTSHM_RESTRICT_DESCENDANTS
+ * @flags: 0, PROTSHM_RESTRICT_DESCENDANTS and/or PROTSHM_RESTRICT_PIDFD
  *
  * Same guarantees as protshm_restrict(); it needs CAP_NET_ADMIN, and the
  * caller must own the segment or have CAP_IPC_OWNER.  An owner without

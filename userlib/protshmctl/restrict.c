@@ -88,7 +88,8 @@ int restrict_main(struct ctl *ctl, int argc, char **argv)
 	if (pidfd < 0)
 		ret = -errno;
 	else
-		ret = protshm_nl_restrict(nl, argv[1], (pid_t)pid, prot, flags);
+		ret = protshm_nl_restrict(nl, argv[1], pidfd, prot,
+					  flags | PROTSHM_RESTRICT_PIDFD);
 	if (ret == -EPERM)
 		ret = restrict_ioctl(argv[1], pidfd, prot, flags);
 	ret = restrict_report(argv[1], (pid_t)pid, ret, nl);

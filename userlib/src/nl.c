@@ -597,12 +597,17 @@ PROTSHM_API int protshm_nl_restrict(struct protshm_nl *nl, const char *name,
 	struct nlmsghdr *nlh;
 	int ret;
 
-	if (!nl || !name || strlen(name) >= PROTSHM_NAME_MAX || pid <= 0)
+	unsigned int by_pidfd = flags & PROTSHM_RESTRICT_PIDFD;
+
+	if (!nl || !name || strlen(name) >= PROTSHM_NAME_MAX || pid < 0 ||
+	    (!pid && !by_pidfd))
 		return -EINVAL;
+	flags &= ~PROTSHM_RESTRICT_PIDFD;
 	nlh = nl_request(nl, req, nl->family, PROTSHM_CMD_RESTRICT,
 			 PROTSHM_GENL_VERSION, 0);
 	mnl_attr_put_strz(nlh, PROTSHM_A_SEG_NAME, name);
-	mnl_attr_put_u32(nlh, PROTSHM_A_PID, (uint32_t)pid);
+	mnl_attr_put_u32(nlh, by_pidfd ? PROTSHM_A_PIDFD : PROTSHM_A_PID,
+			 (uint32_t)pid);
 	mnl_attr_put_u32(nlh, PROTSHM_A_PROT, prot);
 	if (flags)
 		mnl_attr_put_u32(nlh, PROTSHM_A_RESTRICT_FLAGS, flags);
