@@ -295,9 +295,10 @@ static void protshm_vma_refill(struct vm_area_struct *vma,
  * @vma: a protshm VMA
  * @prot: PROTSHM_PROT_* rights it keeps at most
  *
- * Clears the VMA's flags, recomputes its page protection and zaps its PTEs
- * (which flushes the TLBs and calls the mmu notifiers) so that the next
- * access faults and is checked.
+ * Clears the VMA's flags (a VMA losing VM_MAYWRITE no longer counts as a
+ * writable mapping of its file, see protshm_vma_clear_flags()), recomputes
+ * its page protection and zaps its PTEs (which flushes the TLBs and calls
+ * the mmu notifiers) so that the next access faults and is checked.
  *
  * A mapping that stays readable gets read-only PTEs back at once in the
  * 2 MiB regions where it had PTEs before, so that readers do not take a
@@ -328,7 +329,7 @@ void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 		if (map)
 			protshm_vma_regions(vma, map);
 	}
-	vm_flags_clear(vma, clear);
+	protshm_vma_clear_flags(vma, clear);
 	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
 	protshm_zap_vma(vma);
 	if (map)
