@@ -144,6 +144,20 @@ static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
 			    vma);
 }
 
+/*
+ * Is the fault's range mapped by a PMD now?  A ->huge_fault of the same
+ * 2 MiB may have installed one after this 4 KiB fault saw none; the PTE
+ * insertion then finds no PTE table and returns VM_FAULT_OOM.
+ */
+static bool protshm_fault_pmd_mapped(struct vm_fault *vmf)
+{
+#ifdef PROTSHM_HUGE
+	return pmd_leaf(pmdp_get_lockless(vmf->pmd));
+#else
+	return false;
+#endif
+}
+
 static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 {
 	struct protshm_attachment *a = vmf->vma->vm_private_data;
@@ -153,6 +167,8 @@ static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 	if (vmf->pgoff >= seg->nr_pages)
 		return VM_FAULT_SIGBUS;
 	ret = protshm_map_page(vmf->vma, seg, vmf->address, vmf->pgoff);
+	if (ret == VM_FAULT_OOM && protshm_fault_pmd_mapped(vmf))
+		return VM_FAULT_NOPAGE;	/* the access is retried: the PMD */
 	if (!(ret & VM_FAULT_ERROR))
 		protshm_fault_around(vmf, seg);
 	return ret;
