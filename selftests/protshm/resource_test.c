@@ -382,7 +382,7 @@ TEST_F(memcg, page_array_charged)
 #define MMAP_WRITABLE	"/sys/kernel/debug/protshm/dev_mmap_writable"
 #define DEBUGFS		"/sys/kernel/debug"
 #define NOBODY		65534
-#define ROUNDS		1000
+#define ROUNDS		200
 #define NR_W		4	/* pages of the writable fixture's segment */
 
 /* The count of writable mappings of /dev/protshm, or -1. */
