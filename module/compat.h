@@ -25,6 +25,30 @@ static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
 #endif
 
 /*
+ * Clear @flags of a VMA that is linked to its file.  The file's
+ * i_mmap_writable counts the VMAs that may be made writable when they are
+ * linked and unlinked: VM_SHARED and VM_MAYWRITE ones where
+ * vma_is_shared_maywrite() exists, VM_SHARED ones before.  A VMA losing
+ * VM_MAYWRITE while linked must give its count back there, or its unlink
+ * leaves the count raised for good.
+ * Context: the VMA's mm mmap_lock held for writing (no link, unlink or fork
+ * of the VMA meanwhile).
+ */
+static inline void protshm_vma_clear_flags(struct vm_area_struct *vma,
+					   vm_flags_t flags)
+{
+#ifdef PROTSHM_HAVE_SHARED_MAYWRITE
+	bool counted = vma_is_shared_maywrite(vma);
+
+	vm_flags_clear(vma, flags);
+	if (counted && !vma_is_shared_maywrite(vma))
+		mapping_unmap_writable(vma->vm_file->f_mapping);
+#else
+	vm_flags_clear(vma, flags);
+#endif
+}
+
+/*
  * Zap every PTE of a VM_MIXEDMAP VMA, with the TLB flush and mmu-notifier
  * calls.  zap_vma_ptes() only works on VM_PFNMAP; zap_page_range() was
  * replaced by zap_page_range_single() (exported again, GPL).

@@ -3,9 +3,12 @@
  * The /dev/protshm misc device and its file operations.
  */
 #include <linux/compat.h>
+#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/namei.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -55,20 +58,58 @@ static struct miscdevice protshm_misc = {
 	.mode = 0666,	/* access control is per segment */
 };
 
+/* debugfs directory "protshm" (diagnostics only, no ABI) */
+static struct dentry *protshm_debugfs;
+
+/*
+ * debugfs protshm/dev_mmap_writable: the count of writable shared mappings
+ * (i_mmap_writable) the kernel keeps on the inode of /dev/protshm, as the
+ * reader's path lookup finds it; -ENODEV if that is not this device.
+ */
+static int protshm_mmap_writable_show(struct seq_file *m, void *unused)
+{
+	struct inode *inode;
+	struct path path;
+	int err;
+
+	err = kern_path("/dev/protshm", LOOKUP_FOLLOW, &path);
+	if (err)
+		return err;
+	inode = d_inode(path.dentry);
+	if (S_ISCHR(inode->i_mode) &&
+	    inode->i_rdev == MKDEV(MISC_MAJOR, protshm_misc.minor))
+		seq_printf(m, "%d\n",
+			   atomic_read(&inode->i_mapping->i_mmap_writable));
+	else
+		err = -ENODEV;
+	path_put(&path);
+	return err;
+}
+DEFINE_SHOW_ATTRIBUTE(protshm_mmap_writable);
+
 /**
- * protshm_dev_init() - register /dev/protshm
+ * protshm_dev_init() - register /dev/protshm and its debugfs files
  *
  * Return: 0 or a negative errno.
  */
 int protshm_dev_init(void)
 {
-	return misc_register(&protshm_misc);
+	int err = misc_register(&protshm_misc);
+
+	if (err)
+		return err;
+	/* debugfs failures are not errors: the files are diagnostics */
+	protshm_debugfs = debugfs_create_dir("protshm", NULL);
+	debugfs_create_file("dev_mmap_writable", 0400, protshm_debugfs, NULL,
+			    &protshm_mmap_writable_fops);
+	return 0;
 }
 
 /**
- * protshm_dev_exit() - unregister /dev/protshm
+ * protshm_dev_exit() - unregister /dev/protshm and its debugfs files
  */
 void protshm_dev_exit(void)
 {
+	debugfs_remove(protshm_debugfs);
 	misc_deregister(&protshm_misc);
 }

@@ -144,6 +144,20 @@ static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
 			    vma);
 }
 
+/*
+ * Is the fault's range mapped by a PMD now?  A ->huge_fault of the same
+ * 2 MiB may have installed one after this 4 KiB fault saw none; the PTE
+ * insertion then finds no PTE table and returns VM_FAULT_OOM.
+ */
+static bool protshm_fault_pmd_mapped(struct vm_fault *vmf)
+{
+#ifdef PROTSHM_HUGE
+	return pmd_leaf(pmdp_get_lockless(vmf->pmd));
+#else
+	return false;
+#endif
+}
+
 static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 {
 	struct protshm_attachment *a = vmf->vma->vm_private_data;
@@ -153,6 +167,8 @@ static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 	if (vmf->pgoff >= seg->nr_pages)
 		return VM_FAULT_SIGBUS;
 	ret = protshm_map_page(vmf->vma, seg, vmf->address, vmf->pgoff);
+	if (ret == VM_FAULT_OOM && protshm_fault_pmd_mapped(vmf))
+		return VM_FAULT_NOPAGE;	/* the access is retried: the PMD */
 	if (!(ret & VM_FAULT_ERROR))
 		protshm_fault_around(vmf, seg);
 	return ret;
@@ -295,9 +311,10 @@ static void protshm_vma_refill(struct vm_area_struct *vma,
  * @vma: a protshm VMA
  * @prot: PROTSHM_PROT_* rights it keeps at most
  *
- * Clears the VMA's flags, recomputes its page protection and zaps its PTEs
- * (which flushes the TLBs and calls the mmu notifiers) so that the next
- * access faults and is checked.
+ * Clears the VMA's flags (a VMA losing VM_MAYWRITE no longer counts as a
+ * writable mapping of its file, see protshm_vma_clear_flags()), recomputes
+ * its page protection and zaps its PTEs (which flushes the TLBs and calls
+ * the mmu notifiers) so that the next access faults and is checked.
  *
  * A mapping that stays readable gets read-only PTEs back at once in the
  * 2 MiB regions where it had PTEs before, so that readers do not take a
@@ -328,7 +345,7 @@ void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 		if (map)
 			protshm_vma_regions(vma, map);
 	}
-	vm_flags_clear(vma, clear);
+	protshm_vma_clear_flags(vma, clear);
 	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
 	protshm_zap_vma(vma);
 	if (map)

@@ -12,6 +12,7 @@
  *
  * Every "must fail" check is preceded by a control that succeeds.
  */
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include "common.h"
@@ -22,6 +23,7 @@
 #define SEG_SIZE	(2 * HUGE)
 #define PARAM		"/sys/module/protshm/parameters/huge_mappings"
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define THP_PMD_ENABLED	"/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/enabled"
 
 /* First line of @path into @buf, or "" if it cannot be read. */
 static const char *read_line(const char *path, char *buf, size_t len)
@@ -127,15 +129,6 @@ static int is_aligned(const void *p)
 {
 	return !((uintptr_t)p % HUGE);
 }
-
-/*
- * The 6.1 harness runs the test body even after FIXTURE_SETUP() skipped:
- * every test starts with this.
- */
-#define RETURN_IF_SKIPPED() do {					\
-	if (_metadata->skip)						\
-		return;							\
-} while (0)
 
 FIXTURE(huge) {
 	char name[PROTSHM_NAME_MAX];
@@ -561,6 +554,216 @@ TEST_F(huge, fork_child_reads)
 	ASSERT_GE(2, touch_write(p, SEG_SIZE, 'P'));
 	ASSERT_EQ((char)(HUGE / ps - 1), p[HUGE - ps + 1]);
 	ASSERT_EQ(0, munmap(p, SEG_SIZE));
+}
+
+/*
+ * (8) A 4 KiB fault that finds a PMD installed meanwhile by a 2 MiB fault
+ * of the same range (one thread took the 2 MiB path, the other fell back:
+ * it saw the chunk half installed, or THP disabled) gets no PTE there.  It
+ * must let the access retry, which finds the PMD; VM_FAULT_OOM instead
+ * makes the kernel log "Huh VM_FAULT_OOM leaked out to the #PF handler".
+ *
+ * Two threads race, with random delays, the first writes to every 2 MiB
+ * of fresh mappings of a segment whose chunks exist, while a third thread
+ * switches THP between "never" and its mode, so that often one fault takes
+ * the 2 MiB path and the other the 4 KiB one (racing first touches of
+ * chunks being allocated alone almost never falls back under QEMU TCG).
+ * The 2 MiB size is set to "always" meanwhile, so that the switch does not
+ * start and stop khugepaged each time, which makes it too slow to race;
+ * both settings are restored.  Runs PROTSHM_RACE_SECONDS (default 20 s) or
+ * until the message appears; every write must land.
+ */
+#define RACE_CHUNKS	32
+#define RACE_DELAY_NS	100000
+#define OOM_LEAKED	"VM_FAULT_OOM leaked"
+
+struct fault_race {
+	pthread_barrier_t round;	/* the test and both faulting threads */
+	pthread_barrier_t chunk;	/* the two faulting threads */
+	char *volatile p;		/* the round's mapping; NULL: stop */
+	volatile char val;		/* the round's value */
+	volatile int stop;		/* stop switching THP */
+	char thp_mode[16];		/* THP's mode before the test */
+};
+
+struct race_thread {
+	struct fault_race *r;
+	int id;				/* 1 or 2: writes at offset id * 64 */
+	unsigned int seed;
+	pthread_t th;
+};
+
+/* The selected word of a THP setting ("[always] madvise never"), or "". */
+static const char *thp_mode(const char *path, char *buf, size_t len)
+{
+	char line[128], *l, *r;
+
+	buf[0] = 0;
+	l = strchr(read_line(path, line, sizeof(line)), '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (r && (size_t)(r - l - 1) < len) {
+		memcpy(buf, l + 1, r - l - 1);
+		buf[r - l - 1] = 0;
+	}
+	return buf;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static void *race_fault(void *arg)
+{
+	struct race_thread *t = arg;
+	struct fault_race *r = t->r;
+	volatile char *p;
+	uint64_t until;
+	int c;
+
+	for (;;) {
+		pthread_barrier_wait(&r->round);
+		p = r->p;
+		if (!p)
+			return NULL;
+		for (c = 0; c < RACE_CHUNKS; c++) {
+			pthread_barrier_wait(&r->chunk);
+			until = now_ns() + rand_r(&t->seed) % RACE_DELAY_NS;
+			while (now_ns() < until)
+				;
+			p[c * HUGE + t->id * 64] = r->val;
+		}
+		pthread_barrier_wait(&r->round);
+	}
+}
+
+static void *race_switch_thp(void *arg)
+{
+	struct fault_race *r = arg;
+
+	while (!r->stop) {
+		write_str(THP_ENABLED, "never");
+		write_str(THP_ENABLED, r->thp_mode);
+	}
+	return NULL;
+}
+
+/* Has the kernel logged @what since /dev/kmsg (@fd) was last read? */
+static int kmsg_has(int fd, const char *what)
+{
+	char rec[1024];
+	int found = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)	/* records were overwritten */
+			continue;
+		if (n <= 0)
+			return found;
+		rec[n] = 0;
+		if (strstr(rec, what))
+			found = 1;
+	}
+}
+
+/* One round: map @fd, let both threads write every chunk; bad writes. */
+static int race_round(struct fault_race *r, int fd, char val)
+{
+	size_t size = RACE_CHUNKS * HUGE;
+	int bad = 0, c, id;
+	char *p = map(fd, size, RW, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	r->val = val;
+	r->p = p;
+	pthread_barrier_wait(&r->round);	/* go */
+	pthread_barrier_wait(&r->round);	/* all written */
+	for (c = 0; c < RACE_CHUNKS; c++)
+		for (id = 1; id <= 2; id++)
+			bad += p[c * HUGE + id * 64] != val;
+	munmap(p, size);
+	return bad;
+}
+
+TEST_F_TIMEOUT(huge, fault_race_no_oom, 120)
+{
+	const char *env = getenv("PROTSHM_RACE_SECONDS");
+	size_t size = RACE_CHUNKS * HUGE;
+	struct race_thread t[2];
+	struct fault_race r;
+	char name[PROTSHM_NAME_MAX], pmd_mode[16];
+	int fd, kmsg, i, bad = 0, leaked = 0, rounds = 0;
+	uint64_t start, end;
+	pthread_t sw;
+	char *p;
+
+	RETURN_IF_SKIPPED();
+	if (geteuid())
+		SKIP(return, "needs root to switch THP and read /dev/kmsg");
+	memset(&r, 0, sizeof(r));
+	thp_mode(THP_ENABLED, r.thp_mode, sizeof(r.thp_mode));
+	ASSERT_NE(0, r.thp_mode[0]);
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, kmsg);
+	ASSERT_LE(0, lseek(kmsg, 0, SEEK_END));
+	fd = ps_new(ps_name(name, sizeof(name), "race"), size);
+	ASSERT_LE(0, fd);
+	/* control: every chunk is allocated and mapped with one PMD */
+	p = map(fd, size, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < RACE_CHUNKS; i++)
+		ASSERT_NE(0, expect_pmd(_metadata, p + i * HUGE, 'c'));
+	ASSERT_EQ(0, munmap(p, size));
+
+	thp_mode(THP_PMD_ENABLED, pmd_mode, sizeof(pmd_mode));
+	if (pmd_mode[0])
+		ASSERT_EQ(0, write_str(THP_PMD_ENABLED, "always"));
+	ASSERT_EQ(0, pthread_barrier_init(&r.round, NULL, 3));
+	ASSERT_EQ(0, pthread_barrier_init(&r.chunk, NULL, 2));
+	for (i = 0; i < 2; i++) {
+		t[i] = (struct race_thread){ .r = &r, .id = i + 1,
+					     .seed = getpid() + i };
+		ASSERT_EQ(0, pthread_create(&t[i].th, NULL, race_fault, &t[i]));
+	}
+	ASSERT_EQ(0, pthread_create(&sw, NULL, race_switch_thp, &r));
+	start = now_ns();
+	end = start + (env && atof(env) > 0 ? atof(env) : 20) * 1e9;
+	while (!bad && !leaked && now_ns() < end) {
+		bad = race_round(&r, fd, 'a' + rounds % 26);
+		leaked = kmsg_has(kmsg, OOM_LEAKED);
+		rounds++;
+	}
+	r.p = NULL;
+	pthread_barrier_wait(&r.round);		/* stop */
+	r.stop = 1;
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i].th, NULL);
+	pthread_join(sw, NULL);
+	EXPECT_EQ(0, write_str(THP_ENABLED, r.thp_mode));
+	if (pmd_mode[0])
+		EXPECT_EQ(0, write_str(THP_PMD_ENABLED, pmd_mode));
+	TH_LOG("%d rounds of %d chunks in %.1f s, THP %s, 2 MiB size %s",
+	       rounds, RACE_CHUNKS, (now_ns() - start) / 1e9, r.thp_mode,
+	       pmd_mode[0] ? pmd_mode : "(none)");
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, leaked) {
+		TH_LOG("the kernel log says \"%s\": a 4 KiB fault returned VM_FAULT_OOM",
+		       OOM_LEAKED);
+	}
+	ASSERT_EQ(0, pthread_barrier_destroy(&r.chunk));
+	ASSERT_EQ(0, pthread_barrier_destroy(&r.round));
+	ASSERT_EQ(0, ps_unlink(fd));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, close(kmsg));
 }
 
 TEST_HARNESS_MAIN

@@ -64,14 +64,6 @@ static uint64_t rnd(void)
 	return rnd_state;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static uint64_t budget_ns(void)
 {
 	const char *s = getenv("PROTSHM_RACE_SECONDS");

@@ -9,7 +9,11 @@
  *
  * Needs cgroup2 with the memory controller at /sys/fs/cgroup and root;
  * creates two child cgroups and removes them again.
+ *
+ * The writable tests check a kernel count no user may raise for good: the
+ * writable shared mappings of /dev/protshm (read through debugfs).
  */
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -364,6 +368,298 @@ TEST_F(memcg, page_array_charged)
 	ASSERT_EQ(0, cg_quit(&c, &self->kids[0]));
 	cur = cg_wait_below(self->a, base + SLACK / 2);
 	ASSERT_ABOUT(0, cur - base);
+}
+
+/*
+ * The kernel counts, on the inode of /dev/protshm, the shared mappings that
+ * may be made writable (VM_SHARED and VM_MAYWRITE: i_mmap_writable) as they
+ * come and go; once the count overflows, every writable mapping of the
+ * device fails with EPERM, for everyone.  A mapping that RESTRICT or
+ * RESTRICT_MAPPING lowers to read-only loses VM_MAYWRITE while it exists,
+ * and must give its count back then.  The module's debugfs diagnostic
+ * shows the count.
+ */
+#define MMAP_WRITABLE	"/sys/kernel/debug/protshm/dev_mmap_writable"
+#define DEBUGFS		"/sys/kernel/debug"
+#define NOBODY		65534
+#define ROUNDS		200
+#define NR_W		4	/* pages of the writable fixture's segment */
+
+/* The count of writable mappings of /dev/protshm, or -1. */
+static long mmap_writable(void)
+{
+	FILE *f = fopen(MMAP_WRITABLE, "r");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+FIXTURE(writable) {
+	char name[PROTSHM_NAME_MAX];
+	size_t ps;
+	int fd;		/* the segment, mode 0666 */
+	long base;	/* the count before the test */
+};
+
+FIXTURE_SETUP(writable)
+{
+	self->fd = -1;
+	self->ps = page_size();
+	if (geteuid())
+		SKIP(return, "needs root to read " MMAP_WRITABLE);
+	if (access(MMAP_WRITABLE, F_OK))
+		mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	self->base = mmap_writable();
+	if (self->base < 0)
+		SKIP(return, "cannot read " MMAP_WRITABLE " (no debugfs?): %s",
+		     strerror(errno));
+	ps_name(self->name, sizeof(self->name), "writable");
+	self->fd = ps_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ps_create(self->fd, self->name, NR_W * self->ps, 0666,
+			       PROTSHM_PROT_RW));
+}
+
+FIXTURE_TEARDOWN(writable)
+{
+	if (self->fd < 0)
+		return;
+	EXPECT_EQ(0, ps_unlink(self->fd));
+	EXPECT_EQ(0, close(self->fd));
+	EXPECT_EQ(self->base, mmap_writable());
+}
+
+/*
+ * An unprivileged process with a segment of its own: @rounds times map a
+ * page read-write, write it, lower the mapping to read-only, unmap it.
+ */
+static void __attribute__((noreturn)) lower_rounds(int rounds)
+{
+	char name[PROTSHM_NAME_MAX];
+	size_t ps = page_size();
+	volatile char *p;
+	int fd, i;
+
+	CHILD_ASSERT(become_user(NOBODY, NOBODY) == 0);
+	fd = ps_new(ps_name(name, sizeof(name), "rounds"), ps);
+	CHILD_ASSERT(fd >= 0);
+	for (i = 0; i < rounds; i++) {
+		p = map(fd, ps, RW, 0);
+		CHILD_ASSERT(p != MAP_FAILED);
+		CHILD_ASSERT(probe_write(p, 'r') == 0);
+		CHILD_ASSERT(ps_restrict_mapping(fd, (void *)p, ps,
+						 PROTSHM_PROT_READ) == 0);
+		CHILD_ASSERT(munmap((void *)p, ps) == 0);
+	}
+	CHILD_ASSERT(ps_unlink(fd) == 0);
+	CHILD_ASSERT(close(fd) == 0);
+	_exit(0);
+}
+
+/* Another process attaches @name, maps it read-write and writes @c. */
+static int write_from_child(const char *name, char c)
+{
+	volatile char *p;
+	pid_t pid = fork();
+	int fd;
+
+	if (pid)
+		return pid < 0 ? -1 : wait_child(pid);
+	fd = ps_open();
+	CHILD_ASSERT(fd >= 0);
+	CHILD_ASSERT(ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	p = map(fd, page_size(), RW, 0);
+	CHILD_ASSERT(p != MAP_FAILED);
+	CHILD_ASSERT(probe_write(p, c) == 0);
+	CHILD_ASSERT(munmap((void *)p, page_size()) == 0);
+	_exit(0);
+}
+
+/*
+ * RESTRICT_MAPPING in a loop: map read-write, lower to read-only, unmap.
+ * The count must not grow, and everyone can still map read-write.
+ */
+TEST_F(writable, restrict_mapping_rounds)
+{
+	char *p;
+	pid_t pid;
+
+	RETURN_IF_SKIPPED();
+	/* control: a read-write mapping is counted while it exists */
+	p = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(self->base + 1, mmap_writable());
+	ASSERT_EQ(0, munmap(p, self->ps));
+	ASSERT_EQ(self->base, mmap_writable());
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		lower_rounds(ROUNDS);
+	ASSERT_EQ(0, wait_child(pid));
+	TH_LOG("after %d rounds: %+ld", ROUNDS, mmap_writable() - self->base);
+	ASSERT_EQ(self->base, mmap_writable());
+
+	/* another process still maps read-write and writes */
+	ASSERT_EQ(0, write_from_child(self->name, 'W'));
+	p = map(self->fd, self->ps, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ('W', p[0]);
+	ASSERT_EQ(0, munmap(p, self->ps));
+}
+
+/* The child of restrict_other: maps read-write until lowered, then unmaps. */
+static void __attribute__((noreturn))
+lowered_child(const char *name, struct sync_pipe *s)
+{
+	size_t ps = page_size();
+	volatile char *p;
+	int fd;
+
+	close(s->to_parent[0]);
+	close(s->to_child[1]);
+	fd = ps_open();
+	CHILD_ASSERT(fd >= 0);
+	CHILD_ASSERT(ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	p = map(fd, ps, RW, 0);
+	CHILD_ASSERT(p != MAP_FAILED);
+	CHILD_ASSERT(probe_write(p, 'o') == 0);
+	CHILD_ASSERT(sync_send(s->to_parent[1], 'm') == 0);
+	CHILD_ASSERT(sync_recv(s->to_child[0]) == 'r');
+	CHILD_ASSERT_ACCERR(probe_write(p + 1, 'x'), p + 1);
+	CHILD_ASSERT(p[0] == 'o' && p[1] == 0);
+	CHILD_ASSERT(munmap((void *)p, ps) == 0);
+	CHILD_ASSERT(sync_send(s->to_parent[1], 'u') == 0);
+	_exit(0);
+}
+
+/* The owner lowers another process's read-write mapping; it unmaps it. */
+TEST_F(writable, restrict_other)
+{
+	struct sync_pipe s;
+	pid_t pid;
+
+	RETURN_IF_SKIPPED();
+	ASSERT_EQ(0, sync_init(&s));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		lowered_child(self->name, &s);
+	close(s.to_parent[1]);
+	close(s.to_child[0]);
+	ASSERT_EQ('m', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(self->base + 1, mmap_writable());	/* control */
+	ASSERT_EQ(0, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(self->base, mmap_writable());
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
+	ASSERT_EQ('u', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(self->base, mmap_writable());
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(self->base, mmap_writable());
+	close(s.to_parent[0]);
+	close(s.to_child[1]);
+}
+
+/*
+ * Fork while @p (one page, 'f' at 0) is mapped: the child checks the data
+ * and whether it can write (@writable), then waits for the parent.  The
+ * count is @want while both have it.
+ */
+static void fork_with(struct __test_metadata *_metadata, volatile char *p,
+		      int writable, long want)
+{
+	struct sync_pipe s;
+	pid_t pid;
+
+	ASSERT_EQ(0, sync_init(&s));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(s.to_parent[0]);
+		close(s.to_child[1]);
+		CHILD_ASSERT(p[0] == 'f');
+		if (writable)
+			CHILD_ASSERT(probe_write(p + 1, 'c') == 0);
+		else
+			CHILD_ASSERT_ACCERR(probe_write(p + 1, 'c'), p + 1);
+		CHILD_ASSERT(sync_send(s.to_parent[1], 'k') == 0);
+		CHILD_ASSERT(sync_recv(s.to_child[0]) == 'q');
+		_exit(0);
+	}
+	close(s.to_parent[1]);
+	close(s.to_child[0]);
+	ASSERT_EQ('k', sync_recv(s.to_parent[0]));
+	EXPECT_EQ(want, mmap_writable());
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'q'));
+	ASSERT_EQ(0, wait_child(pid));
+	close(s.to_parent[0]);
+	close(s.to_child[1]);
+}
+
+/* A lowered mapping inherited by fork is not counted in the child either. */
+TEST_F(writable, fork_lowered)
+{
+	char *p;
+
+	RETURN_IF_SKIPPED();
+	p = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'f';
+	/* control: a read-write mapping is counted in both */
+	fork_with(_metadata, p, 1, self->base + 2);
+	ASSERT_EQ(self->base + 1, mmap_writable());
+	ASSERT_EQ('c', p[1]);
+
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, p, self->ps,
+					 PROTSHM_PROT_READ));
+	ASSERT_EQ(self->base, mmap_writable());
+	fork_with(_metadata, p, 0, self->base);
+	ASSERT_EQ(self->base, mmap_writable());
+	ASSERT_EQ(0, munmap(p, self->ps));
+	ASSERT_EQ(self->base, mmap_writable());
+}
+
+/*
+ * Pieces of a lowered mapping (mprotect() or munmap() of part of it, a
+ * piece moved by mremap()) are not counted, before or after the lowering.
+ */
+TEST_F(writable, split_lowered)
+{
+	size_t ps = self->ps;
+	char *p, *dst;
+	int i;
+
+	RETURN_IF_SKIPPED();
+	dst = mmap(NULL, ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, dst);
+	p = map(self->fd, NR_W * ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < NR_W; i++)
+		p[i * ps] = 'a' + i;
+	/* control: mprotect() of page 1 splits the mapping in three */
+	ASSERT_EQ(0, mprotect(p + ps, ps, PROT_READ));
+	ASSERT_EQ(self->base + 3, mmap_writable());
+
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, p, NR_W * ps,
+					 PROTSHM_PROT_READ));
+	ASSERT_EQ(self->base, mmap_writable());
+	ASSERT_EQ(0, mprotect(p + 2 * ps, ps, PROT_NONE));
+	ASSERT_EQ(self->base, mmap_writable());
+	ASSERT_EQ(0, munmap(p + 3 * ps, ps));
+	ASSERT_EQ(self->base, mmap_writable());
+	ASSERT_EQ(dst, mremap(p, ps, ps, MREMAP_MAYMOVE | MREMAP_FIXED, dst));
+	ASSERT_EQ(self->base, mmap_writable());
+	ASSERT_EQ('a', dst[0]);
+	ASSERT_EQ('b', p[ps]);
+	ASSERT_ACCERR(probe_write(dst + 1, 'x'), dst + 1);
+	ASSERT_EQ(0, munmap(dst, ps));
+	ASSERT_EQ(0, munmap(p + ps, 2 * ps));
+	ASSERT_EQ(self->base, mmap_writable());
 }
 
 TEST_HARNESS_MAIN
