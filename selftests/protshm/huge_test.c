@@ -128,15 +128,6 @@ static int is_aligned(const void *p)
 	return !((uintptr_t)p % HUGE);
 }
 
-/*
- * The 6.1 harness runs the test body even after FIXTURE_SETUP() skipped:
- * every test starts with this.
- */
-#define RETURN_IF_SKIPPED() do {					\
-	if (_metadata->skip)						\
-		return;							\
-} while (0)
-
 FIXTURE(huge) {
 	char name[PROTSHM_NAME_MAX];
 	size_t ps;
