@@ -6,7 +6,9 @@
 #ifndef PROTSHM_COMPAT_H
 #define PROTSHM_COMPAT_H
 
+#include <linux/ipc_namespace.h>
 #include <linux/mm.h>
+#include <linux/proc_ns.h>
 #include <linux/sched.h>
 #include <net/genetlink.h>
 
@@ -133,6 +135,25 @@ static inline struct pid *protshm_file_pid(struct file *file)
 	return file->private_data;
 }
 #endif
+
+/*
+ * References to an IPC namespace: ns_common.count until the namespace
+ * reference helpers (ns_ref_read()) came with ns_common.__ns_ref.
+ */
+static inline unsigned int protshm_ipc_ns_refs(struct ipc_namespace *ns)
+{
+#ifdef PROTSHM_HAVE_NS_REF_READ
+	return ns_ref_read(ns);
+#else
+	return refcount_read(&ns->ns.count);
+#endif
+}
+
+/* The initial IPC namespace, never freed (the only one without CONFIG_IPC_NS). */
+static inline bool protshm_ipc_ns_initial(const struct ipc_namespace *ns)
+{
+	return !ns->ns.ops || ns->ns.inum == PROC_IPC_INIT_INO;
+}
 
 /*
  * mmap_assert_write_locked() calls dump_mm() under CONFIG_DEBUG_VM, which

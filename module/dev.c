@@ -31,6 +31,7 @@ static int protshm_release(struct inode *inode, struct file *file)
 
 	if (pf->seg) {
 		protshm_attach_put(pf->origin);
+		protshm_ns_released(pf->seg);
 		protshm_seg_put(pf->seg);
 	}
 	kfree(pf);

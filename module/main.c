@@ -22,6 +22,16 @@ module_param_named(max_total_bytes, protshm_max_total_bytes, ulong, 0644);
 MODULE_PARM_DESC(max_total_bytes,
 		 "Maximum total size of all segments (ENOMEM beyond)");
 
+unsigned int protshm_max_user_segments = 1024;
+module_param_named(max_user_segments, protshm_max_user_segments, uint, 0644);
+MODULE_PARM_DESC(max_user_segments,
+		 "Maximum number of segments one user owns (ENOSPC beyond; CAP_SYS_RESOURCE is exempt)");
+
+unsigned long protshm_max_user_bytes = 2UL * SZ_1G;
+module_param_named(max_user_bytes, protshm_max_user_bytes, ulong, 0644);
+MODULE_PARM_DESC(max_user_bytes,
+		 "Maximum total size of the segments one user owns (ENOMEM beyond; CAP_SYS_RESOURCE is exempt)");
+
 unsigned long protshm_fault_around_pages = 16;
 module_param_named(fault_around_pages, protshm_fault_around_pages, ulong, 0644);
 MODULE_PARM_DESC(fault_around_pages,
@@ -57,6 +67,7 @@ static void __exit protshm_exit(void)
 	protshm_dev_exit();
 	protshm_lineage_exit();
 	protshm_segments_destroy();
+	protshm_account_exit();
 	pr_info("unloaded\n");
 }
 

@@ -19,6 +19,7 @@
  *     -> protshm_lineage_lock (lineage.c)
  *       -> protshm_seg.lock
  *         -> protshm_registry_lock
+ *           -> protshm_account_lock (account.c)
  * vm_ops are called with mmap_lock held, so seg->lock is never held while
  * an mmap_lock is taken, while copying from or to user space, or while
  * calling mmput().
@@ -38,12 +39,15 @@
 struct ipc_namespace;
 struct mem_cgroup;
 struct pid;
+struct protshm_ns;
 struct task_struct;
 
 /* module parameters, see main.c */
 extern unsigned int protshm_max_segments;
 extern unsigned long protshm_max_seg_bytes;
 extern unsigned long protshm_max_total_bytes;
+extern unsigned int protshm_max_user_segments;
+extern unsigned long protshm_max_user_bytes;
 extern unsigned long protshm_fault_around_pages;
 #define PROTSHM_FAULT_AROUND_MAX	512UL
 
@@ -56,10 +60,12 @@ extern unsigned long protshm_fault_around_pages;
  * @name: NUL-terminated name
  * @size: size in bytes
  * @nr_pages: size in pages
- * @uid: owner
+ * @uid: owner; its per-user limits count the segment
  * @gid: owner group
  * @mode: permission bits
- * @ipc_ns: IPC namespace of the creator (pinned); names never cross it
+ * @ipc_ns: IPC namespace of the creator (pinned by @acct_ns); names never
+ *	cross it
+ * @acct_ns: the record of @ipc_ns (account.c), counted
  * @memcg: memory cgroup of the creator (pinned); pages are charged to it
  * @lock: protects @attachments and every attachment's fields marked so
  * @attachments: list of struct protshm_attachment; @lock
@@ -80,6 +86,7 @@ struct protshm_seg {
 	kgid_t gid;
 	umode_t mode;
 	struct ipc_namespace *ipc_ns;
+	struct protshm_ns *acct_ns;
 	struct mem_cgroup *memcg;
 	/* protects @attachments and the attachments' fields marked so */
 	struct mutex lock;
@@ -212,7 +219,15 @@ struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx,
 unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base);
 bool protshm_seg_is_owner(const struct protshm_seg *seg);
 int protshm_seg_permission(const struct protshm_seg *seg, u32 prot);
+void protshm_seg_unlink_ns(struct ipc_namespace *ns);
 void protshm_segments_destroy(void);
+
+/* account.c */
+int protshm_account_charge(struct protshm_seg *seg);
+void protshm_account_uncharge(struct protshm_seg *seg);
+bool protshm_ns_reclaim(void);
+void protshm_ns_released(struct protshm_seg *seg);
+void protshm_account_exit(void);
 
 /* attach.c */
 bool protshm_prot_valid(u32 prot);

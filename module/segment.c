@@ -9,7 +9,6 @@
 #include <linux/ipc_namespace.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
-#include <linux/proc_ns.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -25,13 +24,11 @@
 
 /*
  * protshm_registry_lock protects protshm_names and every segment's
- * hnode/linked.  The counters are atomics so that the last put of a segment,
- * which can happen under an mmap_lock, needs no lock.
+ * hnode/linked.  The last put of a segment, which can happen under an
+ * mmap_lock, does not take it (the limits are counted in account.c).
  */
 static DEFINE_MUTEX(protshm_registry_lock);
 static DEFINE_HASHTABLE(protshm_names, 8);
-static atomic_t protshm_nr_segments = ATOMIC_INIT(0);
-static atomic_long_t protshm_total_bytes = ATOMIC_LONG_INIT(0);
 static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
 
 /*
@@ -41,22 +38,6 @@ static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
  */
 static DEFINE_XARRAY(protshm_segs);
 static_assert(sizeof(unsigned long) == sizeof(u64), "ids index protshm_segs");
-
-static struct ipc_namespace *protshm_get_ipc_ns(void)
-{
-	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
-
-	/* without CONFIG_IPC_NS there is only init_ipc_ns, never freed */
-	if (!ns->ns.ops)
-		return ns;
-	return container_of(ns->ns.ops->get(current), struct ipc_namespace, ns);
-}
-
-static void protshm_put_ipc_ns(struct ipc_namespace *ns)
-{
-	if (ns->ns.ops)
-		ns->ns.ops->put(&ns->ns);
-}
 
 static u32 protshm_name_hash(const struct ipc_namespace *ns, const char *name)
 {
@@ -89,9 +70,7 @@ static void protshm_seg_free(struct protshm_seg *seg)
 			__free_page(seg->pages[i]);
 	kvfree(seg->pages);
 	mem_cgroup_put(seg->memcg);
-	protshm_put_ipc_ns(seg->ipc_ns);
-	atomic_long_sub(seg->size, &protshm_total_bytes);
-	atomic_dec(&protshm_nr_segments);
+	protshm_account_uncharge(seg);	/* may free seg->ipc_ns */
 	kfree(seg);
 }
 
@@ -137,24 +116,36 @@ static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
 	seg->uid = current_fsuid();
 	seg->gid = current_fsgid();
 	seg->id = atomic64_inc_return(&protshm_next_id);
-	seg->ipc_ns = protshm_get_ipc_ns();
+	/* pinned by protshm_account_charge() */
+	seg->ipc_ns = current->nsproxy->ipc_ns;
 	seg->memcg = get_mem_cgroup_from_mm(current->mm);
 	return seg;
 }
 
-/* Context: protshm_registry_lock held. */
-static int protshm_charge_limits_locked(u64 size)
+/* Charge @seg and enter its name and id: 0, -EEXIST, -ENOSPC or -ENOMEM. */
+static int protshm_seg_register(struct protshm_seg *seg)
 {
-	lockdep_assert_held(&protshm_registry_lock);
-	if (atomic_read(&protshm_nr_segments) >= READ_ONCE(protshm_max_segments))
-		return -ENOSPC;
-	if (size > READ_ONCE(protshm_max_total_bytes) -
-		   min_t(u64, atomic_long_read(&protshm_total_bytes),
-			 READ_ONCE(protshm_max_total_bytes)))
-		return -ENOMEM;
-	atomic_inc(&protshm_nr_segments);
-	atomic_long_add(size, &protshm_total_bytes);
-	return 0;
+	int err;
+
+	mutex_lock(&protshm_registry_lock);
+	err = -EEXIST;
+	if (protshm_find_locked(seg->ipc_ns, seg->name))
+		goto out;
+	err = protshm_account_charge(seg);
+	if (err)
+		goto out;
+	err = xa_insert(&protshm_segs, seg->id, seg, GFP_KERNEL_ACCOUNT);
+	if (err) {
+		protshm_account_uncharge(seg);
+		goto out;
+	}
+	hash_add(protshm_names, &seg->hnode,
+		 protshm_name_hash(seg->ipc_ns, seg->name));
+	seg->linked = true;
+	kref_get(&seg->ref);
+out:
+	mutex_unlock(&protshm_registry_lock);
+	return err;
 }
 
 /**
@@ -164,8 +155,12 @@ static int protshm_charge_limits_locked(u64 size)
  * @mode: permission bits
  * @out: the new segment, with one reference for the caller
  *
+ * A limit that refuses is tried again once if segments of IPC namespaces
+ * nothing else references were found (see protshm_ns_reclaim()).
+ *
  * Context: process context, no locks held.
- * Return: 0, -EEXIST, -ENOSPC (count limit), -ENOMEM (memory or total limit).
+ * Return: 0, -EEXIST, -ENOSPC (a count limit), -ENOMEM (memory or a bytes
+ * limit).
  */
 int protshm_seg_create(const char *name, u64 size, umode_t mode,
 		       struct protshm_seg **out)
@@ -176,34 +171,18 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode,
 	seg = protshm_seg_alloc(name, size, mode);
 	if (!seg)
 		return -ENOMEM;
-	mutex_lock(&protshm_registry_lock);
-	err = -EEXIST;
-	if (protshm_find_locked(seg->ipc_ns, name))
-		goto err_unlock;
-	err = protshm_charge_limits_locked(size);
-	if (err)
-		goto err_unlock;
-	err = xa_insert(&protshm_segs, seg->id, seg, GFP_KERNEL_ACCOUNT);
+	err = protshm_seg_register(seg);
+	if ((err == -ENOSPC || err == -ENOMEM) && protshm_ns_reclaim())
+		err = protshm_seg_register(seg);
 	if (err) {
-		atomic_dec(&protshm_nr_segments);
-		atomic_long_sub(size, &protshm_total_bytes);
-		goto err_unlock;
+		kvfree(seg->pages);
+		mem_cgroup_put(seg->memcg);
+		kfree(seg);
+		return err;
 	}
-	hash_add(protshm_names, &seg->hnode, protshm_name_hash(seg->ipc_ns, name));
-	seg->linked = true;
-	kref_get(&seg->ref);
-	mutex_unlock(&protshm_registry_lock);
 	protshm_nl_seg_event(seg, PROTSHM_CMD_SEG_CREATE_NTF);
 	*out = seg;
 	return 0;
-
-err_unlock:
-	mutex_unlock(&protshm_registry_lock);
-	kvfree(seg->pages);
-	mem_cgroup_put(seg->memcg);
-	protshm_put_ipc_ns(seg->ipc_ns);
-	kfree(seg);
-	return err;
 }
 
 /**
@@ -501,6 +480,45 @@ unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base)
 }
 #endif
 
+/*
+ * Remove the names of the segments of @ns (of every segment if NULL) and
+ * drop the name table's references; @last: nothing else may hold them.
+ */
+static void protshm_unlink_all(struct ipc_namespace *ns, bool last)
+{
+	struct protshm_seg *seg;
+	struct hlist_node *tmp;
+	HLIST_HEAD(names);
+	int bkt;
+
+	mutex_lock(&protshm_registry_lock);
+	hash_for_each_safe(protshm_names, bkt, tmp, seg, hnode) {
+		if (ns && seg->ipc_ns != ns)
+			continue;
+		hash_del(&seg->hnode);
+		seg->linked = false;
+		hlist_add_head(&seg->hnode, &names);	/* unlinked: ours */
+	}
+	mutex_unlock(&protshm_registry_lock);
+	hlist_for_each_entry_safe(seg, tmp, &names, hnode) {
+		WARN_ON(last && kref_read(&seg->ref) != 1);
+		protshm_seg_put(seg);
+	}
+}
+
+/**
+ * protshm_seg_unlink_ns() - remove the names of an IPC namespace's segments
+ * @ns: the namespace, which no process can enter any more
+ *
+ * As protshm_seg_unlink() on each: files and mappings keep their segment.
+ *
+ * Context: process context, no protshm lock held.
+ */
+void protshm_seg_unlink_ns(struct ipc_namespace *ns)
+{
+	protshm_unlink_all(ns, false);
+}
+
 /**
  * protshm_segments_destroy() - free every segment still in the name table
  *
@@ -508,16 +526,5 @@ unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base)
  */
 void protshm_segments_destroy(void)
 {
-	struct protshm_seg *seg;
-	struct hlist_node *tmp;
-	int bkt;
-
-	mutex_lock(&protshm_registry_lock);
-	hash_for_each_safe(protshm_names, bkt, tmp, seg, hnode) {
-		hash_del(&seg->hnode);
-		seg->linked = false;
-		WARN_ON(kref_read(&seg->ref) != 1);
-		protshm_seg_put(seg);
-	}
-	mutex_unlock(&protshm_registry_lock);
+	protshm_unlink_all(NULL, true);
 }

@@ -5,15 +5,22 @@
  * process that created it - also when another process, in another cgroup,
  * faults them in, and after the creator has exited - and are uncharged
  * when the segment is freed.  Its kernel objects (the page array) are
- * charged too.  The limits (count, size, total) are in ioctl_test.
+ * charged too.  The global limits (count, size, total) are in ioctl_test.
+ *
+ * Unprivileged users (fixture users): the segments of an IPC namespace
+ * that nothing references any more are freed with it, unless a file or
+ * mapping still holds them; and one user's segments are limited by a
+ * quota, so that other users can still create.
  *
  * Needs cgroup2 with the memory controller at /sys/fs/cgroup and root;
- * creates two child cgroups and removes them again.
+ * creates child cgroups and removes them again.
  *
  * The writable tests check a kernel count no user may raise for good: the
  * writable shared mappings of /dev/protshm (read through debugfs).
  */
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -91,19 +98,62 @@ static int cg_root_has(const char *file, const char *word)
 }
 
 /*
- * Wait until memory.current of @cg is at most @limit (charges of exited
- * tasks are released with some delay, e.g. after RCU); the last value.
+ * Wait up to @ms milliseconds until memory.current of @cg is at most
+ * @limit (charges of exited tasks are released with some delay, e.g. after
+ * RCU); the last value.
  */
-static long long cg_wait_below(const char *cg, long long limit)
+static long long cg_wait_below(const char *cg, long long limit, int ms)
 {
 	long long v = cg_current(cg);
 	int i;
 
-	for (i = 0; i < 500 && v > limit; i++) {
+	for (i = 0; i < ms / 10 && v > limit; i++) {
 		usleep(10000);
 		v = cg_current(cg);
 	}
 	return v;
+}
+
+/*
+ * Make the cgroup CG_ROOT/protshm-@tag-PID, with the memory controller, in
+ * @path (len bytes): NULL, or why it cannot be done (@path stays "").
+ */
+static const char *cg_make(char *path, size_t len, const char *tag)
+{
+	static char why[128];
+
+	path[0] = 0;
+	if (geteuid())
+		return "needs root for cgroups";
+	if (!cg_root_has("cgroup.controllers", "memory"))
+		return "no cgroup2 memory controller at " CG_ROOT;
+	if (!cg_root_has("cgroup.subtree_control", "memory") &&
+	    cg_write(CG_ROOT, "cgroup.subtree_control", "+memory")) {
+		snprintf(why, sizeof(why), "cannot enable +memory in " CG_ROOT ": %s",
+			 strerror(errno));
+		return why;
+	}
+	snprintf(path, len, CG_ROOT "/protshm-%s-%d", tag, getpid());
+	if (mkdir(path, 0755)) {
+		snprintf(why, sizeof(why), "mkdir %s: %s", path, strerror(errno));
+		path[0] = 0;
+		return why;
+	}
+	return NULL;
+}
+
+/* Remove the cgroups @a and @b ("" or gone: nothing), waiting for their tasks to go. */
+static int cg_remove(const char *a, const char *b)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		if ((!a[0] || !rmdir(a) || errno == ENOENT) &&
+		    (!b[0] || !rmdir(b) || errno == ENOENT))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
 }
 
 FIXTURE(memcg) {
@@ -118,20 +168,13 @@ FIXTURE_SETUP(memcg)
 	self->ps = page_size();
 	self->kids[0] = 0;
 	self->kids[1] = 0;
-	self->a[0] = 0;
+	const char *why;
+
 	self->b[0] = 0;
-	if (geteuid())
-		SKIP(return, "needs root for cgroups");
-	if (!cg_root_has("cgroup.controllers", "memory"))
-		SKIP(return, "no cgroup2 memory controller at " CG_ROOT);
-	if (!cg_root_has("cgroup.subtree_control", "memory") &&
-	    cg_write(CG_ROOT, "cgroup.subtree_control", "+memory"))
-		SKIP(return, "cannot enable +memory in " CG_ROOT ": %s",
-		     strerror(errno));
-	snprintf(self->a, sizeof(self->a), CG_ROOT "/protshm-a-%d", getpid());
-	snprintf(self->b, sizeof(self->b), CG_ROOT "/protshm-b-%d", getpid());
-	ASSERT_EQ(0, mkdir(self->a, 0755));
-	ASSERT_EQ(0, mkdir(self->b, 0755));
+	why = cg_make(self->a, sizeof(self->a), "a");
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(NULL, cg_make(self->b, sizeof(self->b), "b"));
 	ASSERT_LE(0, cg_current(self->a));
 }
 
@@ -146,14 +189,7 @@ FIXTURE_TEARDOWN(memcg)
 		}
 	}
 	/* the children have exited; their cgroups may take a moment */
-	for (i = 0; i < 100; i++) {
-		if ((!self->a[0] || !rmdir(self->a) || errno == ENOENT) &&
-		    (!self->b[0] || !rmdir(self->b) || errno == ENOENT))
-			return;
-		usleep(10000);
-	}
-	EXPECT_EQ(0, rmdir(self->a));
-	EXPECT_EQ(0, rmdir(self->b));
+	EXPECT_EQ(0, cg_remove(self->a, self->b));
 }
 
 /*
@@ -327,8 +363,8 @@ TEST_F(memcg, charged_to_creator)
 
 	/* the last user goes: the segment is freed, A is uncharged */
 	ASSERT_EQ(0, cg_quit(&c2, &self->kids[1]));
-	cur_a = cg_wait_below(self->a, base_a + SLACK / 2);
-	cur_b = cg_wait_below(self->b, base_b + SLACK / 2);
+	cur_a = cg_wait_below(self->a, base_a + SLACK / 2, 5000);
+	cur_b = cg_wait_below(self->b, base_b + SLACK / 2, 5000);
 	TH_LOG("all closed: A %+lld KiB, B %+lld KiB against the baseline",
 	       (cur_a - base_a) >> 10, (cur_b - base_b) >> 10);
 	ASSERT_ABOUT(0, cur_a - base_a);
@@ -366,7 +402,7 @@ TEST_F(memcg, page_array_charged)
 	ASSERT_ABOUT(array, cur - base);
 	ASSERT_EQ(0, cg_do(&c, 'u', 0, 0));
 	ASSERT_EQ(0, cg_quit(&c, &self->kids[0]));
-	cur = cg_wait_below(self->a, base + SLACK / 2);
+	cur = cg_wait_below(self->a, base + SLACK / 2, 5000);
 	ASSERT_ABOUT(0, cur - base);
 }
 
@@ -660,6 +696,514 @@ TEST_F(writable, split_lowered)
 	ASSERT_EQ(0, munmap(dst, ps));
 	ASSERT_EQ(0, munmap(p + ps, 2 * ps));
 	ASSERT_EQ(self->base, mmap_writable());
+}
+
+/* ---- unprivileged users: their IPC namespaces and quotas ------------- */
+
+/* Test users; a user's segments count against its quota wherever they are. */
+#define USER_A		54321
+#define USER_B		54322
+#define USER_C		54323
+#define U_MAX		3	/* servers per test */
+#define U_MAX_FDS	64	/* segments per server */
+#define U_UNSHARE	1	/* server flag: a new user and IPC namespace */
+#define U_PAGES		64	/* pages of a segment in the namespace tests */
+#define U_SEGS		32	/* max_segments while a test fills it */
+/* the module checks for namespaces nothing references once a second */
+#define RECLAIM_WAIT_MS	10000
+
+/*
+ * A server: a child that becomes an unprivileged user (optionally in a new
+ * user and IPC namespace, optionally in a cgroup) and runs the commands
+ * the test sends over a SOCK_SEQPACKET socket, one reply each.
+ */
+struct u_cmd {
+	char op;
+	int arg;
+};
+
+struct u_reply {
+	int err;	/* 0 or an errno */
+	int n;		/* 'f': segments created; setup: the step that failed */
+};
+
+/* A server's segments, by creation order; an fd is -1 once closed. */
+struct u_state {
+	int fds[U_MAX_FDS];
+	int nr;
+	int sock;
+	size_t ps;
+};
+
+static char page_byte(int i)
+{
+	return 'a' + i % 26;
+}
+
+/* Name of segment @i of server @pid, in @buf (PROTSHM_NAME_MAX bytes). */
+static const char *u_name(char *buf, pid_t pid, int i)
+{
+	snprintf(buf, PROTSHM_NAME_MAX, "t-user-%d-%d", pid, i);
+	return buf;
+}
+
+/* Create segment s->nr of @pages pages and write page i's first byte. */
+static int u_create(struct u_state *s, int pages)
+{
+	char name[PROTSHM_NAME_MAX];
+	size_t len = pages * s->ps;
+	char *p;
+	int fd, i;
+
+	if (s->nr == U_MAX_FDS)
+		return EMFILE;
+	fd = ps_open();
+	if (fd < 0)
+		return errno;
+	if (ps_create(fd, u_name(name, getpid(), s->nr), len, 0600,
+		      PROTSHM_PROT_RW)) {
+		i = errno;
+		close(fd);
+		return i;
+	}
+	s->fds[s->nr++] = fd;
+	p = map(fd, len, RW, 0);
+	if (p == MAP_FAILED)
+		return errno;
+	for (i = 0; i < pages; i++)
+		p[i * s->ps] = page_byte(i);
+	return munmap(p, len) ? errno : 0;
+}
+
+/* Close the server's segment files from @i on (all if -1: only @i), unlinking first if @unlink. */
+static void u_close(struct u_state *s, int i, int unlink)
+{
+	int end = i < 0 ? s->nr : i + 1;
+
+	for (i = i < 0 ? 0 : i; i < end; i++) {
+		if (s->fds[i] < 0)
+			continue;
+		if (unlink)
+			ps_unlink(s->fds[i]);
+		close(s->fds[i]);
+		s->fds[i] = -1;
+	}
+}
+
+static struct u_reply u_run(struct u_state *s, const struct u_cmd *c)
+{
+	struct u_reply r = { 0, 0 };
+	char name[PROTSHM_NAME_MAX];
+	int fd;
+
+	if (strchr("su", c->op) && (c->arg < 0 || c->arg >= s->nr ||
+				    s->fds[c->arg] < 0)) {
+		r.err = EBADF;
+		return r;
+	}
+	switch (c->op) {
+	case 'c':	/* create a segment of arg pages, write every page */
+		r.err = u_create(s, c->arg);
+		break;
+	case 'f':	/* the same until it fails */
+		while (!(r.err = u_create(s, c->arg)))
+			r.n++;
+		break;
+	case 'a':	/* ATTACH segment arg by name, then close the file */
+		fd = ps_open();
+		r.err = fd < 0 ? errno :
+			err_of(ps_attach(fd, u_name(name, getpid(), c->arg),
+					 PROTSHM_PROT_READ));
+		close(fd);
+		break;
+	case 's':	/* send the file of segment arg (SCM_RIGHTS) */
+		r.err = send_fd(s->sock, s->fds[c->arg]) ? errno : 0;
+		break;
+	case 'u':	/* UNLINK segment arg and close its file */
+		r.err = err_of(ps_unlink(s->fds[c->arg]));
+		u_close(s, c->arg, 0);
+		break;
+	case 'x':	/* close every file, leave the names */
+		u_close(s, -1, 0);
+		break;
+	case 'U':	/* unlink and close everything */
+		u_close(s, -1, 1);
+		break;
+	case 'e':	/* exit as it is */
+		_exit(0);
+	default:
+		r.err = EINVAL;
+	}
+	return r;
+}
+
+static void __attribute__((noreturn))
+u_server(int sock, uid_t uid, const char *cg, int flags)
+{
+	struct u_state s = { .nr = 0, .sock = sock, .ps = page_size() };
+	struct u_reply r = { 0, 0 };
+	struct u_cmd c;
+
+	if (cg && cg_write(cg, "cgroup.procs", "0"))
+		r = (struct u_reply){ errno, 1 };
+	else if (become_user(uid, uid))
+		r = (struct u_reply){ errno, 2 };
+	else if ((flags & U_UNSHARE) && unshare(CLONE_NEWUSER | CLONE_NEWIPC))
+		r = (struct u_reply){ errno, 3 };
+	/* after the credential changes, which clear it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (send(sock, &r, sizeof(r), 0) != sizeof(r) || r.err)
+		_exit(1);
+	while (recv(sock, &c, sizeof(c), 0) == sizeof(c)) {
+		r = u_run(&s, &c);
+		if (send(sock, &r, sizeof(r), 0) != sizeof(r))
+			_exit(2);
+	}
+	_exit(0);
+}
+
+struct u_proc {
+	pid_t pid;	/* 0: none */
+	int sock;
+};
+
+#define U_PARAMS	4
+
+FIXTURE(users) {
+	char cg[128];	/* memory cgroup for the servers, "" if none */
+	size_t ps;
+	struct u_proc u[U_MAX];
+	const char *params[U_PARAMS];
+	unsigned long long saved[U_PARAMS];
+	int nr_params;
+};
+
+FIXTURE_SETUP(users)
+{
+	memset(self->u, 0, sizeof(self->u));
+	self->nr_params = 0;
+	self->ps = page_size();
+	self->cg[0] = 0;
+	if (geteuid())
+		SKIP(return, "needs root to switch users and set module parameters");
+	/* only the namespace tests need it; they skip without */
+	cg_make(self->cg, sizeof(self->cg), "u");
+}
+
+/* Start server @i as @uid; 0, or the errno of the setup step that failed. */
+static int u_spawn(FIXTURE_DATA(users) *self, int i, uid_t uid, const char *cg,
+		   int flags, int *step)
+{
+	struct u_reply r = { EPROTO, 0 };
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return errno;
+	self->u[i].pid = fork();
+	if (self->u[i].pid < 0)
+		return errno;
+	if (!self->u[i].pid) {
+		close(sv[0]);
+		u_server(sv[1], uid, cg, flags);
+	}
+	close(sv[1]);
+	self->u[i].sock = sv[0];
+	if (recv(sv[0], &r, sizeof(r), 0) != sizeof(r))
+		r.err = EPROTO;
+	if (step)
+		*step = r.n;
+	if (r.err) {	/* it exits */
+		close(sv[0]);
+		wait_child(self->u[i].pid);
+		self->u[i].pid = 0;
+	}
+	return r.err;
+}
+
+/* Run one command in server @u: its errno (0: success), -1 if it is gone. */
+static int u_do(struct u_proc *u, char op, int arg, int *n)
+{
+	struct u_cmd c = { .op = op, .arg = arg };
+	struct u_reply r;
+
+	if (send(u->sock, &c, sizeof(c), MSG_NOSIGNAL) != sizeof(c) ||
+	    recv(u->sock, &r, sizeof(r), 0) != sizeof(r))
+		return -1;
+	if (n)
+		*n = r.n;
+	return r.err;
+}
+
+/* The file of server @u's segment @i, passed with SCM_RIGHTS; -1 if not. */
+static int u_recv_fd(struct u_proc *u, int i)
+{
+	struct u_cmd c = { .op = 's', .arg = i };
+	struct u_reply r;
+	int fd;
+
+	if (send(u->sock, &c, sizeof(c), MSG_NOSIGNAL) != sizeof(c))
+		return -1;
+	fd = recv_fd(u->sock);
+	if (recv(u->sock, &r, sizeof(r), 0) != sizeof(r) || r.err) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Let server @u exit as it is; its exit status. */
+static int u_exit(struct u_proc *u)
+{
+	struct u_cmd c = { .op = 'e' };
+	int ret;
+
+	send(u->sock, &c, sizeof(c), MSG_NOSIGNAL);
+	close(u->sock);
+	ret = wait_child(u->pid);
+	u->pid = 0;
+	return ret;
+}
+
+/*
+ * Set a module parameter, restored by the teardown: 0, or -1 if it does
+ * not exist or cannot be set.
+ */
+static int u_param(FIXTURE_DATA(users) *self, const char *param,
+		   unsigned long long val)
+{
+	unsigned long long old;
+
+	if (self->nr_params == U_PARAMS || param_read(param, &old) ||
+	    param_write(param, val))
+		return -1;
+	self->params[self->nr_params] = param;
+	self->saved[self->nr_params++] = old;
+	return 0;
+}
+
+FIXTURE_TEARDOWN(users)
+{
+	int i;
+
+	for (i = 0; i < U_MAX; i++) {
+		if (!self->u[i].pid)
+			continue;
+		u_do(&self->u[i], 'U', 0, NULL);
+		EXPECT_EQ(0, u_exit(&self->u[i]));
+	}
+	for (i = self->nr_params - 1; i >= 0; i--)
+		if (param_write(self->params[i], self->saved[i]))
+			TH_LOG("could not restore %s=%llu", self->params[i],
+			       self->saved[i]);
+	EXPECT_EQ(0, cg_remove(self->cg, ""));
+}
+
+/* Create 1-page segments as the caller until one fails (*err), at most @max. */
+static int root_fill(int *fds, int max, int *err)
+{
+	char name[PROTSHM_NAME_MAX];
+	int n;
+
+	for (n = 0, *err = 0; n < max && !*err; n++) {
+		fds[n] = ps_open();
+		*err = fds[n] < 0 ? errno :
+		       err_of(ps_create(fds[n], ps_name(name, sizeof(name), "fill"),
+					page_size(), 0600, PROTSHM_PROT_RW));
+		if (*err && fds[n] >= 0)
+			close(fds[n]);
+	}
+	return *err ? n - 1 : n;
+}
+
+static void root_unfill(int *fds, int n)
+{
+	while (n--) {
+		ps_unlink(fds[n]);
+		close(fds[n]);
+	}
+}
+
+/* Start server @i as @uid in a new user and IPC namespace, or skip. */
+#define U_SPAWN_NS(i, uid, cg) do {					\
+	int __step, __err = u_spawn(self, i, uid, cg, U_UNSHARE, &__step); \
+									\
+	if (__err && __step == 3)					\
+		SKIP(return, "no unprivileged user namespace: %s",	\
+		     strerror(__err));					\
+	ASSERT_EQ(0, __err);						\
+} while (0)
+
+/*
+ * An unprivileged user creates segments in an IPC namespace of its own,
+ * writes every page and exits without unlinking them.  Nothing can name
+ * them any more: they are freed as the namespace goes - their pages are
+ * uncharged, and the initial namespace can create as many segments again.
+ */
+TEST_F(users, dead_ipc_ns_reclaimed)
+{
+	long long base, cur, seg_bytes = U_PAGES * self->ps;
+	int fds[U_SEGS + 1], n, m, err;
+
+	RETURN_IF_SKIPPED();
+
+	if (!self->cg[0])
+		SKIP(return, "no memory cgroup to measure with");
+	ASSERT_EQ(0, u_param(self, "max_segments", U_SEGS));
+	U_SPAWN_NS(0, USER_A, self->cg);
+	base = cg_current(self->cg);
+	ASSERT_EQ(ENOSPC, u_do(&self->u[0], 'f', U_PAGES, &n));
+	if (n < 4)
+		SKIP(return, "%d other segments exist", U_SEGS - n);
+	cur = cg_current(self->cg);
+	TH_LOG("%d segments of %lld KiB in a new IPC namespace: +%lld KiB",
+	       n, seg_bytes >> 10, (cur - base) >> 10);
+	ASSERT_ABOUT(n * seg_bytes, cur - base);
+
+	ASSERT_EQ(0, u_exit(&self->u[0]));
+	cur = cg_wait_below(self->cg, base + SLACK / 2, 5000);
+	TH_LOG("creator and namespace gone: %+lld KiB", (cur - base) >> 10);
+	ASSERT_ABOUT(0, cur - base);
+	m = root_fill(fds, n + 1, &err);
+	TH_LOG("the initial namespace can create %d segments (errno %d)", m, err);
+	root_unfill(fds, m);
+	ASSERT_EQ(ENOSPC, err);
+	ASSERT_EQ(n, m);
+}
+
+/*
+ * The namespace outlives the segments' files: while a process is in it the
+ * names stay - also after the module's periodic check ran.  When that
+ * process exits, with no protshm file open, nothing tells the module, and
+ * its periodic check frees the segments.
+ */
+TEST_F(users, dead_ipc_ns_reclaimed_later)
+{
+	long long base, cur, bytes = 4 * 8 * U_PAGES * self->ps;
+	int i;
+
+	RETURN_IF_SKIPPED();
+
+	if (!self->cg[0])
+		SKIP(return, "no memory cgroup to measure with");
+	U_SPAWN_NS(0, USER_A, self->cg);
+	base = cg_current(self->cg);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, u_do(&self->u[0], 'c', 8 * U_PAGES, NULL));
+	ASSERT_EQ(0, u_do(&self->u[0], 'x', 0, NULL));
+	ASSERT_ABOUT(bytes, cg_current(self->cg) - base);
+	/* control: a live namespace keeps its names */
+	usleep(2500 * 1000);
+	ASSERT_EQ(0, u_do(&self->u[0], 'a', 3, NULL));
+	ASSERT_ABOUT(bytes, cg_current(self->cg) - base);
+
+	ASSERT_EQ(0, u_exit(&self->u[0]));
+	cur = cg_wait_below(self->cg, base + SLACK / 2, RECLAIM_WAIT_MS);
+	TH_LOG("last process of the namespace gone: %+lld KiB of %lld",
+	       (cur - base) >> 10, bytes >> 10);
+	ASSERT_ABOUT(0, cur - base);
+}
+
+/*
+ * A file passed out of the namespace keeps its segment when the namespace
+ * goes: only the name is removed, as by UNLINK, and the data stays
+ * readable and writable through the file.
+ */
+TEST_F(users, dead_ipc_ns_fd_outlives)
+{
+	struct protshm_info info;
+	int fd, i;
+	char *p;
+
+	RETURN_IF_SKIPPED();
+
+	U_SPAWN_NS(0, USER_A, NULL);
+	ASSERT_EQ(0, u_do(&self->u[0], 'c', 4, NULL));
+	fd = u_recv_fd(&self->u[0], 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, u_do(&self->u[0], 'x', 0, NULL));
+	ASSERT_EQ(0, u_exit(&self->u[0]));
+	/* this file is the segment's only user: no release in the namespace */
+	for (i = 0; i < RECLAIM_WAIT_MS / 50; i++) {
+		ASSERT_EQ(0, ps_info(fd, &info, NULL));
+		if (info.seg_flags & PROTSHM_INFO_UNLINKED)
+			break;
+		usleep(50000);
+	}
+	TH_LOG("unlinked after %d ms", i * 50);
+	ASSERT_EQ(PROTSHM_INFO_UNLINKED, info.seg_flags);
+	ASSERT_EQ(4 * self->ps, info.resident);
+	p = map(fd, 4 * self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(page_byte(i), p[i * self->ps]);
+		p[i * self->ps + 1] = 'X';
+		ASSERT_EQ('X', p[i * self->ps + 1]);
+	}
+	ASSERT_EQ(0, munmap(p, 4 * self->ps));
+	close(fd);
+}
+
+/*
+ * One user fills its quota of segments (ENOSPC) long before the global
+ * limit: another user can still create.  Its segments count until they
+ * are freed; the root of a user namespace is bound by the quota too, root
+ * (CAP_SYS_RESOURCE) is not.
+ */
+TEST_F(users, user_quota_segments)
+{
+	int fds[6], n, err, step;
+
+	RETURN_IF_SKIPPED();
+
+	ASSERT_EQ(0, u_param(self, "max_segments", U_SEGS));
+	if (u_param(self, "max_user_segments", 4))
+		TH_LOG("no max_user_segments parameter");
+	ASSERT_EQ(0, u_spawn(self, 0, USER_A, NULL, 0, NULL));
+	ASSERT_EQ(0, u_spawn(self, 1, USER_B, NULL, 0, NULL));
+	ASSERT_EQ(ENOSPC, u_do(&self->u[0], 'f', 1, &n));
+	TH_LOG("user A created %d segments", n);
+	ASSERT_EQ(0, u_do(&self->u[1], 'c', 1, NULL));
+	ASSERT_EQ(4, n);
+	/* a freed segment no longer counts */
+	ASSERT_EQ(ENOSPC, u_do(&self->u[0], 'c', 1, NULL));
+	ASSERT_EQ(0, u_do(&self->u[0], 'u', 0, NULL));
+	ASSERT_EQ(0, u_do(&self->u[0], 'c', 1, NULL));
+	ASSERT_EQ(ENOSPC, u_do(&self->u[0], 'c', 1, NULL));
+	/* root is exempt */
+	n = root_fill(fds, 6, &err);
+	root_unfill(fds, n);
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(6, n);
+	/* the root of a user namespace is not */
+	err = u_spawn(self, 2, USER_C, NULL, U_UNSHARE, &step);
+	if (err && step == 3) {
+		TH_LOG("no unprivileged user namespace: %s", strerror(err));
+		return;
+	}
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(ENOSPC, u_do(&self->u[2], 'f', 1, &n));
+	ASSERT_EQ(4, n);
+}
+
+/*
+ * The same for bytes (ENOMEM): one user's segments cannot exceed its
+ * quota, another user still creates, freeing gives the bytes back.
+ */
+TEST_F(users, user_quota_bytes)
+{
+	RETURN_IF_SKIPPED();
+	if (u_param(self, "max_user_bytes", 4 * self->ps))
+		TH_LOG("no max_user_bytes parameter");
+	ASSERT_EQ(0, u_spawn(self, 0, USER_A, NULL, 0, NULL));
+	ASSERT_EQ(0, u_spawn(self, 1, USER_B, NULL, 0, NULL));
+	ASSERT_EQ(0, u_do(&self->u[0], 'c', 3, NULL));
+	ASSERT_EQ(ENOMEM, u_do(&self->u[0], 'c', 2, NULL));
+	ASSERT_EQ(0, u_do(&self->u[0], 'c', 1, NULL));
+	ASSERT_EQ(ENOMEM, u_do(&self->u[0], 'c', 1, NULL));
+	ASSERT_EQ(0, u_do(&self->u[1], 'c', 4, NULL));
+	ASSERT_EQ(0, u_do(&self->u[0], 'u', 0, NULL));
+	ASSERT_EQ(0, u_do(&self->u[0], 'c', 3, NULL));
 }
 
 TEST_HARNESS_MAIN
