@@ -24,6 +24,7 @@
  */
 #include <linux/hash.h>
 #include <linux/llist.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -58,6 +59,22 @@ static atomic_t protshm_forks_pending = ATOMIC_INIT(0);
 static DEFINE_MUTEX(protshm_lineage_lock);
 
 static struct tracepoint *protshm_fork_tp;
+
+/* records made since the module was loaded, for tests and monitoring */
+static atomic_long_t protshm_fork_records = ATOMIC_LONG_INIT(0);
+
+static int protshm_fork_records_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%ld\n",
+			 atomic_long_read(&protshm_fork_records));
+}
+
+static const struct kernel_param_ops protshm_fork_records_ops = {
+	.get = protshm_fork_records_get,
+};
+module_param_cb(fork_records, &protshm_fork_records_ops, NULL, 0444);
+MODULE_PARM_DESC(fork_records,
+		 "Forks recorded since the module was loaded (read-only)");
 
 static void protshm_lineage_workfn(struct work_struct *work);
 static DECLARE_WORK(protshm_lineage_work, protshm_lineage_workfn);
@@ -134,6 +151,7 @@ static void protshm_fork_record(struct task_struct *parent,
 {
 	struct protshm_fork *f;
 
+	atomic_long_inc(&protshm_fork_records);
 	/* __GFP_HIGH: may exceed the memcg limit, records are short-lived */
 	f = kmalloc(sizeof(*f), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
 	if (!f) {
