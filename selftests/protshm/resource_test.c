@@ -9,6 +9,9 @@
  *
  * Needs cgroup2 with the memory controller at /sys/fs/cgroup and root;
  * creates two child cgroups and removes them again.
+ *
+ * Fork records (fixture lineage): processes that restrict themselves must
+ * not make the forks of other processes recorded.
  */
 #include <sys/stat.h>
 #include <time.h>
@@ -364,6 +367,158 @@ TEST_F(memcg, page_array_charged)
 	ASSERT_EQ(0, cg_quit(&c, &self->kids[0]));
 	cur = cg_wait_below(self->a, base + SLACK / 2);
 	ASSERT_ABOUT(0, cur - base);
+}
+
+/*
+ * Every fork of a process with a lowered ceiling is recorded, so that the
+ * child gets the ceiling (see protshm.rst); anyone may lower their own
+ * ceiling.  LINEAGE_PROCS processes that restrict themselves (two for
+ * each slot of the 1024-slot filter the module once used, which then
+ * recorded 72 of the 72 forks below; well within the debug kernel's
+ * 4096-thread limit) must not make the forks of unrelated
+ * processes recorded: a record costs the forking process an atomic
+ * allocation and work under the module's locks, and its child is killed
+ * when that allocation fails.  The read-only parameter fork_records counts
+ * the records made.
+ */
+#define LINEAGE_PROCS	2048
+#define LINEAGE_FORKERS	8	/* unrelated processes, each forking: */
+#define LINEAGE_FORKS	8
+
+FIXTURE(lineage) {
+	char name[PROTSHM_NAME_MAX];
+	int fd;		/* the segment, created by the test */
+	int hold[2];	/* the restricted processes exit at EOF on hold[0] */
+	int nr;		/* restricted processes started */
+	pid_t pids[LINEAGE_PROCS];
+};
+
+FIXTURE_SETUP(lineage)
+{
+	self->nr = 0;
+	self->fd = ps_new(ps_name(self->name, sizeof(self->name), "lineage"),
+			  page_size());
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pipe2(self->hold, O_CLOEXEC));
+}
+
+FIXTURE_TEARDOWN(lineage)
+{
+	int i;
+
+	close(self->hold[1]);
+	for (i = 0; i < self->nr; i++)
+		waitpid(self->pids[i], NULL, 0);
+	close(self->hold[0]);
+	close(self->fd);
+}
+
+static long long fork_records(void)
+{
+	unsigned long long v;
+
+	return param_read("fork_records", &v) ? -1 : (long long)v;
+}
+
+/* Attach to @name, lower the ceiling to READ, then return the file. */
+static int restrict_self(const char *name)
+{
+	int fd = ps_open();
+
+	CHILD_ASSERT(fd >= 0);
+	CHILD_ASSERT(ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	CHILD_ASSERT(ps_restrict(fd, 0, PROTSHM_PROT_READ, 0) == 0);
+	return fd;
+}
+
+static void __attribute__((noreturn))
+restricted_sleeper(const char *name, int hold, int ready)
+{
+	char c;
+
+	CHILD_ASSERT(close(restrict_self(name)) == 0);
+	CHILD_ASSERT(write(ready, "r", 1) == 1);
+	CHILD_ASSERT(close(ready) == 0);
+	CHILD_ASSERT(read(hold, &c, 1) == 0);	/* EOF: the test is over */
+	_exit(0);
+}
+
+/* Fork @n children that exit at once; 0 if all of them exited with 0. */
+static int fork_exit(int n)
+{
+	pid_t pid;
+
+	while (n--) {
+		pid = fork();
+		if (!pid)
+			_exit(0);
+		if (pid < 0 || wait_child(pid))
+			return -1;
+	}
+	return 0;
+}
+
+/* A restricted process forks: its child has the READ ceiling. */
+static int __attribute__((noreturn)) restricted_fork(const char *name)
+{
+	int fd = restrict_self(name);
+	pid_t pid = fork();
+
+	if (!pid) {
+		CHILD_ASSERT(ceiling_of(fd) == PROTSHM_PROT_READ);
+		_exit(0);
+	}
+	CHILD_ASSERT(pid > 0);
+	_exit(wait_child(pid));
+}
+
+TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 600)
+{
+	long long before, after;
+	int ready[2], i;
+	char c;
+	pid_t pid;
+
+	before = fork_records();
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	for (i = 0; i < LINEAGE_PROCS; i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			close(self->hold[1]);
+			close(ready[0]);
+			restricted_sleeper(self->name, self->hold[0], ready[1]);
+		}
+		self->pids[self->nr++] = pid;
+	}
+	close(ready[1]);
+	for (i = 0; i < LINEAGE_PROCS; i++)
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+
+	before = fork_records();
+	for (i = 0; i < LINEAGE_FORKERS; i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(fork_exit(LINEAGE_FORKS) ? 1 : 0);
+		ASSERT_EQ(0, wait_child(pid));
+	}
+	after = fork_records();
+	TH_LOG("%d processes restricted themselves; %d forks of unrelated processes made %lld fork records",
+	       LINEAGE_PROCS, LINEAGE_FORKERS * (1 + LINEAGE_FORKS),
+	       after - before);
+	ASSERT_EQ(0, after - before);
+
+	/* control: a restricted process's fork is recorded, exactly once */
+	before = fork_records();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		restricted_fork(self->name);
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(1, fork_records() - before);
 }
 
 TEST_HARNESS_MAIN
