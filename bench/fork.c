@@ -156,6 +156,12 @@ static int b9_crowd_start(struct b9_crowd *x, bool restricted)
 	while (n < x->nr && read(ready[0], &c, 1) == 1)
 		n++;
 	close(ready[0]);
+	/*
+	 * The sleepers' inherited files keep the segments: closing ours keeps
+	 * 50 files out of every fork the measuring process makes.
+	 */
+	for (i = 0; i < B9_SEGS; i++)
+		seg_destroy(&x->segs[i]);
 	return n == B9_RESTRICTED ? 0 : -1;
 }
 
