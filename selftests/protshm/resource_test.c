@@ -13,6 +13,7 @@
  * Fork records (fixture lineage): processes that restrict themselves must
  * not make the forks of other processes recorded.
  */
+#include <sched.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -372,33 +373,42 @@ TEST_F(memcg, page_array_charged)
 /*
  * Every fork of a process with a lowered ceiling is recorded, so that the
  * child gets the ceiling (see protshm.rst); anyone may lower their own
- * ceiling.  LINEAGE_PROCS processes that restrict themselves (two for
- * each slot of the 1024-slot filter the module once used, which then
- * recorded 72 of the 72 forks below; well within the debug kernel's
- * 4096-thread limit) must not make the forks of unrelated
- * processes recorded: a record costs the forking process an atomic
- * allocation and work under the module's locks, and its child is killed
- * when that allocation fails.  The read-only parameter fork_records counts
- * the records made.
+ * ceiling.  LINEAGE_PROCS processes that restrict themselves must not make
+ * the forks of unrelated processes recorded: a record costs the forking
+ * process an atomic allocation and work under the module's locks, and its
+ * child is killed when that allocation fails.  The read-only parameter
+ * fork_records counts the records made.  The module once kept a 1024-slot
+ * filter: 1024 keys then left a given slot empty with a probability of
+ * about 1/e, and 56 of the 72 forks below were recorded.  The restricted
+ * processes share one address space (clone(CLONE_VM), each a process of
+ * its own with its own attachment), so that starting them copies none: the
+ * test fits the debug kernel's time.
  */
-#define LINEAGE_PROCS	2048
+#define LINEAGE_PROCS	1024
+#define LINEAGE_SEGS	64	/* 16 restricted processes on each */
+#define LINEAGE_STACK	(64 << 10)
 #define LINEAGE_FORKERS	8	/* unrelated processes, each forking: */
 #define LINEAGE_FORKS	8
 
 FIXTURE(lineage) {
-	char name[PROTSHM_NAME_MAX];
-	int fd;		/* the segment, created by the test */
+	char name[LINEAGE_SEGS][PROTSHM_NAME_MAX];
+	int fd[LINEAGE_SEGS];	/* the segments, created by the test */
 	int hold[2];	/* the restricted processes exit at EOF on hold[0] */
-	int nr;		/* restricted processes started */
-	pid_t pids[LINEAGE_PROCS];
+	pid_t spawner;	/* their parent */
 };
 
 FIXTURE_SETUP(lineage)
 {
-	self->nr = 0;
-	self->fd = ps_new(ps_name(self->name, sizeof(self->name), "lineage"),
-			  page_size());
-	ASSERT_LE(0, self->fd);
+	int i;
+
+	self->spawner = 0;
+	for (i = 0; i < LINEAGE_SEGS; i++)
+		self->fd[i] = -1;
+	for (i = 0; i < LINEAGE_SEGS; i++) {
+		ps_name(self->name[i], sizeof(self->name[i]), "lineage");
+		self->fd[i] = ps_new(self->name[i], page_size());
+		ASSERT_LE(0, self->fd[i]);
+	}
 	ASSERT_EQ(0, pipe2(self->hold, O_CLOEXEC));
 }
 
@@ -407,10 +417,13 @@ FIXTURE_TEARDOWN(lineage)
 	int i;
 
 	close(self->hold[1]);
-	for (i = 0; i < self->nr; i++)
-		waitpid(self->pids[i], NULL, 0);
+	if (self->spawner > 0)
+		EXPECT_EQ(0, wait_child(self->spawner));
 	close(self->hold[0]);
-	close(self->fd);
+	for (i = 0; i < LINEAGE_SEGS && self->fd[i] >= 0; i++) {
+		ps_unlink(self->fd[i]);
+		close(self->fd[i]);
+	}
 }
 
 static long long fork_records(void)
@@ -431,16 +444,54 @@ static int restrict_self(const char *name)
 	return fd;
 }
 
-static void __attribute__((noreturn))
-restricted_sleeper(const char *name, int hold, int ready)
+struct sleeper_arg {
+	const char *name;
+	int hold;
+	int ready;
+};
+
+/* clone() entry: restrict itself, say so, sleep until EOF on hold. */
+static int restricted_sleeper(void *p)
 {
+	const struct sleeper_arg *a = p;
 	char c;
 
-	CHILD_ASSERT(close(restrict_self(name)) == 0);
-	CHILD_ASSERT(write(ready, "r", 1) == 1);
-	CHILD_ASSERT(close(ready) == 0);
-	CHILD_ASSERT(read(hold, &c, 1) == 0);	/* EOF: the test is over */
+	CHILD_ASSERT(close(restrict_self(a->name)) == 0);
+	CHILD_ASSERT(write(a->ready, "r", 1) == 1);
+	CHILD_ASSERT(close(a->ready) == 0);
+	CHILD_ASSERT(read(a->hold, &c, 1) == 0);	/* EOF: the test is over */
 	_exit(0);
+}
+
+/*
+ * Start the restricted processes, then wait for them: exits with 0 if all
+ * of them did.
+ */
+static void __attribute__((noreturn))
+spawner(FIXTURE_DATA(lineage) *self, int ready)
+{
+	static struct sleeper_arg args[LINEAGE_SEGS];
+	int i, status, ret = 0;
+	char *stacks;
+
+	stacks = mmap(NULL, (size_t)LINEAGE_PROCS * LINEAGE_STACK,
+		      PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHILD_ASSERT(stacks != MAP_FAILED);
+	CHILD_ASSERT(close(self->hold[1]) == 0);
+	for (i = 0; i < LINEAGE_SEGS; i++)
+		args[i] = (struct sleeper_arg){ self->name[i], self->hold[0],
+						ready };
+	for (i = 0; i < LINEAGE_PROCS; i++)
+		CHILD_ASSERT(clone(restricted_sleeper,
+				   stacks + (size_t)(i + 1) * LINEAGE_STACK,
+				   CLONE_VM | SIGCHLD,
+				   &args[i % LINEAGE_SEGS]) > 0);
+	CHILD_ASSERT(close(ready) == 0);
+	while (wait(&status) > 0)
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			ret = 1;
+	_exit(ret);
 }
 
 /* Fork @n children that exit at once; 0 if all of them exited with 0. */
@@ -472,7 +523,7 @@ static int __attribute__((noreturn)) restricted_fork(const char *name)
 	_exit(wait_child(pid));
 }
 
-TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 600)
+TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
 {
 	long long before, after;
 	int ready[2], i;
@@ -482,15 +533,11 @@ TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 600)
 	before = fork_records();
 	ASSERT_LE(0, before);
 	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
-	for (i = 0; i < LINEAGE_PROCS; i++) {
-		pid = fork();
-		ASSERT_LE(0, pid);
-		if (!pid) {
-			close(self->hold[1]);
-			close(ready[0]);
-			restricted_sleeper(self->name, self->hold[0], ready[1]);
-		}
-		self->pids[self->nr++] = pid;
+	self->spawner = fork();
+	ASSERT_LE(0, self->spawner);
+	if (!self->spawner) {
+		close(ready[0]);
+		spawner(self, ready[1]);
 	}
 	close(ready[1]);
 	for (i = 0; i < LINEAGE_PROCS; i++)
@@ -516,7 +563,7 @@ TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 600)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
-		restricted_fork(self->name);
+		restricted_fork(self->name[0]);
 	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ(1, fork_records() - before);
 }
