@@ -158,6 +158,8 @@ int bench_b4(void);
 int bench_b5(bool b5, bool b6);
 int bench_b7(void);
 int bench_b8(void);
+int bench_b9(void);
+extern const char *bench_ko;
 
 #define progress(...) do {						\
 	fprintf(stderr, "bench: " __VA_ARGS__);				\

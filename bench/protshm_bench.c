@@ -10,7 +10,7 @@
  * whether the target is met.  See Documentation/performance.rst.
  *
  * Usage: protshm_bench [-r REPS] [-s SIZE] [-n CYCLES] [-b NAME] [-f PAGES]
- *                      [-c CSV] [-t TABLE_CSV] [-w SECONDS] [-i] [-v]
+ *                      [-c CSV] [-t TABLE_CSV] [-w SECONDS] [-k KO] [-i] [-v]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,21 +34,22 @@ struct bench_cfg cfg = {
 };
 
 static const char *const bench_list[] = {
-	"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8",
+	"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9",
 };
 
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-r REPS] [-s SIZE] [-n CYCLES] [-b NAME] [-f PAGES] [-c CSV] [-t TABLE_CSV] [-w SECONDS] [-i] [-v]\n"
+		"usage: %s [-r REPS] [-s SIZE] [-n CYCLES] [-b NAME] [-f PAGES] [-c CSV] [-t TABLE_CSV] [-w SECONDS] [-k KO] [-i] [-v]\n"
 		"  -r REPS       repetitions, every implementation once each (default 5, max %d)\n"
 		"  -s SIZE       segment size, suffix K/M/G (default 16M)\n"
 		"  -n CYCLES     B7 cycles per repetition (default 2000)\n"
-		"  -b NAME       run one benchmark only: B1 ... B8\n"
+		"  -b NAME       run one benchmark only: B1 ... B9\n"
 		"  -f PAGES      set protshm's fault_around_pages for the run (restored after)\n"
 		"  -c CSV        write every metric: benchmark,implementation,metric,unit,median,min,max,n\n"
 		"  -t TABLE_CSV  write the summary table as CSV\n"
 		"  -w SECONDS    wait at most this long for an idle machine first (default 20, 0: no wait)\n"
+		"  -k KO         B9: the module file, to measure forks with the module unloaded (rmmod, insmod KO)\n"
 		"  -i            the guest runs under QEMU -icount: say times are virtual\n"
 		"  -v            print every sample, in the order of the repetitions\n",
 		prog, BENCH_MAX_REPS);
@@ -180,6 +181,8 @@ static int run_one(const char *name)
 		return bench_b7();
 	if (!strcasecmp(name, "B8"))
 		return bench_b8();
+	if (!strcasecmp(name, "B9"))
+		return bench_b9();
 	return -1;
 }
 
@@ -194,6 +197,7 @@ static int run_all(void)
 	err |= bench_b5(true, true);
 	err |= bench_b7();
 	err |= bench_b8();
+	err |= bench_b9();
 	return err ? -1 : 0;
 }
 
@@ -228,7 +232,7 @@ int main(int argc, char **argv)
 	int opt, err, settle_max = 20;
 	double waited;
 
-	while ((opt = getopt(argc, argv, "r:s:n:b:f:c:t:w:ivh")) != -1) {
+	while ((opt = getopt(argc, argv, "r:s:n:b:f:c:t:w:k:ivh")) != -1) {
 		switch (opt) {
 		case 'r':
 			cfg.reps = atoi(optarg);
@@ -253,6 +257,9 @@ int main(int argc, char **argv)
 			break;
 		case 'w':
 			settle_max = atoi(optarg);
+			break;
+		case 'k':
+			bench_ko = optarg;
 			break;
 		case 'i':
 			cfg.icount = true;

@@ -48,8 +48,7 @@ static void protshm_attach_release(struct kref *ref)
 {
 	struct protshm_attachment *a = container_of(ref, struct protshm_attachment, ref);
 
-	if (a->mark)
-		protshm_unmark(a->mark);
+	protshm_unmark(&a->mark);
 	put_pid(a->tgid);
 	if (a->mm)
 		mmdrop(a->mm);
@@ -57,20 +56,15 @@ static void protshm_attach_release(struct kref *ref)
 }
 
 /*
- * Keep @a's mark in the lineage filter in step with its ceiling and key, so
+ * Keep @a's mark in the lineage set in step with its ceiling and key, so
  * that the forks of its process are recorded.  Context: seg->lock held, or
  * @a not yet visible.
  */
 static void protshm_attach_mark(struct protshm_attachment *a)
 {
-	const void *key = a->tgid ? (const void *)a->tgid : a->mm;
-
-	if (a->ceiling == PROTSHM_PROT_RW || a->mark == key)
-		return;
-	protshm_mark(key);
-	if (a->mark)
-		protshm_unmark(a->mark);
-	a->mark = key;
+	if (a->ceiling != PROTSHM_PROT_RW)
+		protshm_mark(&a->mark, a->seg,
+			     a->tgid ? (const void *)a->tgid : a->mm);
 }
 
 /**
@@ -253,7 +247,7 @@ static void protshm_mm_lower_locked(struct protshm_seg *seg,
 		mmgrab(mm);
 		mc->mm = mm;
 		mc->ceiling = PROTSHM_PROT_RW;
-		protshm_mark(mm);
+		protshm_mark(&mc->mark, seg, mm);
 		list_add(&mc->node, &seg->mm_ceilings);
 	}
 	old = mc->ceiling;
@@ -265,7 +259,7 @@ static void protshm_mm_lower_locked(struct protshm_seg *seg,
 static void protshm_mm_ceiling_free(struct protshm_mm_ceiling *mc)
 {
 	list_del(&mc->node);
-	protshm_unmark(mc->mm);
+	protshm_unmark(&mc->mark);
 	mmdrop(mc->mm);
 	kfree(mc);
 }
@@ -284,7 +278,7 @@ static void protshm_mm_prune_locked(struct protshm_seg *seg)
 			continue;
 		/* unused: the records of its forks are counted */
 		smp_mb();
-		if (!protshm_parent_pending(mc->mm))
+		if (!protshm_parent_pending(&mc->mark))
 			protshm_mm_ceiling_free(mc);
 	}
 }
@@ -302,7 +296,7 @@ static bool protshm_attach_dead(struct protshm_attachment *a)
 		return false;
 	/* gone: the records of its forks are counted, see llist_add() */
 	smp_mb();
-	return !a->mark || !protshm_parent_pending(a->mark);
+	return !protshm_parent_pending(&a->mark);
 }
 
 /* Context: seg->lock held.  Resolves pending attachments, frees dead ones. */
@@ -455,7 +449,7 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a;
 
-	protshm_lineage_drain_for(task_tgid(current));
+	protshm_lineage_drain(seg, task_tgid(current));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
@@ -558,7 +552,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
 	struct protshm_attachment *a;
 	u32 ceiling;
 
-	protshm_lineage_drain_for(task_tgid(current));
+	protshm_lineage_drain(seg, task_tgid(current));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, current);
@@ -578,7 +572,7 @@ unsigned int protshm_nr_attachments(struct protshm_seg *seg)
 	struct protshm_attachment *a;
 	unsigned int n = 0;
 
-	protshm_lineage_drain();
+	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	list_for_each_entry(a, &seg->attachments, node)
@@ -607,7 +601,7 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 	struct protshm_attachment *a;
 	unsigned int n = 0;
 
-	protshm_lineage_drain();
+	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	/* in id order: ids are taken and entries added under seg->lock */
@@ -707,44 +701,40 @@ static void protshm_bind_child_locked(struct protshm_seg *seg,
 }
 
 /**
- * protshm_attach_inherit() - give forked children their parents' ceilings
+ * protshm_attach_inherit_locked() - give a forked child its parent's ceiling
  * @seg: the segment
- * @forks: a batch of struct protshm_fork, oldest first
+ * @f: the record of the fork
  *
  * A child gets the lower of its parent's ceiling on @seg and the ceiling of
  * its parent's address space as they were when it was forked: its
  * attachment is lowered to it, or created with it.  A child that inherited
  * mappings got its attachment from ->open (protshm_attach_fork()), bound to
- * it here, and nothing else can attach it before its record is processed.
- * Children of children in the same batch come later in it.
+ * it here, and nothing else can attach it before its record is applied.
+ * Records reach a segment in the order of the forks, so the record of a
+ * child's own child comes later.
  *
- * Context: protshm_lineage_lock held.
+ * Context: seg->lock held.
  */
-void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks)
+void protshm_attach_inherit_locked(struct protshm_seg *seg,
+				   struct protshm_fork *f)
 {
 	struct protshm_attachment *parent, *child;
-	struct protshm_fork *f;
 	u32 ceiling;
 
-	mutex_lock(&seg->lock);
-	llist_for_each_entry(f, forks, node)
-		protshm_bind_child_locked(seg, f);
+	lockdep_assert_held(&seg->lock);
+	protshm_bind_child_locked(seg, f);
 	protshm_resolve_locked(seg);
-	llist_for_each_entry(f, forks, node) {
-		parent = protshm_find_key_locked(seg, f->parent, f->parent_mm);
-		ceiling = protshm_mm_ceiling_locked(seg, f->parent_mm,
-						    f->start_ns);
-		if (parent)
-			ceiling &= protshm_ceiling_at(parent, f->start_ns);
-		if (ceiling == PROTSHM_PROT_RW)
-			continue;
-		child = protshm_find_key_locked(seg, f->child, NULL);
-		if (child)
-			protshm_lower_since_locked(child, ceiling, f->start_ns);
-		else
-			protshm_attach_child_locked(seg, parent, f, ceiling);
-	}
-	mutex_unlock(&seg->lock);
+	parent = protshm_find_key_locked(seg, f->parent, f->parent_mm);
+	ceiling = protshm_mm_ceiling_locked(seg, f->parent_mm, f->start_ns);
+	if (parent)
+		ceiling &= protshm_ceiling_at(parent, f->start_ns);
+	if (ceiling == PROTSHM_PROT_RW)
+		return;
+	child = protshm_find_key_locked(seg, f->child, NULL);
+	if (child)
+		protshm_lower_since_locked(child, ceiling, f->start_ns);
+	else
+		protshm_attach_child_locked(seg, parent, f, ceiling);
 }
 
 static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
@@ -867,7 +857,7 @@ static struct protshm_attachment *protshm_next_descendant(struct protshm_seg *se
 {
 	struct protshm_attachment *a, *parent;
 
-	protshm_lineage_drain();
+	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
 	protshm_resolve_locked(seg);
 	list_for_each_entry(a, &seg->attachments, node) {
@@ -907,7 +897,7 @@ static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
 {
 	struct protshm_attachment *a;
 
-	protshm_lineage_drain_for(task_tgid(task));
+	protshm_lineage_drain(seg, task_tgid(task));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
 	a = protshm_find_locked(seg, task);

@@ -5,30 +5,40 @@
  * when every restricted ancestor has exited before it first attaches.
  *
  * No fork hook is exported to modules, so a probe on the sched_process_fork
- * tracepoint records every fork of a process that may be restricted.  It
- * runs in the parent, after copy_process() and before the child can run,
- * with preemption disabled: it only queues a record.  The records are
- * turned into attachments of the children (protshm_attach_inherit()) by a
- * work item, and before any lookup of an attachment (protshm_lineage_drain()
- * or protshm_lineage_drain_for() is called first by the entry points of
- * attach.c).  While a record names it as a parent, the lowered attachment
- * of a process that exited is kept, so a record always finds it.
+ * tracepoint records the forks of restricted processes.  It runs in the
+ * parent, after copy_process() and before the child can run, with
+ * preemption disabled.  It must cost every other fork in the system next to
+ * nothing, and must never make one of them fail, whatever anybody else
+ * restricted: it looks the parent up, lock-free, in an exact set of keys
+ * (protshm_keys: the struct pid of a process with a lowered ceiling or with
+ * a record of its own fork pending; an address space with a lowered
+ * ceiling, or the mm of a fork child whose lowered attachments are still
+ * pending), and only for a key found there allocates one record.  Each
+ * lowered ceiling holds a struct protshm_mark on its key (protshm_mark()).
  *
- * The probe must be cheap for every fork in the system: it consults a
- * counting filter of the keys (struct pid of a thread group, or the mm of a
- * child whose attachment is still pending) of attachments with a lowered
- * ceiling and of children with a pending record.  A false positive only
- * costs a record that changes nothing.  A second filter counts the pending
- * records by parent key: only the lowered attachments of exited processes
- * whose key has records pending are kept from being pruned.
+ * A record is then "dispatched" (protshm_lineage_dispatch()), in the order
+ * of the forks, to the segments of its parent's marks (by pid and by mm)
+ * and of its parent's own record still to apply: only there can the child
+ * inherit a ceiling.  Each such segment gets a node on its own queue (seg->forks),
+ * which is applied under that segment's lock (protshm_attach_inherit_locked())
+ * by a work item, and before any lookup of an attachment of that segment
+ * (protshm_lineage_drain()).  While a record names it as a parent, the
+ * lowered attachment of a process that exited (the lowered ceiling of an
+ * address space nobody uses) is kept, so that the record finds it
+ * (protshm_parent_pending()).
  */
-#include <linux/hash.h>
+#include <linux/delay.h>
 #include <linux/llist.h>
+#include <linux/memcontrol.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
 #include <linux/tracepoint.h>
 #include <linux/workqueue.h>
 
@@ -41,185 +51,628 @@
 #error "protshm's fork probe allocates with preemption disabled: not on PREEMPT_RT"
 #endif
 
-#define PROTSHM_MARK_BITS	10
+/**
+ * struct protshm_key - an entry of the set of keys whose forks are recorded
+ * @node: entry in protshm_keys
+ * @key: a thread group's struct pid, or an mm; pinned by whoever counts in
+ *	@marks or @parents
+ * @marks: entries of @list, plus one while @fork is pending: forks of @key
+ *	are recorded while it is not 0
+ * @parents: pending records whose parent (by pid or by mm) is @key
+ * @list: the struct protshm_mark keyed by @key: the lowered attachments of
+ *	its process (or pending child), the lowered ceilings of its mm
+ * @pending: the struct protshm_fork_seg of @fork not applied yet
+ * @fork_refs: @fork is pending while not 0: one until it is dispatched,
+ *	plus one per entry of @pending
+ * @fork: the record of the fork that created @key's process, in the entries
+ *	that the probe creates for its children
+ * @pkey: the entry of @fork's parent pid, counted in its @parents
+ * @mkey: the entry of @fork's parent mm, counted in its @parents, or NULL
+ * @rcu: frees the entry after the probes that may see it
+ *
+ * @marks, @parents, @list, @pending and @fork_refs are protected by
+ * protshm_keys_lock; the probe reads @marks without it.
+ */
+struct protshm_key {
+	struct rhash_head node;
+	const void *key;
+	unsigned int marks;
+	unsigned int parents;
+	struct list_head list;
+	struct list_head pending;
+	unsigned int fork_refs;
+	struct protshm_fork fork;
+	struct protshm_key *pkey;
+	struct protshm_key *mkey;
+	struct rcu_head rcu;
+};
 
-/* counting filters; see protshm_mark() and protshm_parent_pending() */
-static atomic_t protshm_marks[1 << PROTSHM_MARK_BITS];
-static atomic_t protshm_parents[1 << PROTSHM_MARK_BITS];
+/**
+ * struct protshm_fork_seg - a record to apply to one segment
+ * @node: entry in @seg->forks
+ * @key_node: entry in @child->pending; protshm_keys_lock
+ * @seg: the segment (its reference is held by the lineage work list, see
+ *	protshm_seg_queue())
+ * @child: the entry holding the record
+ */
+struct protshm_fork_seg {
+	struct llist_node node;
+	struct list_head key_node;
+	struct protshm_seg *seg;
+	struct protshm_key *child;
+};
 
-/* records queued by the probe, newest first; lock-free (llist) */
-static LLIST_HEAD(protshm_forks);
-/* records queued and not yet fully processed */
-static atomic_t protshm_forks_pending = ATOMIC_INIT(0);
+static const struct rhashtable_params protshm_key_params = {
+	.key_len = sizeof(void *),
+	.key_offset = offsetof(struct protshm_key, key),
+	.head_offset = offsetof(struct protshm_key, node),
+	.automatic_shrinking = true,
+};
+
+/* the exact set of keys; lookups under RCU, changes under protshm_keys_lock */
+static struct rhashtable protshm_keys;
 /*
- * Serialises the processing of records, so that a walk that finds records
- * pending waits until they are processed; taken before any seg->lock.
+ * Protects the insertion and removal of keys and their counted fields (see
+ * struct protshm_key).  Innermost: taken under seg->lock and in the probe.
+ */
+static DEFINE_SPINLOCK(protshm_keys_lock);
+
+/* records queued by the probe and not dispatched, newest first; lock-free */
+static LLIST_HEAD(protshm_forks);
+/* records queued and not yet dispatched */
+static atomic_t protshm_forks_queued = ATOMIC_INIT(0);
+/*
+ * Serialises dispatching, so that records are dispatched in the order of
+ * the forks, and a drain that finds records queued waits until they are
+ * dispatched.  Taken before any seg->lock.
  */
 static DEFINE_MUTEX(protshm_lineage_lock);
+/* segments with records to apply, each holding a reference; lock-free */
+static LLIST_HEAD(protshm_lineage_segs);
 
 static struct tracepoint *protshm_fork_tp;
+
+/* records made since the module was loaded, for tests and monitoring */
+static atomic_long_t protshm_fork_records = ATOMIC_LONG_INIT(0);
+
+static int protshm_fork_records_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%ld\n",
+			 atomic_long_read(&protshm_fork_records));
+}
+
+static const struct kernel_param_ops protshm_fork_records_ops = {
+	.get = protshm_fork_records_get,
+};
+module_param_cb(fork_records, &protshm_fork_records_ops, NULL, 0444);
+MODULE_PARM_DESC(fork_records,
+		 "Forks recorded since the module was loaded (read-only)");
 
 static void protshm_lineage_workfn(struct work_struct *work);
 static DECLARE_WORK(protshm_lineage_work, protshm_lineage_workfn);
 
-static atomic_t *protshm_mark_slot(const void *key)
+static struct protshm_key *protshm_key_alloc(gfp_t gfp)
 {
-	return &protshm_marks[hash_ptr(key, PROTSHM_MARK_BITS)];
+	struct protshm_key *k = kzalloc(sizeof(*k), gfp);
+
+	if (k) {
+		INIT_LIST_HEAD(&k->list);
+		INIT_LIST_HEAD(&k->pending);
+	}
+	return k;
 }
 
-static void protshm_parent_add(const void *key, int n)
+/* The entry of @key, or NULL.  Context: protshm_keys_lock held. */
+static struct protshm_key *protshm_key_find_locked(const void *key)
 {
-	if (key)
-		atomic_add(n, &protshm_parents[hash_ptr(key, PROTSHM_MARK_BITS)]);
+	lockdep_assert_held(&protshm_keys_lock);
+	return rhashtable_lookup_fast(&protshm_keys, &key, protshm_key_params);
+}
+
+/*
+ * Insert @k, prepared by the caller, as the entry of @key.  Fails if @key
+ * has one, or while the table cannot grow (out of atomic memory during a
+ * resize: then it grows in process context soon).  protshm_keys_lock held.
+ */
+static int protshm_key_insert_locked(struct protshm_key *k, const void *key)
+{
+	lockdep_assert_held(&protshm_keys_lock);
+	k->key = key;
+	return rhashtable_lookup_insert_fast(&protshm_keys, &k->node,
+					     protshm_key_params);
+}
+
+/*
+ * The entry of @key, inserted from *@spare (then set to NULL) if there is
+ * none; NULL if that is not possible now.  protshm_keys_lock held.
+ */
+static struct protshm_key *protshm_key_get_locked(const void *key,
+						  struct protshm_key **spare)
+{
+	struct protshm_key *k = protshm_key_find_locked(key);
+
+	if (k || !*spare || protshm_key_insert_locked(*spare, key))
+		return k;
+	k = *spare;
+	*spare = NULL;
+	return k;
+}
+
+/* Free @k once nothing counts in it.  Context: protshm_keys_lock held. */
+static void protshm_key_put_locked(struct protshm_key *k)
+{
+	lockdep_assert_held(&protshm_keys_lock);
+	if (k->marks || k->parents)
+		return;
+	rhashtable_remove_fast(&protshm_keys, &k->node, protshm_key_params);
+	kfree_rcu(k, rcu);
+}
+
+/*
+ * @m moves to the entry @k (or nowhere).  The new entry counts it before
+ * the old one stops counting it (the probe looks at a pid before an mm,
+ * and marks only move from a pending child's mm to its pid), so a fork
+ * never sees neither.  Context: protshm_keys_lock held.
+ */
+static void protshm_mark_move_locked(struct protshm_mark *m,
+				     struct protshm_key *k)
+{
+	struct protshm_key *old = m->key;
+
+	if (old)
+		list_del(&m->node);
+	if (k) {
+		WRITE_ONCE(k->marks, k->marks + 1);
+		list_add_tail(&m->node, &k->list);
+	}
+	m->key = k;
+	if (old) {
+		smp_wmb();	/* pairs with smp_rmb() in the probe */
+		WRITE_ONCE(old->marks, old->marks - 1);
+		protshm_key_put_locked(old);
+	}
 }
 
 /**
- * protshm_parent_pending() - may a pending record have @key as its parent?
- * @key: an attachment's mark key
+ * protshm_mark() - record the forks of the process (or mm) @key
+ * @m: the mark of a lowered ceiling on @seg
+ * @seg: the segment
+ * @key: a process's struct pid, or an mm (of a pending child, or whose
+ *	ceiling is lowered)
  *
- * The caller saw the attachment's process gone and issued smp_mb(): the
- * record of a fork the process made before exiting is counted already.
+ * From now on and while @m is marked, every fork of the process known by
+ * @key (or of a process using the mm @key) is recorded, and its record is
+ * applied to @seg.  The mark is ordered before what follows (a ceiling's
+ * lowering time), against the probe's lookup, which follows the child's
+ * start time.
+ *
+ * Context: process context, may sleep; the holder's seg->lock held, or
+ * the holder not visible.
+ */
+void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
+		  const void *key)
+{
+	struct protshm_key *k, *spare = NULL;
+
+	if (m->key && m->key->key == key)
+		return;
+	spin_lock(&protshm_keys_lock);
+	while (!(k = protshm_key_get_locked(key, &spare))) {
+		spin_unlock(&protshm_keys_lock);
+		if (spare)	/* the table is being resized */
+			usleep_range(100, 1000);
+		else
+			spare = protshm_key_alloc(GFP_KERNEL_ACCOUNT |
+						  __GFP_NOFAIL);
+		spin_lock(&protshm_keys_lock);
+	}
+	m->seg = seg;
+	protshm_mark_move_locked(m, k);
+	spin_unlock(&protshm_keys_lock);
+	kfree(spare);
+	smp_mb();	/* pairs with smp_mb() in the probe */
+}
+
+/**
+ * protshm_unmark() - stop recording forks for @m
+ * @m: a mark, set or not
+ *
+ * Context: any process context; the holder's seg->lock held, or the holder
+ * unreachable.
+ */
+void protshm_unmark(struct protshm_mark *m)
+{
+	if (!m->key)
+		return;
+	spin_lock(&protshm_keys_lock);
+	protshm_mark_move_locked(m, NULL);
+	spin_unlock(&protshm_keys_lock);
+}
+
+/**
+ * protshm_parent_pending() - may a pending record name @m's key as parent?
+ * @m: a mark, set or not
+ *
+ * The caller saw @m's process (or mm) gone and issued smp_mb(): the record
+ * of a fork it made before is counted already.  Exact: only the records of
+ * the forks of @m's process (by its pid, or by its mm) count.
  *
  * Return: true if one may.
  */
-bool protshm_parent_pending(const void *key)
+bool protshm_parent_pending(const struct protshm_mark *m)
 {
-	return atomic_read(&protshm_parents[hash_ptr(key, PROTSHM_MARK_BITS)]);
+	bool pending;
+
+	if (!m->key)
+		return false;
+	spin_lock(&protshm_keys_lock);
+	pending = m->key->parents;
+	spin_unlock(&protshm_keys_lock);
+	return pending;
 }
 
-/**
- * protshm_mark() - note that forks of the process known by @key matter
- * @key: a thread group's struct pid, or a pending attachment's mm
- *
- * Ordered before what follows (a ceiling's lowering time), against the
- * probe's read of the filter after the child's start time was taken.
+/* Are the forks of @key recorded?  Context: RCU read-side. */
+static bool protshm_key_marked(const void *key)
+{
+	struct protshm_key *k;
+
+	k = rhashtable_lookup(&protshm_keys, &key, protshm_key_params);
+	return k && READ_ONCE(k->marks);
+}
+
+/*
+ * Count the record @ck in the entries of its parent's pid (created from
+ * *@spare if needed: a pending child marked by its mm only) and mm.
+ * protshm_keys_lock held.  Return: false if the pid has no entry.
  */
-void protshm_mark(const void *key)
+static bool protshm_fork_count_locked(struct protshm_key *ck,
+				      struct protshm_key **spare)
 {
-	atomic_inc(protshm_mark_slot(key));
-	smp_mb__after_atomic();	/* pairs with smp_mb() in the probe */
+	struct protshm_fork *f = &ck->fork;
+
+	ck->pkey = protshm_key_get_locked(f->parent, spare);
+	if (!ck->pkey)
+		return false;
+	ck->pkey->parents++;
+	ck->mkey = f->parent_mm ? protshm_key_find_locked(f->parent_mm) : NULL;
+	if (ck->mkey)
+		ck->mkey->parents++;
+	return true;
 }
 
-/**
- * protshm_unmark() - undo one protshm_mark() of @key
- * @key: the same key
+/* Undo protshm_fork_count_locked().  protshm_keys_lock held. */
+static void protshm_fork_uncount_locked(struct protshm_key *ck)
+{
+	ck->pkey->parents--;
+	protshm_key_put_locked(ck->pkey);
+	if (ck->mkey) {
+		ck->mkey->parents--;
+		protshm_key_put_locked(ck->mkey);
+	}
+}
+
+/*
+ * Queue the record of @child's fork: its entry, one allocation, counting
+ * one mark until the record is applied everywhere.  Fails closed: a child
+ * that could not be recorded is killed before it runs.
+ * Context: the probe (preemption disabled); @child has not run yet.
  */
-void protshm_unmark(const void *key)
-{
-	atomic_dec(protshm_mark_slot(key));
-}
-
-static bool protshm_marked(const void *key)
-{
-	return key && atomic_read(protshm_mark_slot(key));
-}
-
-static void protshm_fork_free(struct protshm_fork *f)
-{
-	protshm_parent_add(f->parent, -1);
-	protshm_parent_add(f->parent_mm, -1);
-	protshm_unmark(f->child);
-	put_pid(f->parent);
-	put_pid(f->child);
-	if (f->parent_mm)
-		mmdrop(f->parent_mm);
-	if (f->child_mm)
-		mmdrop(f->child_mm);
-	kfree(f);
-}
-
-/* Context: the probe (preemption disabled); @child has not run yet. */
 static void protshm_fork_record(struct task_struct *parent,
 				struct task_struct *child)
 {
-	struct protshm_fork *f;
-
 	/* __GFP_HIGH: may exceed the memcg limit, records are short-lived */
-	f = kmalloc(sizeof(*f), GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN);
-	if (!f) {
-		/* fail closed: the child would escape its ceilings */
-		pr_warn_ratelimited("no memory to record fork of %d: killing child %d\n",
-				    task_tgid_nr(parent), task_pid_nr(child));
-		send_sig(SIGKILL, child, 1);
-		return;
-	}
-	f->parent = get_pid(task_tgid(parent));
-	f->child = get_pid(task_tgid(child));
+	const gfp_t gfp = GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN;
+	struct protshm_key *ck, *spare = NULL;
+	struct protshm_fork *f;
+	bool ok = false;
+
+	atomic_long_inc(&protshm_fork_records);
+	ck = protshm_key_alloc(gfp);
+	if (!ck)
+		goto fail;
+	f = &ck->fork;
+	f->parent = task_tgid(parent);
+	f->child = task_tgid(child);
 	f->parent_mm = parent->mm;
 	f->child_mm = child->mm != parent->mm ? child->mm : NULL;
-	if (f->parent_mm)
-		mmgrab(f->parent_mm);
+	f->start_ns = child->group_leader->start_time;
+	ck->marks = 1;
+	ck->fork_refs = 1;
+	rcu_read_lock();
+	if (!rhashtable_lookup(&protshm_keys, &f->parent, protshm_key_params))
+		spare = protshm_key_alloc(gfp);
+	rcu_read_unlock();
+	spin_lock(&protshm_keys_lock);
+	if (protshm_fork_count_locked(ck, &spare)) {
+		ok = !protshm_key_insert_locked(ck, f->child);
+		if (!ok)	/* undo the counts */
+			protshm_fork_uncount_locked(ck);
+	}
+	spin_unlock(&protshm_keys_lock);
+	kfree(spare);
+	if (!ok)
+		goto fail;
+	get_pid(f->parent);
+	get_pid(f->child);
+	mmgrab(f->parent_mm);
 	if (f->child_mm)
 		mmgrab(f->child_mm);
-	f->start_ns = child->group_leader->start_time;
-	atomic_inc(&protshm_forks_pending);
-	protshm_parent_add(f->parent, 1);
-	protshm_parent_add(f->parent_mm, 1);
-	protshm_mark(f->child);
+	atomic_inc(&protshm_forks_queued);
 	/* fully ordered: all of the above is seen before the parent exits */
 	llist_add(&f->node, &protshm_forks);
 	queue_work(system_unbound_wq, &protshm_lineage_work);
+	return;
+
+fail:
+	kfree(ck);
+	/* the child would escape its parent's ceilings */
+	pr_warn_ratelimited("no memory to record fork of %d: killing child %d\n",
+			    task_tgid_nr(parent), task_pid_nr(child));
+	send_sig(SIGKILL, child, 1);
 }
 
+/*
+ * Work per fork: two lock-free lookups; a record only for the children of
+ * a process that holds a lowered ceiling or is itself the child of a record
+ * not applied yet.
+ */
 static void protshm_fork_probe(void *data, struct task_struct *parent,
 			       struct task_struct *child)
 {
-	if (!thread_group_leader(child))	/* a thread: same process */
+	bool marked;
+
+	if (!thread_group_leader(child) || !parent->mm)	/* a thread */
 		return;
 	/* pairs with protshm_mark(): the child's start time was taken */
 	smp_mb();
-	if (protshm_marked(task_tgid(parent)) || protshm_marked(parent->mm))
+	rcu_read_lock();
+	marked = protshm_key_marked(task_tgid(parent));
+	if (!marked) {
+		smp_rmb();	/* see protshm_mark_move_locked() */
+		marked = protshm_key_marked(parent->mm);
+	}
+	rcu_read_unlock();
+	if (marked)
 		protshm_fork_record(parent, child);
 }
 
-/**
- * protshm_lineage_drain() - turn pending fork records into attachments
- *
- * Context: process context; no seg->lock held (mmap_lock may be held).
+/* The record of @ck is applied everywhere: drop its counts and pins. */
+static void protshm_fork_done(struct protshm_key *ck)
+{
+	struct protshm_fork f = ck->fork;
+
+	spin_lock(&protshm_keys_lock);
+	protshm_fork_uncount_locked(ck);
+	WRITE_ONCE(ck->marks, ck->marks - 1);
+	protshm_key_put_locked(ck);
+	spin_unlock(&protshm_keys_lock);
+	put_pid(f.parent);
+	put_pid(f.child);
+	mmdrop(f.parent_mm);
+	if (f.child_mm)
+		mmdrop(f.child_mm);
+}
+
+/* Drop one of @ck's fork_refs. */
+static void protshm_fork_put(struct protshm_key *ck)
+{
+	bool done;
+
+	spin_lock(&protshm_keys_lock);
+	WRITE_ONCE(ck->fork_refs, ck->fork_refs - 1);
+	done = !ck->fork_refs;
+	spin_unlock(&protshm_keys_lock);
+	if (done)
+		protshm_fork_done(ck);
+}
+
+/*
+ * Have the work item apply @seg's records, unless it is queued already;
+ * takes over the caller's reference on @seg.
  */
-void protshm_lineage_drain(void)
+static void protshm_seg_queue(struct protshm_seg *seg)
+{
+	if (atomic_xchg(&seg->lineage_queued, 1)) {
+		protshm_seg_put(seg);	/* not the last: the queue has one */
+		return;
+	}
+	llist_add(&seg->lineage_node, &protshm_lineage_segs);
+	queue_work(system_unbound_wq, &protshm_lineage_work);
+}
+
+/*
+ * Add the segments of @key's marks and of its own pending record to @segs
+ * (room for @max); return how many there are.
+ * Context: protshm_keys_lock held.
+ */
+static unsigned int protshm_key_segs_locked(const void *key,
+					    struct protshm_seg **segs,
+					    unsigned int n, unsigned int max)
+{
+	struct protshm_key *k = key ? protshm_key_find_locked(key) : NULL;
+	struct protshm_fork_seg *fs;
+	struct protshm_mark *m;
+
+	if (!k)
+		return n;
+	list_for_each_entry(m, &k->list, node) {
+		if (n < max)
+			segs[n] = m->seg;
+		n++;
+	}
+	list_for_each_entry(fs, &k->pending, key_node) {
+		if (n < max)
+			segs[n] = fs->seg;
+		n++;
+	}
+	return n;
+}
+
+static int protshm_ptr_cmp(const void *a, const void *b)
+{
+	uintptr_t x = *(uintptr_t *)a, y = *(uintptr_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The segments the record of @ck may concern, each once, with a reference:
+ * those of its parent's pid and mm, and of the child's pid and pending mm
+ * (which the child's inherited mappings made lowered attachments on).  Returns
+ * their number and the array in *@out (kfree() it).
+ * Context: protshm_lineage_lock held.
+ */
+static unsigned int protshm_fork_segs(struct protshm_key *ck,
+				      struct protshm_seg ***out)
+{
+	const struct protshm_fork *f = &ck->fork;
+	struct protshm_seg **segs = NULL;
+	unsigned int max = 0, n, i, m = 0;
+
+	for (;;) {
+		spin_lock(&protshm_keys_lock);
+		n = protshm_key_segs_locked(f->parent, segs, 0, max);
+		n = protshm_key_segs_locked(f->parent_mm, segs, n, max);
+		n = protshm_key_segs_locked(f->child, segs, n, max);
+		n = protshm_key_segs_locked(f->child_mm, segs, n, max);
+		if (n <= max)
+			break;
+		spin_unlock(&protshm_keys_lock);
+		kfree(segs);
+		max = n + 4;
+		segs = kmalloc_array(max, sizeof(*segs),
+				     GFP_KERNEL | __GFP_NOFAIL);
+	}
+	sort(segs, n, sizeof(*segs), protshm_ptr_cmp, NULL);
+	for (i = 0; i < n; i++)
+		if ((!m || segs[m - 1] != segs[i]) &&
+		    kref_get_unless_zero(&segs[i]->ref))
+			segs[m++] = segs[i];
+	spin_unlock(&protshm_keys_lock);
+	*out = segs;
+	return m;
+}
+
+/*
+ * Queue the record of @ck on every segment it may concern, with a node
+ * charged to the child's memory cgroup.  Context: protshm_lineage_lock.
+ */
+static void protshm_fork_dispatch(struct protshm_key *ck)
+{
+	const struct protshm_fork *f = &ck->fork;
+	struct mem_cgroup *memcg, *old_memcg;
+	struct protshm_fork_seg *fs;
+	struct protshm_seg **segs;
+	unsigned int i, n;
+
+	lockdep_assert_held(&protshm_lineage_lock);
+	n = protshm_fork_segs(ck, &segs);
+	memcg = get_mem_cgroup_from_mm(f->child_mm ?: f->parent_mm);
+	old_memcg = set_active_memcg(memcg);
+	for (i = 0; i < n; i++) {
+		fs = kmalloc(sizeof(*fs), GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+		fs->seg = segs[i];
+		fs->child = ck;
+		spin_lock(&protshm_keys_lock);
+		list_add_tail(&fs->key_node, &ck->pending);
+		WRITE_ONCE(ck->fork_refs, ck->fork_refs + 1);
+		spin_unlock(&protshm_keys_lock);
+		llist_add(&fs->node, &segs[i]->forks);
+		protshm_seg_queue(segs[i]);
+	}
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
+	kfree(segs);
+	protshm_fork_put(ck);	/* dispatched */
+}
+
+/* Dispatch every queued record, oldest first. */
+static void protshm_lineage_dispatch(void)
 {
 	struct protshm_fork *f, *tmp;
 	struct llist_node *batch;
-	struct protshm_seg *seg, *next;
-	int n = 0;
 
-	if (!atomic_read_acquire(&protshm_forks_pending))
+	if (!atomic_read_acquire(&protshm_forks_queued))
 		return;
 	mutex_lock(&protshm_lineage_lock);
 	batch = llist_reverse_order(llist_del_all(&protshm_forks));
-	for (seg = batch ? protshm_seg_next_any(0) : NULL; seg; seg = next) {
-		protshm_attach_inherit(seg, batch);
-		next = protshm_seg_next_any(seg->id);
-		protshm_seg_put(seg);
-	}
 	llist_for_each_entry_safe(f, tmp, batch, node) {
-		protshm_fork_free(f);
-		n++;
+		protshm_fork_dispatch(container_of(f, struct protshm_key, fork));
+		smp_mb__before_atomic();	/* the nodes are queued */
+		atomic_dec(&protshm_forks_queued);
 	}
-	smp_mb__before_atomic();	/* the attachments exist */
-	atomic_sub(n, &protshm_forks_pending);
 	mutex_unlock(&protshm_lineage_lock);
 }
 
-/**
- * protshm_lineage_drain_for() - drain if a record of @tgid may be pending
- * @tgid: a process about to be looked up in attachment lists
- *
- * A process that has no record pending as a child needs no drain before
- * its own attachments are looked up: its ceilings are in them already.
- *
- * Context: as protshm_lineage_drain().
- */
-void protshm_lineage_drain_for(struct pid *tgid)
+/* Apply the records queued on @seg, oldest first.  seg->lock held. */
+static void protshm_seg_apply_locked(struct protshm_seg *seg)
 {
-	if (protshm_marked(tgid))
-		protshm_lineage_drain();
+	struct protshm_fork_seg *fs, *tmp;
+	struct llist_node *batch;
+
+	lockdep_assert_held(&seg->lock);
+	batch = llist_reverse_order(llist_del_all(&seg->forks));
+	llist_for_each_entry_safe(fs, tmp, batch, node) {
+		protshm_attach_inherit_locked(seg, &fs->child->fork);
+		spin_lock(&protshm_keys_lock);
+		list_del(&fs->key_node);
+		spin_unlock(&protshm_keys_lock);
+		protshm_fork_put(fs->child);
+		kfree(fs);
+	}
+}
+
+/* Does @tgid have the record of its own fork pending? */
+static bool protshm_forking(struct pid *tgid)
+{
+	struct protshm_key *k;
+	bool forking;
+
+	rcu_read_lock();
+	k = rhashtable_lookup(&protshm_keys, &tgid, protshm_key_params);
+	forking = k && READ_ONCE(k->fork_refs);
+	rcu_read_unlock();
+	return forking;
+}
+
+/**
+ * protshm_lineage_drain() - apply the fork records a lookup on @seg needs
+ * @seg: a segment whose attachments are about to be looked up
+ * @tgid: the process looked up, or NULL for all of them
+ *
+ * When this returns, every record of a fork that created @tgid (any fork,
+ * if @tgid is NULL) that was queued before the call has been applied to
+ * @seg if it concerns @seg.  The records of other segments are left to the
+ * work item: a lookup never applies them.
+ *
+ * Context: process context; no protshm lock held (mmap_lock may be held).
+ */
+void protshm_lineage_drain(struct protshm_seg *seg, struct pid *tgid)
+{
+	if (!tgid || protshm_forking(tgid))
+		protshm_lineage_dispatch();
+	if (llist_empty(&seg->forks))
+		return;
+	mutex_lock(&seg->lock);
+	protshm_seg_apply_locked(seg);
+	mutex_unlock(&seg->lock);
 }
 
 static void protshm_lineage_workfn(struct work_struct *work)
 {
-	protshm_lineage_drain();
+	struct protshm_seg *seg, *next;
+	struct llist_node *segs;
+
+	protshm_lineage_dispatch();
+	segs = llist_del_all(&protshm_lineage_segs);
+	llist_for_each_entry_safe(seg, next, segs, lineage_node) {
+		/* a record queued from now on queues @seg again */
+		atomic_xchg(&seg->lineage_queued, 0);
+		mutex_lock(&seg->lock);
+		protshm_seg_apply_locked(seg);
+		mutex_unlock(&seg->lock);
+		protshm_seg_put(seg);
+	}
 }
 
 static void protshm_find_fork_tp(struct tracepoint *tp, void *priv)
@@ -243,15 +696,20 @@ int protshm_lineage_init(void)
 		pr_err("tracepoint sched_process_fork not found\n");
 		return -ENOENT;
 	}
+	err = rhashtable_init(&protshm_keys, &protshm_key_params);
+	if (err)
+		return err;
 	err = tracepoint_probe_register(protshm_fork_tp, protshm_fork_probe,
 					NULL);
-	if (err)
+	if (err) {
 		pr_err("cannot probe sched_process_fork: %d\n", err);
+		rhashtable_destroy(&protshm_keys);
+	}
 	return err;
 }
 
 /**
- * protshm_lineage_exit() - detach the probe and forget pending records
+ * protshm_lineage_exit() - detach the probe and apply pending records
  *
  * Context: module exit, after the device is gone.
  */
@@ -260,5 +718,18 @@ void protshm_lineage_exit(void)
 	tracepoint_probe_unregister(protshm_fork_tp, protshm_fork_probe, NULL);
 	tracepoint_synchronize_unregister();
 	flush_work(&protshm_lineage_work);
-	protshm_lineage_drain();
+	protshm_lineage_workfn(NULL);
+	flush_work(&protshm_lineage_work);
+}
+
+/**
+ * protshm_lineage_destroy() - free the set of keys
+ *
+ * Context: module exit, after protshm_lineage_exit() and after every
+ * attachment is freed (protshm_segments_destroy()).
+ */
+void protshm_lineage_destroy(void)
+{
+	WARN_ON(atomic_read(&protshm_keys.nelems));
+	rhashtable_destroy(&protshm_keys);
 }

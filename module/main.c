@@ -58,6 +58,7 @@ err_nl:
 	protshm_dev_exit();
 err_dev:
 	protshm_lineage_exit();
+	protshm_lineage_destroy();
 	return err;
 }
 
@@ -67,6 +68,7 @@ static void __exit protshm_exit(void)
 	protshm_dev_exit();
 	protshm_lineage_exit();
 	protshm_segments_destroy();
+	protshm_lineage_destroy();
 	protshm_account_exit();
 	pr_info("unloaded\n");
 }

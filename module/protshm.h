@@ -20,6 +20,7 @@
  *       -> protshm_seg.lock
  *         -> protshm_registry_lock
  *           -> protshm_account_lock (account.c)
+ *         -> protshm_keys_lock (lineage.c, spinlock; also in the fork probe)
  * vm_ops are called with mmap_lock held, so seg->lock is never held while
  * an mmap_lock is taken, while copying from or to user space, or while
  * calling mmput().
@@ -40,6 +41,7 @@ struct ipc_namespace;
 struct mem_cgroup;
 struct pid;
 struct protshm_ns;
+struct protshm_key;
 struct task_struct;
 
 /* module parameters, see main.c */
@@ -73,6 +75,11 @@ extern unsigned long protshm_fault_around_pages;
  * @nr_resident: number of pages allocated
  * @pages: @nr_pages slots, each set at most once (cmpxchg) and freed with
  *	the segment; read locklessly
+ * @forks: fork records to apply to this segment (lineage.c); lock-free
+ *	queue, applied under @lock
+ * @lineage_node: entry in the lineage work list while @lineage_queued
+ * @lineage_queued: on that list, holding a reference, while @forks may
+ *	hold records
  */
 struct protshm_seg {
 	struct kref ref;
@@ -94,6 +101,25 @@ struct protshm_seg {
 	struct list_head mm_ceilings;
 	atomic_long_t nr_resident;
 	struct page **pages;
+	struct llist_head forks;
+	struct llist_node lineage_node;
+	atomic_t lineage_queued;
+};
+
+/**
+ * struct protshm_mark - a lowered ceiling on a segment, in the lineage set
+ * @key: the entry of the set it counts in (a process's struct pid, or an
+ *	mm), or NULL; changed under the owner's seg->lock and protshm_keys_lock
+ * @node: entry in @key's list of marks; protshm_keys_lock
+ * @seg: the segment, to which the records of @key's forks are applied
+ *
+ * While marked, every fork of the process (or of a process using the mm)
+ * is recorded; see lineage.c.
+ */
+struct protshm_mark {
+	struct protshm_key *key;
+	struct list_head node;
+	struct protshm_seg *seg;
 };
 
 /**
@@ -113,8 +139,8 @@ struct protshm_seg {
  *	if it never had it); seg->lock
  * @lost_read_ns: likewise for PROTSHM_PROT_READ; seg->lock
  * @restrict_gen: last restrict operation that processed it; seg->lock
- * @mark: key of the lineage filter it holds a mark on (@tgid, or @mm while
- *	pending) while its ceiling is lowered, or NULL; seg->lock
+ * @mark: its mark in the lineage set (keyed by @tgid, or by @mm while
+ *	pending) while its ceiling is lowered; seg->lock
  */
 struct protshm_attachment {
 	struct kref ref;
@@ -128,7 +154,7 @@ struct protshm_attachment {
 	u64 lost_write_ns;
 	u64 lost_read_ns;
 	u64 restrict_gen;
-	const void *mark;
+	struct protshm_mark mark;
 };
 
 /**
@@ -141,8 +167,9 @@ struct protshm_attachment {
  * @lost_write_ns: as in struct protshm_attachment; seg->lock
  * @lost_read_ns: as in struct protshm_attachment; seg->lock
  *
- * Kept, with a mark in the lineage filter, until @mm has no user and no
- * fork record names it.
+ * @mark: its mark in the lineage set, keyed by @mm
+ *
+ * Kept, marked, until @mm has no user and no fork record names it.
  */
 struct protshm_mm_ceiling {
 	struct list_head node;
@@ -150,11 +177,12 @@ struct protshm_mm_ceiling {
 	u32 ceiling;
 	u64 lost_write_ns;
 	u64 lost_read_ns;
+	struct protshm_mark mark;
 };
 
 /**
- * struct protshm_fork - a fork of a process that may be restricted
- * @node: entry in the queue of records (lineage.c)
+ * struct protshm_fork - a fork of a restricted process
+ * @node: entry in the queue of records not dispatched yet (lineage.c)
  * @parent: the forking process (counted)
  * @parent_mm: its mm (mmgrab), which keys its attachments while pending
  * @child: the new process (counted)
@@ -248,16 +276,18 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 				     unsigned int max);
 void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n);
 void protshm_attachments_free(struct protshm_seg *seg);
-void protshm_attach_inherit(struct protshm_seg *seg, struct llist_node *forks);
+void protshm_attach_inherit_locked(struct protshm_seg *seg,
+				   struct protshm_fork *f);
 
 /* lineage.c */
-void protshm_mark(const void *key);
-void protshm_unmark(const void *key);
-bool protshm_parent_pending(const void *key);
-void protshm_lineage_drain(void);
-void protshm_lineage_drain_for(struct pid *tgid);
+void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
+		  const void *key);
+void protshm_unmark(struct protshm_mark *m);
+bool protshm_parent_pending(const struct protshm_mark *m);
+void protshm_lineage_drain(struct protshm_seg *seg, struct pid *tgid);
 int protshm_lineage_init(void);
 void protshm_lineage_exit(void);
+void protshm_lineage_destroy(void);
 
 /* mmap.c */
 extern const struct vm_operations_struct protshm_vm_ops;

@@ -58,13 +58,14 @@ parse_args() {
 	[[ $ARGS =~ ^[-A-Za-z0-9\ ._]*$ ]] || die "--args: only options and plain words"
 }
 
-# guest_cmd - the shell command run in the guest: the bench, then its
-# report and CSV files between markers.
+# guest_cmd - the shell command run in the guest: the bench (given the
+# module file, which B9 unloads and loads again), then its report and CSV
+# files between markers.
 guest_cmd() {
 	local flags=$ARGS
 	((ICOUNT)) && flags+=" -i"
 	cat <<EOF
-./protshm_bench $flags -c /tmp/bench.csv -t /tmp/table.csv >/tmp/report.txt
+./protshm_bench $flags -k /protshm/$(basename "$KO") -c /tmp/bench.csv -t /tmp/table.csv >/tmp/report.txt
 rc=\$?
 for f in report:/tmp/report.txt csv:/tmp/bench.csv table:/tmp/table.csv; do
 	echo "$MARK \${f%%:*} begin"

@@ -17,6 +17,9 @@
  *
  * The writable tests check a kernel count no user may raise for good: the
  * writable shared mappings of /dev/protshm (read through debugfs).
+ *
+ * Fork records (fixture lineage): processes that restrict themselves must
+ * not make the forks of other processes recorded.
  */
 #include <sched.h>
 #include <sys/mount.h>
@@ -1204,6 +1207,204 @@ TEST_F(users, user_quota_bytes)
 	ASSERT_EQ(0, u_do(&self->u[1], 'c', 4, NULL));
 	ASSERT_EQ(0, u_do(&self->u[0], 'u', 0, NULL));
 	ASSERT_EQ(0, u_do(&self->u[0], 'c', 3, NULL));
+}
+
+/*
+ * Every fork of a process with a lowered ceiling is recorded, so that the
+ * child gets the ceiling (see protshm.rst); anyone may lower their own
+ * ceiling.  LINEAGE_PROCS processes that restrict themselves must not make
+ * the forks of unrelated processes recorded: a record costs the forking
+ * process an atomic allocation and work under the module's locks, and its
+ * child is killed when that allocation fails.  The read-only parameter
+ * fork_records counts the records made.  The module once kept a 1024-slot
+ * filter: 1024 keys then left a given slot empty with a probability of
+ * about 1/e, and 56 of the 72 forks below were recorded.  The restricted
+ * processes share one address space (clone(CLONE_VM), each a process of
+ * its own with its own attachment), so that starting them copies none: the
+ * test fits the debug kernel's time.
+ */
+#define LINEAGE_PROCS	1024
+#define LINEAGE_SEGS	64	/* 16 restricted processes on each */
+#define LINEAGE_STACK	(64 << 10)
+#define LINEAGE_FORKERS	8	/* unrelated processes, each forking: */
+#define LINEAGE_FORKS	8
+
+FIXTURE(lineage) {
+	char name[LINEAGE_SEGS][PROTSHM_NAME_MAX];
+	int fd[LINEAGE_SEGS];	/* the segments, created by the test */
+	int hold[2];	/* the restricted processes exit at EOF on hold[0] */
+	pid_t spawner;	/* their parent */
+};
+
+FIXTURE_SETUP(lineage)
+{
+	int i;
+
+	self->spawner = 0;
+	for (i = 0; i < LINEAGE_SEGS; i++)
+		self->fd[i] = -1;
+	for (i = 0; i < LINEAGE_SEGS; i++) {
+		ps_name(self->name[i], sizeof(self->name[i]), "lineage");
+		self->fd[i] = ps_new(self->name[i], page_size());
+		ASSERT_LE(0, self->fd[i]);
+	}
+	ASSERT_EQ(0, pipe2(self->hold, O_CLOEXEC));
+}
+
+FIXTURE_TEARDOWN(lineage)
+{
+	int i;
+
+	close(self->hold[1]);
+	if (self->spawner > 0)
+		EXPECT_EQ(0, wait_child(self->spawner));
+	close(self->hold[0]);
+	for (i = 0; i < LINEAGE_SEGS && self->fd[i] >= 0; i++) {
+		ps_unlink(self->fd[i]);
+		close(self->fd[i]);
+	}
+}
+
+static long long fork_records(void)
+{
+	unsigned long long v;
+
+	return param_read("fork_records", &v) ? -1 : (long long)v;
+}
+
+/* Attach to @name, lower the ceiling to READ, then return the file. */
+static int restrict_self(const char *name)
+{
+	int fd = ps_open();
+
+	CHILD_ASSERT(fd >= 0);
+	CHILD_ASSERT(ps_attach(fd, name, PROTSHM_PROT_RW) == 0);
+	CHILD_ASSERT(ps_restrict(fd, 0, PROTSHM_PROT_READ, 0) == 0);
+	return fd;
+}
+
+struct sleeper_arg {
+	const char *name;
+	int hold;
+	int ready;
+};
+
+/* clone() entry: restrict itself, say so, sleep until EOF on hold. */
+static int restricted_sleeper(void *p)
+{
+	const struct sleeper_arg *a = p;
+	char c;
+
+	CHILD_ASSERT(close(restrict_self(a->name)) == 0);
+	CHILD_ASSERT(write(a->ready, "r", 1) == 1);
+	CHILD_ASSERT(close(a->ready) == 0);
+	CHILD_ASSERT(read(a->hold, &c, 1) == 0);	/* EOF: the test is over */
+	_exit(0);
+}
+
+/*
+ * Start the restricted processes, then wait for them: exits with 0 if all
+ * of them did.
+ */
+static void __attribute__((noreturn))
+spawner(FIXTURE_DATA(lineage) *self, int ready)
+{
+	static struct sleeper_arg args[LINEAGE_SEGS];
+	int i, status, ret = 0;
+	char *stacks;
+
+	stacks = mmap(NULL, (size_t)LINEAGE_PROCS * LINEAGE_STACK,
+		      PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	CHILD_ASSERT(stacks != MAP_FAILED);
+	CHILD_ASSERT(close(self->hold[1]) == 0);
+	for (i = 0; i < LINEAGE_SEGS; i++)
+		args[i] = (struct sleeper_arg){ self->name[i], self->hold[0],
+						ready };
+	for (i = 0; i < LINEAGE_PROCS; i++)
+		CHILD_ASSERT(clone(restricted_sleeper,
+				   stacks + (size_t)(i + 1) * LINEAGE_STACK,
+				   CLONE_VM | SIGCHLD,
+				   &args[i % LINEAGE_SEGS]) > 0);
+	CHILD_ASSERT(close(ready) == 0);
+	while (wait(&status) > 0)
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			ret = 1;
+	_exit(ret);
+}
+
+/* Fork @n children that exit at once; 0 if all of them exited with 0. */
+static int fork_exit(int n)
+{
+	pid_t pid;
+
+	while (n--) {
+		pid = fork();
+		if (!pid)
+			_exit(0);
+		if (pid < 0 || wait_child(pid))
+			return -1;
+	}
+	return 0;
+}
+
+/* A restricted process forks: its child has the READ ceiling. */
+static int __attribute__((noreturn)) restricted_fork(const char *name)
+{
+	int fd = restrict_self(name);
+	pid_t pid = fork();
+
+	if (!pid) {
+		CHILD_ASSERT(ceiling_of(fd) == PROTSHM_PROT_READ);
+		_exit(0);
+	}
+	CHILD_ASSERT(pid > 0);
+	_exit(wait_child(pid));
+}
+
+TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
+{
+	long long before, after;
+	int ready[2], i;
+	char c;
+	pid_t pid;
+
+	before = fork_records();
+	ASSERT_LE(0, before);
+	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
+	self->spawner = fork();
+	ASSERT_LE(0, self->spawner);
+	if (!self->spawner) {
+		close(ready[0]);
+		spawner(self, ready[1]);
+	}
+	close(ready[1]);
+	for (i = 0; i < LINEAGE_PROCS; i++)
+		ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+
+	before = fork_records();
+	for (i = 0; i < LINEAGE_FORKERS; i++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid)
+			_exit(fork_exit(LINEAGE_FORKS) ? 1 : 0);
+		ASSERT_EQ(0, wait_child(pid));
+	}
+	after = fork_records();
+	TH_LOG("%d processes restricted themselves; %d forks of unrelated processes made %lld fork records",
+	       LINEAGE_PROCS, LINEAGE_FORKERS * (1 + LINEAGE_FORKS),
+	       after - before);
+	ASSERT_EQ(0, after - before);
+
+	/* control: a restricted process's fork is recorded, exactly once */
+	before = fork_records();
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		restricted_fork(self->name[0]);
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ(1, fork_records() - before);
 }
 
 TEST_HARNESS_MAIN
