@@ -1287,14 +1287,20 @@ struct sleeper_arg {
 	const char *name;
 	int hold;
 	int ready;
+	int go;
 };
 
-/* clone() entry: restrict itself, say so, sleep until EOF on hold. */
+/*
+ * clone() entry: once every sleeper exists, restrict itself, say so, sleep
+ * until EOF on hold.  They share the spawner's address space, whose forks
+ * are recorded once a process using it is restricted: no clone may follow.
+ */
 static int restricted_sleeper(void *p)
 {
 	const struct sleeper_arg *a = p;
 	char c;
 
+	CHILD_ASSERT(read(a->go, &c, 1) == 1);
 	CHILD_ASSERT(close(restrict_self(a->name)) == 0);
 	CHILD_ASSERT(write(a->ready, "r", 1) == 1);
 	CHILD_ASSERT(close(a->ready) == 0);
@@ -1310,7 +1316,7 @@ static void __attribute__((noreturn))
 spawner(FIXTURE_DATA(lineage) *self, int ready)
 {
 	static struct sleeper_arg args[LINEAGE_SEGS];
-	int i, status, ret = 0;
+	int i, status, ret = 0, go[2];
 	char *stacks;
 
 	stacks = mmap(NULL, (size_t)LINEAGE_PROCS * LINEAGE_STACK,
@@ -1318,14 +1324,17 @@ spawner(FIXTURE_DATA(lineage) *self, int ready)
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	CHILD_ASSERT(stacks != MAP_FAILED);
 	CHILD_ASSERT(close(self->hold[1]) == 0);
+	CHILD_ASSERT(pipe2(go, O_CLOEXEC) == 0);
 	for (i = 0; i < LINEAGE_SEGS; i++)
 		args[i] = (struct sleeper_arg){ self->name[i], self->hold[0],
-						ready };
+						ready, go[0] };
 	for (i = 0; i < LINEAGE_PROCS; i++)
 		CHILD_ASSERT(clone(restricted_sleeper,
 				   stacks + (size_t)(i + 1) * LINEAGE_STACK,
 				   CLONE_VM | SIGCHLD,
 				   &args[i % LINEAGE_SEGS]) > 0);
+	for (i = 0; i < LINEAGE_PROCS; i++)
+		CHILD_ASSERT(write(go[1], "g", 1) == 1);
 	CHILD_ASSERT(close(ready) == 0);
 	while (wait(&status) > 0)
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
