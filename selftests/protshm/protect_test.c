@@ -1616,23 +1616,34 @@ static int sibling_fork(FIXTURE_DATA(protect) *self, uint32_t ceiling)
 	return ret;
 }
 
-TEST_F(protect, fork_through_sibling_mapping)
+typedef int (*sibling_run)(FIXTURE_DATA(protect) *self, uint32_t ceiling);
+
+/*
+ * @run unrestricted (the control: the new attachment maps RW, and both of
+ * its writes land), then restricted to READ (nothing lands).
+ */
+static void sibling_cases(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(protect) *self, sibling_run run)
 {
 	volatile char *p = map(self->fd, self->ps, RW, 0);
 
 	ASSERT_NE(MAP_FAILED, p);
-	/* control: unrestricted, the child maps RW and writes through both */
-	ASSERT_EQ(0, sibling_fork(self, PROTSHM_PROT_RW));
+	ASSERT_EQ(0, run(self, PROTSHM_PROT_RW));
 	ASSERT_EQ('c', p[1]);
 	ASSERT_EQ('i', p[2]);
 	p[1] = 0;
 	p[2] = 0;
 
-	ASSERT_EQ(0, sibling_fork(self, PROTSHM_PROT_READ));
+	ASSERT_EQ(0, run(self, PROTSHM_PROT_READ));
 	EXPECT_EQ('q', p[0]);
 	EXPECT_EQ(0, p[1]);
 	EXPECT_EQ(0, p[2]);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+TEST_F(protect, fork_through_sibling_mapping)
+{
+	sibling_cases(_metadata, self, sibling_fork);
 }
 
 /* What R, a CLONE_VM child of P, is told; see sibling_late_p(). */
@@ -1715,21 +1726,7 @@ out:
 
 TEST_F(protect, sibling_outlives_restricted)
 {
-	volatile char *p = map(self->fd, self->ps, RW, 0);
-
-	ASSERT_NE(MAP_FAILED, p);
-	/* control: unrestricted, R maps RW and writes through P's mapping */
-	ASSERT_EQ(0, sibling_late_run(self, PROTSHM_PROT_RW));
-	ASSERT_EQ('c', p[1]);
-	ASSERT_EQ('i', p[2]);
-	p[1] = 0;
-	p[2] = 0;
-
-	ASSERT_EQ(0, sibling_late_run(self, PROTSHM_PROT_READ));
-	EXPECT_EQ('q', p[0]);
-	EXPECT_EQ(0, p[1]);
-	EXPECT_EQ(0, p[2]);
-	ASSERT_EQ(0, munmap((void *)p, self->ps));
+	sibling_cases(_metadata, self, sibling_late_run);
 }
 
 /*
