@@ -27,7 +27,6 @@
  * address space nobody uses) is kept, so that the record finds it
  * (protshm_parent_pending()).
  */
-#include <linux/delay.h>
 #include <linux/llist.h>
 #include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
@@ -54,6 +53,8 @@
 /**
  * struct protshm_key - an entry of the set of keys whose forks are recorded
  * @node: entry in protshm_keys
+ * @onode: entry in protshm_keys_overflow while @overflow
+ * @overflow: the table refused it, see protshm_key_insert_locked()
  * @key: a thread group's struct pid, or an mm; pinned by whoever counts in
  *	@marks or @parents
  * @marks: entries of @list, plus one while @fork is pending: forks of @key
@@ -70,11 +71,14 @@
  * @mkey: the entry of @fork's parent mm, counted in its @parents, or NULL
  * @rcu: frees the entry after the probes that may see it
  *
- * @marks, @parents, @list, @pending and @fork_refs are protected by
+ * @onode, @overflow, @marks, @parents, @list, @pending and @fork_refs are
+ * protected by
  * protshm_keys_lock; the probe reads @marks without it.
  */
 struct protshm_key {
 	struct rhash_head node;
+	struct hlist_node onode;
+	bool overflow;
 	const void *key;
 	unsigned int marks;
 	unsigned int parents;
@@ -116,6 +120,13 @@ static struct rhashtable protshm_keys;
  * struct protshm_key).  Innermost: taken under seg->lock and in the probe.
  */
 static DEFINE_SPINLOCK(protshm_keys_lock);
+/*
+ * The keys the table refused (a full table grows with GFP_ATOMIC when the
+ * work that grows it runs late): looked up after the table, and moved into
+ * it by the work item.  Empty but for bursts.  RCU readers, changes under
+ * protshm_keys_lock.
+ */
+static HLIST_HEAD(protshm_keys_overflow);
 
 /* records queued by the probe and not dispatched, newest first; lock-free */
 static LLIST_HEAD(protshm_forks);
@@ -162,39 +173,84 @@ static struct protshm_key *protshm_key_alloc(gfp_t gfp)
 	return k;
 }
 
+/* The entry of @key, or NULL.  Context: RCU read-side or protshm_keys_lock. */
+static struct protshm_key *protshm_key_lookup(const void *key)
+{
+	struct protshm_key *k;
+
+	k = rhashtable_lookup(&protshm_keys, &key, protshm_key_params);
+	if (k || hlist_empty(&protshm_keys_overflow))
+		return k;
+	hlist_for_each_entry_rcu(k, &protshm_keys_overflow, onode,
+				 lockdep_is_held(&protshm_keys_lock))
+		if (k->key == key)
+			return k;
+	return NULL;
+}
+
 /* The entry of @key, or NULL.  Context: protshm_keys_lock held. */
 static struct protshm_key *protshm_key_find_locked(const void *key)
 {
+	struct protshm_key *k;
+
 	lockdep_assert_held(&protshm_keys_lock);
-	return rhashtable_lookup_fast(&protshm_keys, &key, protshm_key_params);
+	rcu_read_lock();
+	k = protshm_key_lookup(key);
+	rcu_read_unlock();
+	return k;
 }
 
 /*
- * Insert @k, prepared by the caller, as the entry of @key.  Fails if @key
- * has one, or while the table cannot grow (out of atomic memory during a
- * resize: then it grows in process context soon).  protshm_keys_lock held.
+ * Insert @k, prepared by the caller, as the entry of @key, which has none:
+ * into the table, or, when the table cannot grow now (out of atomic
+ * memory, its resize late), onto the overflow list.  Never fails, so that
+ * no fork is killed for the table's sake.  protshm_keys_lock held.
  */
-static int protshm_key_insert_locked(struct protshm_key *k, const void *key)
+static void protshm_key_insert_locked(struct protshm_key *k, const void *key)
 {
 	lockdep_assert_held(&protshm_keys_lock);
 	k->key = key;
-	return rhashtable_lookup_insert_fast(&protshm_keys, &k->node,
-					     protshm_key_params);
+	if (!rhashtable_lookup_insert_fast(&protshm_keys, &k->node,
+					   protshm_key_params))
+		return;
+	k->overflow = true;
+	hlist_add_head_rcu(&k->onode, &protshm_keys_overflow);
+	queue_work(system_unbound_wq, &protshm_lineage_work);
+}
+
+/* Move the keys of the overflow list into the table while it takes them. */
+static void protshm_keys_unoverflow(void)
+{
+	struct protshm_key *k;
+	struct hlist_node *tmp;
+
+	if (hlist_empty(&protshm_keys_overflow))
+		return;
+	spin_lock(&protshm_keys_lock);
+	hlist_for_each_entry_safe(k, tmp, &protshm_keys_overflow, onode) {
+		if (rhashtable_lookup_insert_fast(&protshm_keys, &k->node,
+						  protshm_key_params))
+			break;	/* found in the list until a later run */
+		hlist_del_rcu(&k->onode);
+		k->overflow = false;
+	}
+	spin_unlock(&protshm_keys_lock);
 }
 
 /*
  * The entry of @key, inserted from *@spare (then set to NULL) if there is
- * none; NULL if that is not possible now.  protshm_keys_lock held.
+ * none; NULL if there is none and no spare.  protshm_keys_lock held.
  */
 static struct protshm_key *protshm_key_get_locked(const void *key,
 						  struct protshm_key **spare)
 {
 	struct protshm_key *k = protshm_key_find_locked(key);
 
-	if (k || !*spare || protshm_key_insert_locked(*spare, key))
+	if (k || !*spare)
 		return k;
 	k = *spare;
 	*spare = NULL;
+	protshm_key_insert_locked(k, key);
 	return k;
 }
 
@@ -204,7 +260,11 @@ static void protshm_key_put_locked(struct protshm_key *k)
 	lockdep_assert_held(&protshm_keys_lock);
 	if (k->marks || k->parents)
 		return;
-	rhashtable_remove_fast(&protshm_keys, &k->node, protshm_key_params);
+	if (k->overflow)
+		hlist_del_rcu(&k->onode);
+	else
+		rhashtable_remove_fast(&protshm_keys, &k->node,
+				       protshm_key_params);
 	kfree_rcu(k, rcu);
 }
 
@@ -259,11 +319,7 @@ void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
 	spin_lock(&protshm_keys_lock);
 	while (!(k = protshm_key_get_locked(key, &spare))) {
 		spin_unlock(&protshm_keys_lock);
-		if (spare)	/* the table is being resized */
-			usleep_range(100, 1000);
-		else
-			spare = protshm_key_alloc(GFP_KERNEL_ACCOUNT |
-						  __GFP_NOFAIL);
+		spare = protshm_key_alloc(GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 		spin_lock(&protshm_keys_lock);
 	}
 	m->seg = seg;
@@ -316,7 +372,7 @@ static bool protshm_key_marked(const void *key)
 {
 	struct protshm_key *k;
 
-	k = rhashtable_lookup(&protshm_keys, &key, protshm_key_params);
+	k = protshm_key_lookup(key);
 	return k && READ_ONCE(k->marks);
 }
 
@@ -364,7 +420,6 @@ static void protshm_fork_record(struct task_struct *parent,
 	const gfp_t gfp = GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN;
 	struct protshm_key *ck, *spare = NULL;
 	struct protshm_fork *f;
-	bool ok = false;
 
 	atomic_long_inc(&protshm_fork_records);
 	ck = protshm_key_alloc(gfp);
@@ -379,19 +434,21 @@ static void protshm_fork_record(struct task_struct *parent,
 	ck->marks = 1;
 	ck->fork_refs = 1;
 	rcu_read_lock();
-	if (!rhashtable_lookup(&protshm_keys, &f->parent, protshm_key_params))
+	if (!protshm_key_lookup(f->parent))
 		spare = protshm_key_alloc(gfp);
 	rcu_read_unlock();
-	spin_lock(&protshm_keys_lock);
-	if (protshm_fork_count_locked(ck, &spare)) {
-		ok = !protshm_key_insert_locked(ck, f->child);
-		if (!ok)	/* undo the counts */
-			protshm_fork_uncount_locked(ck);
+	for (;;) {
+		spin_lock(&protshm_keys_lock);
+		if (protshm_fork_count_locked(ck, &spare))
+			break;
+		spin_unlock(&protshm_keys_lock);
+		spare = protshm_key_alloc(gfp);	/* the pid's entry went */
+		if (!spare)
+			goto fail;
 	}
+	protshm_key_insert_locked(ck, f->child);
 	spin_unlock(&protshm_keys_lock);
 	kfree(spare);
-	if (!ok)
-		goto fail;
 	get_pid(f->parent);
 	get_pid(f->child);
 	mmgrab(f->parent_mm);
@@ -629,7 +686,7 @@ static bool protshm_forking(struct pid *tgid)
 	bool forking;
 
 	rcu_read_lock();
-	k = rhashtable_lookup(&protshm_keys, &tgid, protshm_key_params);
+	k = protshm_key_lookup(tgid);
 	forking = k && READ_ONCE(k->fork_refs);
 	rcu_read_unlock();
 	return forking;
@@ -663,6 +720,7 @@ static void protshm_lineage_workfn(struct work_struct *work)
 	struct protshm_seg *seg, *next;
 	struct llist_node *segs;
 
+	protshm_keys_unoverflow();
 	protshm_lineage_dispatch();
 	segs = llist_del_all(&protshm_lineage_segs);
 	llist_for_each_entry_safe(seg, next, segs, lineage_node) {
@@ -730,6 +788,7 @@ void protshm_lineage_exit(void)
  */
 void protshm_lineage_destroy(void)
 {
-	WARN_ON(atomic_read(&protshm_keys.nelems));
+	WARN_ON(atomic_read(&protshm_keys.nelems) ||
+		!hlist_empty(&protshm_keys_overflow));
 	rhashtable_destroy(&protshm_keys);
 }
