@@ -238,7 +238,6 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode,
 struct protshm_seg *protshm_seg_lookup(const char *name);
 struct protshm_seg *protshm_seg_lookup_id(u64 id);
 struct protshm_seg *protshm_seg_next(u64 id);
-struct protshm_seg *protshm_seg_next_any(u64 id);
 int protshm_seg_unlink(struct protshm_seg *seg);
 bool protshm_seg_unlinked(struct protshm_seg *seg);
 void protshm_seg_put(struct protshm_seg *seg);

@@ -237,18 +237,6 @@ struct protshm_seg *protshm_seg_next(u64 id)
 }
 
 /**
- * protshm_seg_next_any() - next segment of any IPC namespace by id
- * @id: the segments with an id up to @id are skipped
- *
- * Context: process context, any protshm lock may be held.
- * Return: as protshm_seg_next().
- */
-struct protshm_seg *protshm_seg_next_any(u64 id)
-{
-	return protshm_seg_next_in(id, NULL);
-}
-
-/**
  * protshm_seg_lookup_id() - find a segment by id in the caller's IPC namespace
  * @id: the id
  *
