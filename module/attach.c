@@ -950,30 +950,6 @@ int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
 	return err;
 }
 
-/**
- * protshm_restrict() - lower the ceiling of process @nr on @seg
- * @seg: the segment
- * @nr: thread-group id in current's pid namespace, 0 for current
- * @prot: new ceiling = old ceiling & @prot
- * @flags: PROTSHM_RESTRICT_DESCENDANTS or 0
- *
- * As protshm_restrict_pid(), for a pid number (which may have been reused).
- *
- * Context: process context, no locks held.
- * Return: as protshm_restrict_pid().
- */
-int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags)
-{
-	struct pid *pid = nr ? find_get_pid(nr) : get_pid(task_tgid(current));
-	int err;
-
-	if (!pid)
-		return -ESRCH;
-	err = protshm_restrict_pid(seg, pid, prot, flags);
-	put_pid(pid);
-	return err;
-}
-
 /* Context: current's mmap_lock held.  Is [addr, end) exactly covered? */
 static bool protshm_range_covered(struct protshm_seg *seg, unsigned long addr,
 				  unsigned long end)

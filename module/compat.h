@@ -114,9 +114,10 @@ static inline bool protshm_in_execve(void)
  * pidfs pseudo file system, whose inodes hold the pid, or, before pidfs,
  * anonymous-inode files named "[pidfd]" holding it as their private data.
  */
-#ifdef PROTSHM_HAVE_PIDFS
+#include <linux/string.h>
 #include <uapi/linux/magic.h>
 
+#ifdef PROTSHM_HAVE_PIDFS
 static inline struct pid *protshm_file_pid(struct file *file)
 {
 	struct inode *inode = file_inode(file);
@@ -124,9 +125,6 @@ static inline struct pid *protshm_file_pid(struct file *file)
 	return inode->i_sb->s_magic == PID_FS_MAGIC ? inode->i_private : NULL;
 }
 #else
-#include <linux/string.h>
-#include <uapi/linux/magic.h>
-
 static inline struct pid *protshm_file_pid(struct file *file)
 {
 	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC ||

@@ -207,14 +207,8 @@ static int protshm_ioc_info(struct protshm_file *pf, void __user *uarg)
 	return 0;
 }
 
-/**
- * protshm_pidfd_get() - the process a pidfd of current refers to
- * @fd: a file descriptor of current
- *
- * Return: the struct pid (counted), or ERR_PTR(-EBADF) if @fd is not a
- * pidfd.
- */
-struct pid *protshm_pidfd_get(int fd)
+/* The process a pidfd of current refers to (counted), or ERR_PTR(-EBADF). */
+static struct pid *protshm_pidfd_get(int fd)
 {
 	struct file *file = fget(fd);
 	struct pid *pid;
@@ -226,14 +220,21 @@ struct pid *protshm_pidfd_get(int fd)
 	return pid ?: ERR_PTR(-EBADF);
 }
 
-/* The process a RESTRICT names (counted), or ERR_PTR(-ESRCH or -EBADF). */
-static struct pid *protshm_restrict_target(const struct protshm_restrict *r)
+/**
+ * protshm_target_pid() - the process a RESTRICT request names
+ * @id: a pid number in current's pid namespace (0: current), or a pidfd
+ * @pidfd: @id is a file descriptor of current, a pidfd
+ *
+ * Return: the struct pid (counted), ERR_PTR(-ESRCH) if there is no such
+ * process, or ERR_PTR(-EBADF) if @id is not a pidfd.
+ */
+struct pid *protshm_target_pid(u32 id, bool pidfd)
 {
 	struct pid *pid;
 
-	if (r->flags & PROTSHM_RESTRICT_PIDFD)
-		return protshm_pidfd_get(r->pid);
-	pid = r->pid ? find_get_pid(r->pid) : get_pid(task_tgid(current));
+	if (pidfd)
+		return protshm_pidfd_get(id);
+	pid = id ? find_get_pid(id) : get_pid(task_tgid(current));
 	return pid ?: ERR_PTR(-ESRCH);
 }
 
@@ -249,7 +250,7 @@ static int protshm_ioc_restrict(struct protshm_file *pf, void __user *uarg)
 	if ((r.flags & ~(PROTSHM_RESTRICT_DESCENDANTS | PROTSHM_RESTRICT_PIDFD)) ||
 	    r.pid > INT_MAX || !protshm_prot_valid(r.prot))
 		return -EINVAL;
-	pid = protshm_restrict_target(&r);
+	pid = protshm_target_pid(r.pid, r.flags & PROTSHM_RESTRICT_PIDFD);
 	if (IS_ERR(pid))
 		return PTR_ERR(pid);
 	err = protshm_restrict_pid(pf->seg, pid, r.prot,

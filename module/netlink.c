@@ -1000,22 +1000,18 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
  */
 static struct pid *protshm_nl_target(struct genl_info *info)
 {
-	struct nlattr **attrs = info->attrs;
+	struct nlattr *pidfd = info->attrs[PROTSHM_A_PIDFD];
+	struct nlattr *id = pidfd ?: info->attrs[PROTSHM_A_PID];
 	struct pid *pid;
 
-	if (!attrs[PROTSHM_A_PID] == !attrs[PROTSHM_A_PIDFD]) {
+	if (!id || (pidfd && info->attrs[PROTSHM_A_PID])) {
 		GENL_SET_ERR_MSG(info, "Either a process id or a pidfd required");
 		return ERR_PTR(-EINVAL);
 	}
-	if (attrs[PROTSHM_A_PIDFD]) {
-		pid = protshm_pidfd_get(nla_get_u32(attrs[PROTSHM_A_PIDFD]));
-		if (IS_ERR(pid))
-			NL_SET_ERR_MSG_ATTR(info->extack, attrs[PROTSHM_A_PIDFD],
-					    "Not a pidfd");
-		return pid;
-	}
-	pid = find_get_pid(nla_get_u32(attrs[PROTSHM_A_PID]));
-	return pid ?: ERR_PTR(-ESRCH);
+	pid = protshm_target_pid(nla_get_u32(id), pidfd);
+	if (pid == ERR_PTR(-EBADF))
+		NL_SET_ERR_MSG_ATTR(info->extack, pidfd, "Not a pidfd");
+	return pid;
 }
 
 static int protshm_nl_restrict_doit(struct sk_buff *skb, struct genl_info *info)

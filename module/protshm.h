@@ -265,7 +265,6 @@ void protshm_attach_put(struct protshm_attachment *a);
 void protshm_attach_exec(struct protshm_attachment *a);
 u32 protshm_ceiling_current(struct protshm_seg *seg);
 unsigned int protshm_nr_attachments(struct protshm_seg *seg);
-int protshm_restrict(struct protshm_seg *seg, pid_t nr, u32 prot, u32 flags);
 int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
 			 u32 flags);
 int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
@@ -295,7 +294,7 @@ int protshm_mmap(struct file *file, struct vm_area_struct *vma);
 void protshm_vma_lower(struct vm_area_struct *vma, u32 prot);
 
 /* ioctl.c */
-struct pid *protshm_pidfd_get(int fd);
+struct pid *protshm_target_pid(u32 id, bool pidfd);
 long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void protshm_check_abi(void);
 
