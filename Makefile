@@ -2,7 +2,20 @@
 #
 # protshm: out-of-tree kernel module, user library and kselftests.
 #
+# On your machine (no VM stack: a compiler, your kernel's headers, libmnl):
 #   make            build the module, libprotshm, protshmctl and the selftests
+#                   (module for the running kernel, or KDIR=/path/to/build)
+#   make install    install the module (updates/, depmod), the library, its
+#                   headers, pkg-config file and man pages, protshmctl;
+#                   DESTDIR= PREFIX=/usr/local LIBDIR= BINDIR= ...;
+#                   MODULES_LOAD=1 adds modules-load.d/protshm.conf;
+#                   SIGN_KEY=key.pem SIGN_CERT=cert.der signs the module first
+#   make uninstall  remove all of it again (same variables)
+#   make sign       sign the built module (SIGN_KEY, SIGN_CERT) with sign-file
+#   make dkms-install / dkms-uninstall   register the module with DKMS
+#   make deb        Debian packages (dpkg-buildpackage) into $(BUILD)/deb
+#
+# In the test VM (scripts/deps.sh installs QEMU, Debian's kernels...):
 #   make check      run the whole selftest suite in the test VM (TAP)
 #   make check-all  make check on every kernel of the matrix, with a summary
 #   make demo       boot the test VM and run the revoke demo
@@ -11,22 +24,38 @@
 #   make bench      benchmarks against memfd/SysV/mprotect/... in the test VM:
 #                   build/bench/results-$(KERNEL).{txt,csv,png}; ICOUNT=1 runs
 #                   QEMU -icount -smp 1; BENCH_ARGS="-r 7 -b B5" is passed on
+#   make dkms-check dkms build for KERNEL's headers in a private DKMS tree
 #   make clean      remove build/
 #
-# KERNEL=6.1 (default), 6.12, debug (6.1 with KASAN/lockdep/kmemleak, built once
-# and cached by scripts/debug-kernel.sh) or a path picks the kernel the module
-# is built for and the VM boots; KDIR overrides the kernel build tree.
+# KERNEL=6.1 (the default of the VM targets), 6.12, debug (6.1 with
+# KASAN/lockdep/kmemleak, built once and cached by scripts/debug-kernel.sh) or
+# a path picks the kernel the module is built for and the VM boots; KDIR
+# overrides the kernel build tree.  Without KERNEL, the non-VM targets use
+# the running kernel's /lib/modules/$(uname -r)/build.
 # Outputs go to $(BUILD).
 # The module is built in a copy of its sources under $(BUILD), so that
 # builds for several kernels can coexist and the tree stays clean.
 
-KERNEL ?= 6.1
 BUILD ?= $(CURDIR)/build
 V ?= 0
+VERSION := $(shell cat $(CURDIR)/VERSION)
+
+# Only these targets need scripts/deps.sh (QEMU, Debian's kernels, sources).
+VM_GOALS := deps ksrc check check-all demo vm bench lint checkpatch sparse \
+	dkms-check
+ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
+KERNEL ?= 6.1
+DEPS := deps
+endif
 
 # Evaluated lazily: scripts/deps.sh may have to install the kernel first.
-KREL = $(shell scripts/kernel.sh $(KERNEL) release)
+ifdef KERNEL
+KREL ?= $(shell scripts/kernel.sh $(KERNEL) release)
 KDIR ?= $(shell scripts/kernel.sh $(KERNEL) kdir)
+else
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KREL ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+endif
 KMOD = $(BUILD)/kmod/$(KREL)
 KSRC = $(BUILD)/ksrc
 TESTS = $(BUILD)/selftests/protshm
@@ -36,7 +65,8 @@ USER_WERROR = $(if $(filter 1,$(WERROR)),-Werror)
 KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
 .PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint \
-	checkpatch sparse clean help
+	checkpatch sparse clean help install uninstall install-module \
+	uninstall-module install-userlib uninstall-userlib sign kdir
 
 all: module userlib selftests
 
@@ -46,19 +76,24 @@ help:
 deps:
 	@scripts/deps.sh
 
+kdir: $(DEPS)
+	@test -f "$(KDIR)/Makefile" || { echo "protshm: no kernel build tree at \
+'$(KDIR)': install your kernel's headers (Debian/Ubuntu: linux-headers-$$(uname -r), \
+Fedora: kernel-devel, Arch: linux-headers) or pass KDIR=/path/to/build" >&2; exit 1; }
+
 ksrc: deps
 	@scripts/extract-ksrc.sh $(KSRC)
 
-module: deps
+module: $(DEPS) kdir
 	@mkdir -p $(KMOD)
-	@cp -a Kbuild module uapi $(KMOD)/
+	@cp -a Kbuild VERSION module uapi $(KMOD)/
 	$(MAKE) -C $(KDIR) M=$(KMOD) W=1 $(KERNEL_WERROR) modules
 
-userlib: deps
+userlib: $(DEPS)
 	$(MAKE) -C userlib BUILD=$(BUILD)/userlib EXTRA_CFLAGS=$(USER_WERROR)
 
-selftests: ksrc userlib
-	$(MAKE) -C selftests/protshm BUILD=$(TESTS) KSRC=$(KSRC) \
+selftests: userlib
+	$(MAKE) -C selftests/protshm BUILD=$(TESTS) \
 		USERLIB=$(BUILD)/userlib EXTRA_CFLAGS=$(USER_WERROR)
 
 check: all
@@ -87,6 +122,71 @@ vm: all
 	@$(VM) --ko $(KMOD)/protshm.ko \
 		--files "$(BUILD)/userlib $(TESTS)" --interactive
 
+# --- Install on this machine ---------------------------------------------
+# The module goes where modules_install puts it (INSTALL_MOD_DIR=updates
+# takes precedence over the distribution's own modules), the rest under
+# PREFIX (see userlib/Makefile for LIBDIR, INCLUDEDIR, BINDIR, MANDIR...).
+# With DESTDIR (a staging root) nothing is run on the host: no depmod, no
+# ldconfig; packages run them in their scripts.
+PREFIX ?= /usr/local
+INSTALL_MOD_DIR ?= updates
+MODDIR = $(DESTDIR)/lib/modules/$(KREL)/$(INSTALL_MOD_DIR)
+MODULES_LOAD ?= 0
+MODULESLOADDIR ?= $(PREFIX)/lib/modules-load.d
+SIGN_KEY ?=
+SIGN_CERT ?=
+SIGN_HASH ?= sha256
+export PREFIX
+
+# rmdirs DIR... - remove each DIR and then its parents while they are empty,
+# never DESTDIR itself nor anything above it; without DESTDIR only DIR.
+rmdirs = for d in $(1); do \
+	while [ "$$d" != "$(DESTDIR)" ] && [ "$$d" != / ] && \
+		rmdir "$$d" 2>/dev/null && [ -n "$(DESTDIR)" ]; do d=$${d%/*}; done; \
+	done
+
+install: install-module install-userlib
+
+uninstall: uninstall-module uninstall-userlib
+
+# Kbuild's own signing at modules_install (CONFIG_MODULE_SIG_ALL, with the
+# distribution's key, which is not there) is switched off: make sign does it.
+install-module: module $(if $(SIGN_KEY),sign)
+	$(MAKE) -C $(KDIR) M=$(KMOD) INSTALL_MOD_PATH=$(DESTDIR) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) CONFIG_MODULE_SIG_ALL= \
+		DEPMOD=true modules_install
+	$(if $(DESTDIR),,depmod -a $(KREL))
+ifeq ($(MODULES_LOAD),1)
+	install -D -m 0644 /dev/null $(DESTDIR)$(MODULESLOADDIR)/protshm.conf
+	echo protshm > $(DESTDIR)$(MODULESLOADDIR)/protshm.conf
+endif
+
+uninstall-module:
+	rm -f $(MODDIR)/protshm.ko $(MODDIR)/protshm.ko.xz \
+		$(MODDIR)/protshm.ko.zst $(MODDIR)/protshm.ko.gz \
+		$(DESTDIR)$(MODULESLOADDIR)/protshm.conf
+	@$(call rmdirs,$(MODDIR) $(DESTDIR)$(MODULESLOADDIR))
+	$(if $(DESTDIR),,depmod -a $(KREL))
+
+install-userlib: userlib
+	$(MAKE) -C userlib BUILD=$(BUILD)/userlib install
+
+uninstall-userlib:
+	$(MAKE) -C userlib BUILD=$(BUILD)/userlib uninstall
+
+# Signs $(KMOD)/protshm.ko in place for Secure Boot (a key enrolled with
+# mokutil --import); a module signed before is rebuilt first, so that it
+# never carries two signatures.
+sign: module
+	@test -f "$(SIGN_KEY)" && test -f "$(SIGN_CERT)" || { echo "make sign: \
+SIGN_KEY=private-key.pem and SIGN_CERT=certificate.der (or .pem) are needed" >&2; exit 1; }
+	@if [ -n "$$(modinfo -F signer $(KMOD)/protshm.ko)" ]; then \
+		rm -f $(KMOD)/protshm.ko && \
+		$(MAKE) -C $(KDIR) M=$(KMOD) W=1 $(KERNEL_WERROR) modules; fi
+	$(KDIR)/scripts/sign-file $(SIGN_HASH) $(SIGN_KEY) $(SIGN_CERT) \
+		$(KMOD)/protshm.ko
+	@echo "signed by: $$(modinfo -F signer $(KMOD)/protshm.ko)"
+
 lint: checkpatch sparse
 
 checkpatch: ksrc
@@ -94,9 +194,9 @@ checkpatch: ksrc
 		-f \
 		module/*.c module/*.h uapi/linux/protshm.h
 
-sparse: deps
+sparse: deps kdir
 	@mkdir -p $(BUILD)/sparse
-	@cp -a Kbuild module uapi $(BUILD)/sparse/
+	@cp -a Kbuild VERSION module uapi $(BUILD)/sparse/
 	$(MAKE) -C $(KDIR) M=$(BUILD)/sparse C=2 CHECK=sparse \
 		modules 2>&1 | tee $(BUILD)/sparse.log
 	@! grep -E '(warning|error):' $(BUILD)/sparse.log | grep -v '^/usr/src/'

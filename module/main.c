@@ -79,3 +79,4 @@ module_exit(protshm_exit);
 MODULE_DESCRIPTION("Protected shared memory with per-process, per-mapping ceilings");
 MODULE_AUTHOR("protshm developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PROTSHM_VERSION);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh - make sure every host tool protshm's build and test VM need is installed.
 #
-# Usage: scripts/deps.sh
+# Usage: scripts/deps.sh [packaging]
+#   packaging  also the tools of make deb / make dkms-check / the Python
+#              binding's pip install (PACKAGING_PACKAGES)
 #
 # Checks the real presence of each command/file (no stamp file).  When all are
 # present it exits 0 silently in well under a second.  Otherwise, as root, it
@@ -16,6 +18,11 @@ PACKAGES=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	build-essential bc flex bison libelf-dev libssl-dev dwarves python3 gnuplot-nox
 )
+
+# Only with the "packaging" argument (make deb, DKMS and pip checks in CI).
+PACKAGING_PACKAGES=(dkms dh-dkms debhelper lintian fakeroot python3-pip
+	python3-setuptools python3-wheel)
+PACKAGING=0
 
 MISSING=()
 
@@ -75,6 +82,7 @@ check_all() {
 	need_pc libmnl liburing
 	need_kernel 6.1
 	need_kernel 6.12
+	((PACKAGING == 0)) || need_cmd dkms dh_dkms dpkg-buildpackage lintian fakeroot pip3
 }
 
 # install_cmd - print the install command line (without sudo).
@@ -83,10 +91,30 @@ install_cmd() {
 		"${PACKAGES[*]}"
 }
 
+# not_debian12 - on another distribution, say what to do instead of apt-get.
+not_debian12() {
+	local id="" ver=""
+	[[ -r /etc/os-release ]] && id=$(. /etc/os-release && echo "${ID:-}") &&
+		ver=$(. /etc/os-release && echo "${VERSION_ID:-}")
+	[[ $id == debian && $ver == 12 ]] && return 1
+	cat >&2 <<-EOF
+	deps.sh: this is ${id:-an unknown system} ${ver}, not Debian 12: nothing installed.
+	  The test VM boots Debian 12's 6.1/6.12 kernel packages; on another system
+	  pass your own kernel instead: make check KERNEL=/path/to/bzImage KDIR=/its/build/tree
+	  Building and installing on this machine needs no VM stack (see README,
+	  "Install on your machine"): a compiler, make, your kernel's headers, libmnl:
+	    Fedora:        dnf install gcc make kernel-devel libmnl-devel pkgconf
+	    Arch:          pacman -S gcc make linux-headers libmnl pkgconf
+	    Ubuntu/Debian: apt-get install build-essential linux-headers-\$(uname -r) libmnl-dev pkg-config
+	EOF
+}
+
 main() {
+	[[ ${1:-} == packaging ]] && PACKAGING=1 && PACKAGES+=("${PACKAGING_PACKAGES[@]}")
 	check_all
 	((${#MISSING[@]} == 0)) && return 0
 	echo "deps.sh: missing: ${MISSING[*]}" >&2
+	not_debian12 && exit 1
 	if ((EUID != 0)); then
 		echo "deps.sh: run as root:" >&2
 		echo "sudo sh -c '$(install_cmd)'"

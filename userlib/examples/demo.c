@@ -41,6 +41,9 @@
  *
  * Only the libprotshm API and libc are used.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* pipe2() */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

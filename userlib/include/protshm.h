@@ -36,7 +36,8 @@
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/types.h>
-#include <linux/protshm.h>
+/* The kernel ABI, installed next to this file (include/protshm/linux/). */
+#include "protshm/linux/protshm.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -12,7 +12,8 @@
 
 #include "protshmctl.h"
 
-#define PROTSHMCTL_VERSION "1.0.0"
+/* the project's version, from the VERSION file (see the Makefile) */
+#define PROTSHMCTL_VERSION PROTSHM_VERSION
 
 static const char *prog = "protshmctl";
 
@@ -21,17 +22,35 @@ struct subcmd {
 	int (*main)(struct ctl *ctl, int argc, char **argv);
 	const char *args;
 	const char *help;
+	const char *details;	/* for "help CMD" and "CMD -h" */
 };
 
 static const struct subcmd subcmds[] = {
 	{ "list", list_main, "[NAME]",
-	  "segments of this IPC namespace" },
+	  "segments of this IPC namespace",
+	  "One line per segment (or only NAME): id, name, size, resident bytes,\n"
+	  "owner uid:gid, mode and number of attached processes.\n" },
 	{ "show", show_main, "NAME [PID]",
-	  "a segment, its processes and their mappings" },
+	  "a segment, its processes and their mappings",
+	  "The segment, then each attached process (or only PID) with its\n"
+	  "ceiling and every mapping: address range, offset, permissions and\n"
+	  "what mprotect(2) may still grant.\n" },
 	{ "restrict", restrict_main, "NAME PID rw|r|none [-d]",
-	  "lower the ceiling of PID (-d: and its descendants)" },
+	  "lower the ceiling of PID (-d: and its descendants)",
+	  "PID's ceiling on segment NAME becomes its old ceiling intersected\n"
+	  "with rw, r or none, at once in all its mappings; it can never be\n"
+	  "raised again.  -d, --descendants: also every process forked from\n"
+	  "PID that inherited the attachment.  Needs the segment's owner or\n"
+	  "CAP_IPC_OWNER for another process.\n" },
 	{ "monitor", monitor_main, "[NAME]",
-	  "print segment events as they happen (needs CAP_NET_ADMIN)" },
+	  "print segment events as they happen (needs CAP_NET_ADMIN)",
+	  "One line (or one JSON object with -j) per event: segment created or\n"
+	  "destroyed, process attached or detached, ceiling lowered;\n"
+	  "only NAME's with an argument.  Runs until interrupted.\n" },
+	{ "help", NULL, "[COMMAND]",
+	  "this help, or a command's",
+	  "Without COMMAND the list of commands, with it that command's help\n"
+	  "(the same as protshmctl COMMAND -h).\n" },
 };
 
 #define NR_SUBCMDS (sizeof(subcmds) / sizeof(subcmds[0]))
@@ -53,6 +72,38 @@ static void usage(FILE *f)
 		"  -V, --version  print the version\n\n"
 		"Exit status: 0 success, 1 the request failed, 2 usage error.\n"
 		"See protshmctl(8).\n");
+}
+
+static void cmd_usage(FILE *f, const struct subcmd *c)
+{
+	fprintf(f, "Usage: %s [-j [-p]] %s %s\n\n%s.\n\n%s\nSee protshmctl(8).\n",
+		prog, c->name, c->args, c->help, c->details);
+}
+
+static const struct subcmd *find_subcmd(const char *name)
+{
+	size_t k;
+
+	for (k = 0; k < NR_SUBCMDS; k++)
+		if (!strcmp(name, subcmds[k].name))
+			return &subcmds[k];
+	return NULL;
+}
+
+/* help [COMMAND] */
+static int help_main(int argc, char **argv)
+{
+	const struct subcmd *c;
+
+	if (argc == 1) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	c = find_subcmd(argv[1]);
+	if (argc > 2 || !c)
+		return ctl_usage_error("help: no command '%s'", argv[1]);
+	cmd_usage(stdout, c);
+	return EXIT_OK;
 }
 
 /**
@@ -145,20 +196,22 @@ static int parse_options(struct ctl *ctl, int argc, char **argv, int *pretty)
 int main(int argc, char **argv)
 {
 	struct ctl ctl = { 0 };
+	const struct subcmd *c;
 	int pretty = 0, i;
-	size_t k;
 
 	i = parse_options(&ctl, argc, argv, &pretty);
 	if (i <= 0)
 		return -i;
 	jw_init(&ctl.jw, stdout, pretty);
+	c = find_subcmd(argv[i]);
+	if (!c)
+		return ctl_usage_error("unknown command '%s'", argv[i]);
 	if (i + 1 < argc && (!strcmp(argv[i + 1], "-h") ||
 			     !strcmp(argv[i + 1], "--help"))) {
-		usage(stdout);
+		cmd_usage(stdout, c);
 		return EXIT_OK;
 	}
-	for (k = 0; k < NR_SUBCMDS; k++)
-		if (!strcmp(argv[i], subcmds[k].name))
-			return subcmds[k].main(&ctl, argc - i, argv + i);
-	return ctl_usage_error("unknown command '%s'", argv[i]);
+	if (!c->main)
+		return help_main(argc - i, argv + i);
+	return c->main(&ctl, argc - i, argv + i);
 }
