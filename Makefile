@@ -66,7 +66,8 @@ KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
 .PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint \
 	checkpatch sparse clean help install uninstall install-module \
-	uninstall-module install-userlib uninstall-userlib sign kdir
+	uninstall-module install-userlib uninstall-userlib sign kdir dkms-src \
+	dkms-install dkms-uninstall dkms-check deb
 
 all: module userlib selftests
 
@@ -186,6 +187,51 @@ SIGN_KEY=private-key.pem and SIGN_CERT=certificate.der (or .pem) are needed" >&2
 	$(KDIR)/scripts/sign-file $(SIGN_HASH) $(SIGN_KEY) $(SIGN_CERT) \
 		$(KMOD)/protshm.ko
 	@echo "signed by: $$(modinfo -F signer $(KMOD)/protshm.ko)"
+
+# --- DKMS -------------------------------------------------------------------
+# The DKMS source tree is what the module needs (Kbuild, VERSION, module/,
+# uapi/) plus dkms.conf with the version filled in.
+DKMS_SRC = $(BUILD)/dkms/protshm-$(VERSION)
+DKMS_KVER = $(if $(KERNEL)$(filter command,$(origin KDIR)),-k $(KREL))
+
+dkms-src:
+	rm -rf $(DKMS_SRC) && mkdir -p $(DKMS_SRC)/LICENSES
+	cp -a Kbuild VERSION module uapi $(DKMS_SRC)/
+	cp -a LICENSES/GPL-2.0 LICENSES/Linux-syscall-note $(DKMS_SRC)/LICENSES/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
+
+# Registers /usr/src/protshm-$(VERSION) with DKMS, builds and installs it for
+# the running kernel (or KERNEL=/KDIR=); DKMS rebuilds it for new kernels.
+dkms-install: dkms-src
+	rm -rf /usr/src/protshm-$(VERSION)
+	cp -a $(DKMS_SRC) /usr/src/
+	dkms add protshm/$(VERSION)
+	dkms install protshm/$(VERSION) $(DKMS_KVER)
+
+dkms-uninstall:
+	-dkms remove protshm/$(VERSION) --all
+	rm -rf /usr/src/protshm-$(VERSION)
+
+# dkms build for KERNEL's headers in a private tree, then the suite in the VM
+# with the module DKMS built (scripts/dkms-check.sh).
+dkms-check: dkms-src selftests
+	@scripts/dkms-check.sh --kernel $(KERNEL) --build $(BUILD) --src $(DKMS_SRC)
+
+# --- Debian packages --------------------------------------------------------
+# dpkg-buildpackage -b in a copy of the tree (it writes next to the tree):
+# protshm-dkms, libprotshm1, libprotshm-dev, protshm-tools in $(BUILD)/deb,
+# then lintian.  Needs: scripts/deps.sh packaging.
+DEB_DIR = $(BUILD)/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/protshm-$(VERSION)
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git ls-files -z -co --exclude-standard | \
+		xargs -0 tar -cf - --no-recursion | tar -xf - -C $(DEB_DIR)/protshm-$(VERSION); \
+	else \
+		tar -cf - --exclude=./build . | tar -xf - -C $(DEB_DIR)/protshm-$(VERSION); \
+	fi
+	cd $(DEB_DIR)/protshm-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian --fail-on error $(DEB_DIR)/*.changes
 
 lint: checkpatch sparse
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # check.sh - run the protshm kselftest suite in the test VM and summarise it.
 #
-# Usage: scripts/check.sh --kernel SEL --build DIR --ko PATH
+# Usage: scripts/check.sh --kernel SEL --build DIR --ko PATH [--name NAME]
+#   NAME names the VM build dir (DIR/vm/NAME) and the TAP file (DIR/NAME.tap);
+#   default check-SEL.
 #
 # Boots the selected kernel with the module loaded, runs
 # selftests/protshm/run_kselftest.sh (TAP 13) and prints the totals of the
@@ -11,13 +13,14 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-KSEL=${KERNEL:-6.1} BUILD=build KO=""
+KSEL=${KERNEL:-6.1} BUILD=build KO="" NAME=""
 
 while (($#)); do
 	case $1 in
 	--kernel) KSEL=$2; shift ;;
 	--build) BUILD=$2; shift ;;
 	--ko) KO=$2; shift ;;
+	--name) NAME=$2; shift ;;
 	*) echo "usage: $0 --kernel SEL --build DIR --ko PATH" >&2; exit 2 ;;
 	esac
 	shift
@@ -38,12 +41,13 @@ stage_brd() {
 	fi
 }
 
-TAP=$BUILD/check-$KSEL.tap
-MODS=$BUILD/vm/check-$KSEL-mods/guest-mods
+NAME=${NAME:-check-$KSEL}
+TAP=$BUILD/$NAME.tap
+MODS=$BUILD/vm/$NAME-mods/guest-mods
 stage_brd "$MODS"
 start=$SECONDS
 set +e
-"$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/check-$KSEL" \
+"$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/$NAME" \
 	--ko "$KO" --files "$BUILD/selftests/protshm $MODS" --timeout 900 \
 	--cmd '[ ! -f guest-mods/brd.ko ] || insmod guest-mods/brd.ko rd_nr=1 rd_size=1024; protshm/run_kselftest.sh' |
 	tr -d '\r' | tee "$TAP"
@@ -60,6 +64,6 @@ passed=$((passed - skipped))
 failed=$((failed + crashed))
 ((rc == 0 || failed > 0)) || failed=$((failed + 1))
 
-echo "check: kernel $KSEL, VM run $((SECONDS - start)) s, guest log $BUILD/vm/check-$KSEL/guest.log"
+echo "check: kernel $KSEL, VM run $((SECONDS - start)) s, guest log $BUILD/vm/$NAME/guest.log"
 echo "protshm: $passed passed, $failed failed, $skipped skipped"
 exit "$rc"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# dkms-check.sh - build the module with DKMS for one kernel's headers and run
+# the selftest suite in the test VM with the module DKMS built.
+#
+# Usage: scripts/dkms-check.sh --kernel SEL --build DIR --src DKMS_SRC
+#   SEL       a Debian kernel of scripts/kernel.sh (6.1, 6.12)
+#   DKMS_SRC  the DKMS source tree (make dkms-src: DIR/dkms/protshm-VERSION)
+#
+# DKMS runs in a private tree under DIR/dkms/SEL (--dkmstree, --sourcetree):
+# nothing is added to the host's /usr/src or /var/lib/dkms except DKMS's own
+# machine-owner key (/var/lib/dkms/mok.key, mok.pub), which DKMS creates on
+# first use and signs with.  Checks that the built module reports the
+# project's version and carries a signature, then runs scripts/check.sh with
+# it.  Exits non-zero if any step fails.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+KSEL="" BUILD="" SRC=""
+
+die() {
+	echo "dkms-check: $*" >&2
+	exit 1
+}
+
+while (($#)); do
+	case $1 in
+	--kernel) KSEL=$2; shift ;;
+	--build) BUILD=$2; shift ;;
+	--src) SRC=$2; shift ;;
+	*) die "usage: $0 --kernel SEL --build DIR --src DKMS_SRC" ;;
+	esac
+	shift
+done
+[[ -n $KSEL && -n $BUILD && -f $SRC/dkms.conf ]] || die "usage: $0 --kernel SEL --build DIR --src DKMS_SRC"
+command -v dkms >/dev/null || die "no dkms (scripts/deps.sh packaging)"
+
+rel=$("$HERE/kernel.sh" "$KSEL" release)
+kdir=$("$HERE/kernel.sh" "$KSEL" kdir)
+ver=$(<"$SRC/VERSION")
+top=$BUILD/dkms/$KSEL
+rm -rf "$top" && mkdir -p "$top/src" "$top/tree" "$top/out"
+cp -a "$SRC" "$top/src/"
+D=(dkms --dkmstree "$top/tree" --sourcetree "$top/src")
+
+start=$SECONDS
+"${D[@]}" add -m protshm -v "$ver"
+"${D[@]}" build -m protshm -v "$ver" -k "$rel" --kernelsourcedir "$kdir"
+built=$(ls "$top/tree/protshm/$ver/$rel/"*/module/protshm.ko*)
+echo "dkms-check: dkms build for $rel in $((SECONDS - start)) s: ${built#"$top"/}"
+
+# The VM's busybox insmod takes a plain .ko.
+ko=$top/out/protshm.ko
+case $built in
+*.xz) xz -dc "$built" >"$ko" ;;
+*.zst) zstd -qdc "$built" >"$ko" ;;
+*.gz) gzip -dc "$built" >"$ko" ;;
+*) cp "$built" "$ko" ;;
+esac
+[[ $(modinfo -F version "$ko") == "$ver" ]] || die "$ko: version is not $ver"
+signer=$(modinfo -F signer "$ko")
+[[ -n $signer ]] || die "$ko: DKMS did not sign the module"
+echo "dkms-check: version $(modinfo -F version "$ko"), signer: $signer, sig_hashalgo $(modinfo -F sig_hashalgo "$ko")"
+
+"$HERE/check.sh" --kernel "$KSEL" --build "$BUILD" --ko "$ko" --name "dkms-$KSEL"
