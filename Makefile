@@ -24,7 +24,9 @@
 #   make bench      benchmarks against memfd/SysV/mprotect/... in the test VM:
 #                   build/bench/results-$(KERNEL).{txt,csv,png}; ICOUNT=1 runs
 #                   QEMU -icount -smp 1; BENCH_ARGS="-r 7 -b B5" is passed on
-#   make dkms-check dkms build for KERNEL's headers in a private DKMS tree
+#   make dkms-check dkms build for KERNEL's headers in a private DKMS tree,
+#                   then the suite in the VM with that module
+#   make check-python  pip install of bindings/python, its tests in the VM
 #   make clean      remove build/
 #
 # KERNEL=6.1 (the default of the VM targets), 6.12, debug (6.1 with
@@ -42,7 +44,7 @@ VERSION := $(shell cat $(CURDIR)/VERSION)
 
 # Only these targets need scripts/deps.sh (QEMU, Debian's kernels, sources).
 VM_GOALS := deps ksrc check check-all demo vm bench lint checkpatch sparse \
-	dkms-check
+	dkms-check check-python
 ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
 KERNEL ?= 6.1
 DEPS := deps
@@ -67,7 +69,7 @@ KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 .PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint \
 	checkpatch sparse clean help install uninstall install-module \
 	uninstall-module install-userlib uninstall-userlib sign kdir dkms-src \
-	dkms-install dkms-uninstall dkms-check deb
+	dkms-install dkms-uninstall dkms-check deb check-python
 
 all: module userlib selftests
 
@@ -99,6 +101,11 @@ selftests: userlib
 
 check: all
 	@scripts/check.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko
+
+# The Python binding: pip install, import, its tests in the VM.
+check-python: all
+	@scripts/python-check.sh --kernel $(KERNEL) --build $(BUILD) \
+		--ko $(KMOD)/protshm.ko
 
 KERNELS ?= 6.1 6.12 debug
 
