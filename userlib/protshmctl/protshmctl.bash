@@ -4,7 +4,7 @@
 # _protshmctl_segments - names of the segments of this IPC namespace
 _protshmctl_segments()
 {
-	protshmctl list 2>/dev/null | awk 'NR > 1 { print $1 }'
+	protshmctl list 2>/dev/null | awk 'NR > 1 { print $2 }'
 }
 
 _protshmctl()
