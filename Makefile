@@ -56,7 +56,10 @@ KREL ?= $(shell scripts/kernel.sh $(KERNEL) release)
 KDIR ?= $(shell scripts/kernel.sh $(KERNEL) kdir)
 else
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KREL ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# the release modules are built for (Debian's include/config/kernel.release
+# holds the upstream version only)
+KREL ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 endif
 KMOD = $(BUILD)/kmod/$(KREL)
 KSRC = $(BUILD)/ksrc
