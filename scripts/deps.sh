@@ -99,8 +99,8 @@ not_debian12() {
 	[[ $id == debian && $ver == 12 ]] && return 1
 	cat >&2 <<-EOF
 	deps.sh: this is ${id:-an unknown system} ${ver}, not Debian 12: nothing installed.
-	  The test VM boots Debian 12's 6.1/6.12 kernel packages; on another system
-	  pass your own kernel instead: make check KERNEL=/path/to/bzImage KDIR=/its/build/tree
+	  The VM targets (make check, demo, vm, bench, lint...) need Debian 12's
+	  packages (QEMU, its 6.1/6.12 kernels, linux-source-6.1): run them on Debian 12.
 	  Building and installing on this machine needs no VM stack (see README,
 	  "Install on your machine"): a compiler, make, your kernel's headers, libmnl:
 	    Fedora:        dnf install gcc make kernel-devel libmnl-devel pkgconf
