@@ -27,6 +27,16 @@
 
 #define PROTSHM_DEV "/dev/protshm"
 
+/*
+ * ps_in_test_vm() - running in the project's test VM (scripts/vm.sh: its
+ * initramfs has /etc/protshm-vm)?  Only there may a test touch the machine
+ * outside its own segments: a RAM disk's blocks, mounts.
+ */
+static inline int ps_in_test_vm(void)
+{
+	return access("/etc/protshm-vm", F_OK) == 0;
+}
+
 static inline long page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);

@@ -1898,8 +1898,8 @@ TEST_F(escape, futex)
 /*
  * E5: O_DIRECT pins the user buffer.  The guest's only filesystem is
  * tmpfs (no O_DIRECT on 6.1; on 6.6+ its O_DIRECT is a buffered copy, not
- * a pin), so this needs a block device: PROTSHM_DIRECT_DEV, else
- * /dev/ram0 (insmod brd).
+ * a pin), so this needs a block device whose first two pages it overwrites:
+ * PROTSHM_DIRECT_DEV, else in the test VM only /dev/ram0 (insmod brd).
  */
 TEST_F(escape, odirect)
 {
@@ -1908,8 +1908,10 @@ TEST_F(escape, odirect)
 	char *p = self->p, *m;
 	int dfd, mfd;
 
-	if (!dev)
+	if (!dev && ps_in_test_vm())
 		dev = "/dev/ram0";
+	if (!dev)
+		SKIP(return, "set PROTSHM_DIRECT_DEV to a scratch block device (its first 2 pages are overwritten; /dev/ram0 is the default only in the test VM)");
 	dfd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
 	if (dfd < 0)
 		SKIP(return, "no O_DIRECT target: %s: %s (tmpfs has no O_DIRECT on 6.1; load brd or set PROTSHM_DIRECT_DEV)",
