@@ -181,7 +181,8 @@ class Segment:
         self.close()
 
     def __del__(self):
-        self.close()
+        if _lib is not None:        # not at interpreter shutdown
+            self.close()
 
     def __repr__(self):
         return "<protshm.Segment %r%s>" % (self.name,
