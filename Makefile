@@ -87,7 +87,7 @@ kdir: $(DEPS)
 '$(KDIR)': install your kernel's headers (Debian/Ubuntu: linux-headers-$$(uname -r), \
 Fedora: kernel-devel, Arch: linux-headers) or pass KDIR=/path/to/build" >&2; exit 1; }
 
-ksrc: deps
+ksrc: $(DEPS)
 	@scripts/extract-ksrc.sh $(KSRC)
 
 module: $(DEPS) kdir
@@ -98,8 +98,8 @@ module: $(DEPS) kdir
 userlib: $(DEPS)
 	$(MAKE) -C userlib BUILD=$(BUILD)/userlib EXTRA_CFLAGS=$(USER_WERROR)
 
-selftests: userlib
-	$(MAKE) -C selftests/protshm BUILD=$(TESTS) \
+selftests: ksrc userlib
+	$(MAKE) -C selftests/protshm BUILD=$(TESTS) KSRC=$(KSRC) \
 		USERLIB=$(BUILD)/userlib EXTRA_CFLAGS=$(USER_WERROR)
 
 check: all

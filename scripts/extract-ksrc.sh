@@ -61,7 +61,7 @@ main() {
 	local out start
 	(($# == 1)) || die "usage: $PROG OUTDIR"
 	out=$1
-	[[ -f $TARBALL ]] || die "$TARBALL missing (apt-get install linux-source-6.1)"
+	[[ -f $TARBALL ]] || die "$TARBALL missing: the selftests and lint need it (apt-get install linux-source-6.1; or build without them: make module userlib)"
 	up_to_date "$out" && return 0
 	mkdir -p "$out"
 	rm -f "$out/.stamp"
