@@ -255,12 +255,6 @@ static bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
 #endif
 }
 
-/* Context: apply_to_existing_page_range() callback: stops at the first PTE. */
-static int protshm_probe_pte(pte_t *pte, unsigned long addr, void *data)
-{
-	return -EEXIST;
-}
-
 /* The part of @vma in its @i-th PMD-sized region. */
 static void protshm_vma_region(struct vm_area_struct *vma, unsigned long i,
 			       unsigned long *start, unsigned long *end)
@@ -284,8 +278,7 @@ static void protshm_vma_regions(struct vm_area_struct *vma, unsigned long *map)
 
 	for (i = 0; i < protshm_vma_nr_regions(vma); i++) {
 		protshm_vma_region(vma, i, &start, &end);
-		if (apply_to_existing_page_range(vma->vm_mm, start, end - start,
-						 protshm_probe_pte, NULL))
+		if (protshm_range_has_pte(vma->vm_mm, start, end))
 			__set_bit(i, map);
 	}
 }

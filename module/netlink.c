@@ -691,7 +691,8 @@ static bool protshm_nl_may_read_maps(const struct cred *cred,
 				     struct mm_struct *mm)
 {
 	const struct cred *tcred, *old;
-	bool ok;
+	struct user_namespace *ns;
+	bool ok, dumpable;
 
 	rcu_read_lock();
 	tcred = __task_cred(task);
@@ -702,12 +703,14 @@ static bool protshm_nl_may_read_maps(const struct cred *cred,
 	     gid_eq(cred->fsgid, tcred->sgid) &&
 	     gid_eq(cred->fsgid, tcred->gid);
 	rcu_read_unlock();
-	if (ok && get_dumpable(mm) == SUID_DUMP_USER)
-		return true;
-	old = override_creds(cred);
-	ok = ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE) ||
-	     ns_capable_noaudit(mm->user_ns, CAP_SYS_ADMIN);
-	revert_creds(old);
+	ns = protshm_exec_user_ns(task, mm, &dumpable);
+	if (!(ok && dumpable)) {
+		old = override_creds(cred);
+		ok = ns_capable_noaudit(ns, CAP_SYS_PTRACE) ||
+		     ns_capable_noaudit(ns, CAP_SYS_ADMIN);
+		revert_creds(old);
+	}
+	put_user_ns(ns);
 	return ok;
 }
 
