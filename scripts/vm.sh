@@ -33,13 +33,14 @@
 #   and makes a zero result 1 (see scripts/vm-init.sh).
 # Exit status: the guest's result; 124 TIMEOUT; 125 guest died without a result
 #   (panic, reboot, QEMU error); 126 result 0 but kernel trouble (BUG/WARNING/
-#   Oops/KASAN/lockdep/kmemleak...) in the guest log; 2 usage error.
+#   Oops/KASAN/lockdep/kmemleak, work queued on a deprecated workqueue...) in
+#   the guest log; 2 usage error.
 set -euo pipefail
 
 PROG=vm.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MARK='### protshm-vm:'
-TROUBLE='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection|Kernel panic|sleeping function called from invalid context|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object|Call Trace:'
+TROUBLE='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection|Kernel panic|sleeping function called from invalid context|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object|Call Trace:|enqueued on deprecated workqueue'
 
 KSEL=${KERNEL:-6.1} KO="" TIMEOUT=300 BUILDDIR=./build/vm MEM=1024M SMP=2
 INTERACTIVE=0 QUIET=0 STOP_ON_FAIL=0
@@ -183,10 +184,12 @@ extract_vmlinux() {
 	for magic in xz:$'\xfd7zXZ\x00' zstd:$'\x28\xb5\x2f\xfd' gzip:$'\x1f\x8b\x08'; do
 		tool=${magic%%:*}
 		command -v "$tool" >/dev/null || continue
-		while IFS=: read -r off _; do
+		# Only the offsets reach read: under a UTF-8 locale it fails on a
+		# line holding the magic's bytes (zstd's ends in \xfd).
+		while read -r off; do
 			tail -c +$((off + 1)) "$img" | "$tool" -dc >"$out" 2>/dev/null || true
 			[[ $(head -c 4 "$out") != $'\x7fELF' ]] || return 0
-		done < <(LC_ALL=C grep -abo "${magic#*:}" "$img" | head -n 3)
+		done < <(LC_ALL=C grep -abo "${magic#*:}" "$img" | head -n 3 | LC_ALL=C cut -d: -f1)
 	done
 	return 1
 }
