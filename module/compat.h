@@ -114,7 +114,7 @@ static inline bool protshm_range_has_pte(struct mm_struct *mm,
 	if (pud_none(*pud) || pud_leaf(*pud) || pud_bad(*pud))
 		return false;
 	pmd = pmd_offset(pud, start);
-	pmdval = pmdp_get(pmd);
+	pmdval = READ_ONCE(*pmd);
 	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_leaf(pmdval) ||
 	    pmd_bad(pmdval))
 		return false;
