@@ -14,9 +14,11 @@
 #                   QEMU -icount -smp 1; BENCH_ARGS="-r 7 -b B5" is passed on
 #   make clean      remove build/
 #
-# KERNEL=6.1 (default), 6.12, debug (6.1 with KASAN/lockdep/kmemleak, built once
-# and cached by scripts/debug-kernel.sh) or a path picks the kernel the module
-# is built for and the VM boots; KDIR overrides the kernel build tree.
+# KERNEL=6.1 (default), 6.12, 7.2 (Debian sid's, fetched and cached by
+# scripts/sid-kernel.sh), debug (6.1 with KASAN/lockdep/kmemleak, built once
+# and cached by scripts/debug-kernel.sh), debug-7.2 (the same on sid's 7.2
+# source) or a path picks the kernel the module is built for and the VM
+# boots; KDIR overrides the kernel build tree.
 # Outputs go to $(BUILD).
 # The module is built in a copy of its sources under $(BUILD), so that
 # builds for several kernels can coexist and the tree stays clean.
@@ -65,7 +67,7 @@ selftests: ksrc userlib
 check: all
 	@scripts/check.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko
 
-KERNELS ?= 6.1 6.12 debug
+KERNELS ?= 6.1 6.12 7.2 debug debug-7.2
 
 check-all:
 	@scripts/check-all.sh $(KERNELS)
