@@ -125,6 +125,7 @@ static inline bool protshm_range_has_pte(struct mm_struct *mm,
 	return false;
 }
 #endif
+
 /* system_unbound_wq was renamed system_dfl_wq (the old name is deprecated). */
 #ifdef PROTSHM_HAVE_SYSTEM_DFL_WQ
 #define protshm_unbound_wq system_dfl_wq

@@ -682,9 +682,10 @@ static int protshm_nl_att_msg(struct sk_buff *skb,
  * May @cred read the memory map of @task, whose address space is @mm, as
  * /proc/pid/maps requires (PTRACE_MODE_READ_FSCREDS)?  Same fsuid/fsgid as
  * all of the target's uids/gids and a dumpable target; or CAP_SYS_PTRACE
- * or CAP_SYS_ADMIN in the user namespace of the target's address space.
- * LSMs (e.g. Yama) are not consulted.  There is no exception for current's
- * own process: current need not be the socket's opener.
+ * or CAP_SYS_ADMIN in the user namespace of the target's last exec (see
+ * protshm_exec_user_ns()).  LSMs (e.g. Yama) are not consulted.  There is
+ * no exception for current's own process: current need not be the socket's
+ * opener.
  */
 static bool protshm_nl_may_read_maps(const struct cred *cred,
 				     struct task_struct *task,
