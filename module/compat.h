@@ -10,6 +10,7 @@
 #include <linux/mm.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
 
 #ifndef PROTSHM_HAVE_VM_FLAGS_SET
@@ -52,18 +53,85 @@ static inline void protshm_vma_clear_flags(struct vm_area_struct *vma,
 
 /*
  * Zap every PTE of a VM_MIXEDMAP VMA, with the TLB flush and mmu-notifier
- * calls.  zap_vma_ptes() only works on VM_PFNMAP; zap_page_range() was
- * replaced by zap_page_range_single() (exported again, GPL).
+ * calls.  zap_page_range() was replaced by zap_page_range_single() (exported
+ * again, GPL), which became zap_vma_range() without the details argument.
+ * (zap_vma_ptes(), later zap_special_vma_range(), would do too where it
+ * accepts VM_MIXEDMAP; it only took VM_PFNMAP before.)
  */
 static inline void protshm_zap_vma(struct vm_area_struct *vma)
 {
-#ifdef PROTSHM_HAVE_ZAP_PAGE_RANGE
+#if defined(PROTSHM_HAVE_ZAP_VMA_RANGE)
+	zap_vma_range(vma, vma->vm_start, vma->vm_end - vma->vm_start);
+#elif defined(PROTSHM_HAVE_ZAP_PAGE_RANGE)
 	zap_page_range(vma, vma->vm_start, vma->vm_end - vma->vm_start);
 #else
 	zap_page_range_single(vma, vma->vm_start, vma->vm_end - vma->vm_start,
 			      NULL);
 #endif
 }
+
+#ifdef PROTSHM_EXPORTS_APPLY_TO_EXISTING_PAGE_RANGE
+/* Context: apply_to_existing_page_range() callback: stops at the first PTE. */
+static inline int protshm_probe_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	return -EEXIST;
+}
+
+/*
+ * Has @mm a PTE in [@start, @end), a range within one PMD?  Allocates no
+ * page table.  Context: the mmap_lock held for writing.
+ */
+static inline bool protshm_range_has_pte(struct mm_struct *mm,
+					 unsigned long start, unsigned long end)
+{
+	return apply_to_existing_page_range(mm, start, end - start,
+					    protshm_probe_pte, NULL);
+}
+#else
+/*
+ * The same without apply_to_existing_page_range(), which is not exported to
+ * modules everywhere: walk down to the PMD, read the PTEs.  The page tables
+ * of the range stay: munmap, collapse and page-table reclaim take the
+ * mmap_lock, and protshm's VM_MIXEDMAP VMAs are never collapsed.  A racing
+ * fault (per-VMA lock) may add a PTE meanwhile, as it may after the probe.
+ * Context: the mmap_lock held for writing.
+ */
+static inline bool protshm_range_has_pte(struct mm_struct *mm,
+					 unsigned long start, unsigned long end)
+{
+	pgd_t *pgd = pgd_offset(mm, start);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd, pmdval;
+	pte_t *pte;
+
+	if (pgd_none(*pgd) || pgd_bad(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, start);
+	if (p4d_none(*p4d) || p4d_bad(*p4d))
+		return false;
+	pud = pud_offset(p4d, start);
+	if (pud_none(*pud) || pud_leaf(*pud) || pud_bad(*pud))
+		return false;
+	pmd = pmd_offset(pud, start);
+	pmdval = READ_ONCE(*pmd);
+	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_leaf(pmdval) ||
+	    pmd_bad(pmdval))
+		return false;
+	pte = pte_offset_kernel(&pmdval, start);
+	for (; start < end; start += PAGE_SIZE, pte++)
+		if (!pte_none(ptep_get(pte)))
+			return true;
+	return false;
+}
+#endif
+
+/* system_unbound_wq was renamed system_dfl_wq (the old name is deprecated). */
+#ifdef PROTSHM_HAVE_SYSTEM_DFL_WQ
+#define protshm_unbound_wq system_dfl_wq
+#else
+#define protshm_unbound_wq system_unbound_wq
+#endif
 
 /* vmf_insert_mixed() took a pfn_t until the type was removed. */
 #ifdef PROTSHM_HAVE_PFN_T
@@ -146,6 +214,41 @@ static inline unsigned int protshm_ipc_ns_refs(struct ipc_namespace *ns)
 	return refcount_read(&ns->ns.count);
 #endif
 }
+
+/*
+ * Is @task (whose address space is @mm) dumpable by its owner, and the user
+ * namespace of its last exec, referenced: in the mm (get_dumpable(),
+ * mm->user_ns) until both moved to task->exec_state, whose helpers are not
+ * exported (its RCU pointer is read here).
+ */
+#ifdef PROTSHM_HAVE_EXEC_STATE
+#include <linux/sched/exec_state.h>
+
+static inline struct user_namespace *
+protshm_exec_user_ns(struct task_struct *task, struct mm_struct *mm,
+		     bool *dumpable)
+{
+	const struct task_exec_state *es;
+	struct user_namespace *ns;
+
+	rcu_read_lock();
+	es = rcu_dereference(task->exec_state);
+	*dumpable = es && READ_ONCE(es->dumpable) == TASK_DUMPABLE_OWNER;
+	ns = get_user_ns(es ? es->user_ns : &init_user_ns);
+	rcu_read_unlock();
+	return ns;
+}
+#else
+#include <linux/sched/coredump.h>
+
+static inline struct user_namespace *
+protshm_exec_user_ns(struct task_struct *task, struct mm_struct *mm,
+		     bool *dumpable)
+{
+	*dumpable = get_dumpable(mm) == SUID_DUMP_USER;
+	return get_user_ns(mm->user_ns);
+}
+#endif
 
 /* The initial IPC namespace, never freed (the only one without CONFIG_IPC_NS). */
 static inline bool protshm_ipc_ns_initial(const struct ipc_namespace *ns)

@@ -41,6 +41,7 @@
 #include <linux/tracepoint.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "protshm.h"
 
 #ifndef CONFIG_TRACEPOINTS
@@ -215,7 +216,7 @@ static void protshm_key_insert_locked(struct protshm_key *k, const void *key)
 		return;
 	k->overflow = true;
 	hlist_add_head_rcu(&k->onode, &protshm_keys_overflow);
-	queue_work(system_unbound_wq, &protshm_lineage_work);
+	queue_work(protshm_unbound_wq, &protshm_lineage_work);
 }
 
 /* Move the keys of the overflow list into the table while it takes them. */
@@ -457,7 +458,7 @@ static void protshm_fork_record(struct task_struct *parent,
 	atomic_inc(&protshm_forks_queued);
 	/* fully ordered: all of the above is seen before the parent exits */
 	llist_add(&f->node, &protshm_forks);
-	queue_work(system_unbound_wq, &protshm_lineage_work);
+	queue_work(protshm_unbound_wq, &protshm_lineage_work);
 	return;
 
 fail:
@@ -534,7 +535,7 @@ static void protshm_seg_queue(struct protshm_seg *seg)
 		return;
 	}
 	llist_add(&seg->lineage_node, &protshm_lineage_segs);
-	queue_work(system_unbound_wq, &protshm_lineage_work);
+	queue_work(protshm_unbound_wq, &protshm_lineage_work);
 }
 
 /*

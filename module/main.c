@@ -42,6 +42,7 @@ static int __init protshm_init(void)
 	int err;
 
 	protshm_check_abi();
+	protshm_mmap_init();
 	err = protshm_lineage_init();
 	if (err)
 		return err;

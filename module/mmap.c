@@ -21,10 +21,12 @@
  * refaults.
  */
 #include <linux/bitmap.h>
+#include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/mutex.h>
 
 #include "compat.h"
 #include "protshm.h"
@@ -103,17 +105,6 @@ static int protshm_fill_pte(pte_t *pte, unsigned long addr, void *data)
 	return 0;
 }
 
-static vm_fault_t protshm_map_page(struct vm_area_struct *vma,
-				   struct protshm_seg *seg, unsigned long addr,
-				   pgoff_t pgoff)
-{
-	struct page *page = protshm_seg_page(seg, pgoff, true);
-
-	if (!page)
-		return VM_FAULT_OOM;
-	return protshm_insert_pfn(vma, addr, page_to_pfn(page));
-}
-
 /*
  * Fault-around, for reads and writes alike: also map the other pages of the
  * naturally aligned window of protshm_fault_around_pages pages holding the
@@ -144,34 +135,87 @@ static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
 			    vma);
 }
 
-/*
- * Is the fault's range mapped by a PMD now?  A ->huge_fault of the same
- * 2 MiB may have installed one after this 4 KiB fault saw none; the PTE
- * insertion then finds no PTE table and returns VM_FAULT_OOM.
- */
-static bool protshm_fault_pmd_mapped(struct vm_fault *vmf)
+/* Map @pfn at the 4 KiB fault, then fault around it. */
+static vm_fault_t protshm_fault_map(struct vm_fault *vmf,
+				    struct protshm_seg *seg, unsigned long pfn)
 {
-#ifdef PROTSHM_HUGE
-	return pmd_leaf(pmdp_get_lockless(vmf->pmd));
-#else
-	return false;
-#endif
+	vm_fault_t ret = protshm_insert_pfn(vmf->vma, vmf->address, pfn);
+
+	if (!(ret & VM_FAULT_ERROR))
+		protshm_fault_around(vmf, seg);
+	return ret;
 }
+
+#ifdef PROTSHM_HUGE
+/*
+ * A 4 KiB fault and a ->huge_fault of the same 2 MiB may run at once (each
+ * under the per-VMA lock or the mmap_lock held for reading).  The PTE
+ * insertion must never meet the special PMD the other installed:
+ * walk_to_pmd() asserts that with VM_BUG_ON() (a BUG under CONFIG_DEBUG_VM;
+ * without, the insertion failed with VM_FAULT_OOM).  So both insertions run
+ * under one of these mutexes, hashed from the mm and the 2 MiB, and the
+ * 4 KiB one looks at the PMD first.  Once a PTE table is there, a PMD
+ * insertion leaves it alone (see protshm_vm_huge_fault()), and only a zap
+ * (VMA write-locked: no fault meanwhile) takes a PMD away.
+ */
+#define PROTSHM_PMD_LOCK_BITS	6
+static struct mutex protshm_pmd_locks[1 << PROTSHM_PMD_LOCK_BITS];
+
+void protshm_mmap_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(protshm_pmd_locks); i++)
+		mutex_init(&protshm_pmd_locks[i]);
+}
+
+static struct mutex *protshm_pmd_lock(struct vm_fault *vmf)
+{
+	unsigned long key = (unsigned long)vmf->vma->vm_mm +
+			    (vmf->address >> HPAGE_PMD_SHIFT);
+
+	return &protshm_pmd_locks[hash_long(key, PROTSHM_PMD_LOCK_BITS)];
+}
+
+/* protshm_fault_map(), unless the 2 MiB is mapped by a PMD now. */
+static vm_fault_t protshm_fault_insert(struct vm_fault *vmf,
+				       struct protshm_seg *seg,
+				       unsigned long pfn)
+{
+	struct mutex *lock = protshm_pmd_lock(vmf);
+	vm_fault_t ret = VM_FAULT_NOPAGE;	/* the access is retried: the PMD */
+
+	mutex_lock(lock);
+	if (!pmd_leaf(pmdp_get_lockless(vmf->pmd)))
+		ret = protshm_fault_map(vmf, seg, pfn);
+	mutex_unlock(lock);
+	return ret;
+}
+#else
+void protshm_mmap_init(void)
+{
+}
+
+static vm_fault_t protshm_fault_insert(struct vm_fault *vmf,
+				       struct protshm_seg *seg,
+				       unsigned long pfn)
+{
+	return protshm_fault_map(vmf, seg, pfn);
+}
+#endif
 
 static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 {
 	struct protshm_attachment *a = vmf->vma->vm_private_data;
 	struct protshm_seg *seg = a->seg;
-	vm_fault_t ret;
+	struct page *page;
 
 	if (vmf->pgoff >= seg->nr_pages)
 		return VM_FAULT_SIGBUS;
-	ret = protshm_map_page(vmf->vma, seg, vmf->address, vmf->pgoff);
-	if (ret == VM_FAULT_OOM && protshm_fault_pmd_mapped(vmf))
-		return VM_FAULT_NOPAGE;	/* the access is retried: the PMD */
-	if (!(ret & VM_FAULT_ERROR))
-		protshm_fault_around(vmf, seg);
-	return ret;
+	page = protshm_seg_page(seg, vmf->pgoff, true);
+	if (!page)
+		return VM_FAULT_OOM;
+	return protshm_fault_insert(vmf, seg, page_to_pfn(page));
 }
 
 #ifdef PROTSHM_HUGE
@@ -223,7 +267,9 @@ static vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf,
 	struct vm_area_struct *vma = vmf->vma;
 	struct protshm_attachment *a = vma->vm_private_data;
 	bool present = pmd_trans_huge(vmf->orig_pmd);
+	struct mutex *lock = protshm_pmd_lock(vmf);
 	unsigned long pfn;
+	vm_fault_t ret;
 	pgoff_t pgoff;
 
 	if (order != HPAGE_PMD_ORDER)
@@ -234,8 +280,11 @@ static vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf,
 	pfn = protshm_seg_chunk(a->seg, pgoff);
 	if (!pfn || (present && pmd_pfn(vmf->orig_pmd) != pfn))
 		return VM_FAULT_FALLBACK;
-	return protshm_insert_pmd(vmf, pfn,
-				  present && (vmf->flags & FAULT_FLAG_WRITE));
+	mutex_lock(lock);
+	ret = protshm_insert_pmd(vmf, pfn,
+				 present && (vmf->flags & FAULT_FLAG_WRITE));
+	mutex_unlock(lock);
+	return ret;
 }
 #endif
 
@@ -253,12 +302,6 @@ static bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
 #else
 	return false;
 #endif
-}
-
-/* Context: apply_to_existing_page_range() callback: stops at the first PTE. */
-static int protshm_probe_pte(pte_t *pte, unsigned long addr, void *data)
-{
-	return -EEXIST;
 }
 
 /* The part of @vma in its @i-th PMD-sized region. */
@@ -284,8 +327,7 @@ static void protshm_vma_regions(struct vm_area_struct *vma, unsigned long *map)
 
 	for (i = 0; i < protshm_vma_nr_regions(vma); i++) {
 		protshm_vma_region(vma, i, &start, &end);
-		if (apply_to_existing_page_range(vma->vm_mm, start, end - start,
-						 protshm_probe_pte, NULL))
+		if (protshm_range_has_pte(vma->vm_mm, start, end))
 			__set_bit(i, map);
 	}
 }

@@ -682,16 +682,18 @@ static int protshm_nl_att_msg(struct sk_buff *skb,
  * May @cred read the memory map of @task, whose address space is @mm, as
  * /proc/pid/maps requires (PTRACE_MODE_READ_FSCREDS)?  Same fsuid/fsgid as
  * all of the target's uids/gids and a dumpable target; or CAP_SYS_PTRACE
- * or CAP_SYS_ADMIN in the user namespace of the target's address space.
- * LSMs (e.g. Yama) are not consulted.  There is no exception for current's
- * own process: current need not be the socket's opener.
+ * or CAP_SYS_ADMIN in the user namespace of the target's last exec (see
+ * protshm_exec_user_ns()).  LSMs (e.g. Yama) are not consulted.  There is
+ * no exception for current's own process: current need not be the socket's
+ * opener.
  */
 static bool protshm_nl_may_read_maps(const struct cred *cred,
 				     struct task_struct *task,
 				     struct mm_struct *mm)
 {
 	const struct cred *tcred, *old;
-	bool ok;
+	struct user_namespace *ns;
+	bool ok, dumpable;
 
 	rcu_read_lock();
 	tcred = __task_cred(task);
@@ -702,12 +704,14 @@ static bool protshm_nl_may_read_maps(const struct cred *cred,
 	     gid_eq(cred->fsgid, tcred->sgid) &&
 	     gid_eq(cred->fsgid, tcred->gid);
 	rcu_read_unlock();
-	if (ok && get_dumpable(mm) == SUID_DUMP_USER)
-		return true;
-	old = override_creds(cred);
-	ok = ns_capable_noaudit(mm->user_ns, CAP_SYS_PTRACE) ||
-	     ns_capable_noaudit(mm->user_ns, CAP_SYS_ADMIN);
-	revert_creds(old);
+	ns = protshm_exec_user_ns(task, mm, &dumpable);
+	if (!(ok && dumpable)) {
+		old = override_creds(cred);
+		ok = ns_capable_noaudit(ns, CAP_SYS_PTRACE) ||
+		     ns_capable_noaudit(ns, CAP_SYS_ADMIN);
+		revert_creds(old);
+	}
+	put_user_ns(ns);
 	return ok;
 }
 

@@ -21,6 +21,7 @@
  *         -> protshm_registry_lock
  *           -> protshm_account_lock (account.c)
  *         -> protshm_keys_lock (lineage.c, spinlock; also in the fork probe)
+ *     -> protshm_pmd_locks (mmap.c: a page fault's PTE or PMD insertion)
  * vm_ops are called with mmap_lock held, so seg->lock is never held while
  * an mmap_lock is taken, while copying from or to user space, or while
  * calling mmput().
@@ -291,6 +292,7 @@ void protshm_lineage_destroy(void);
 extern const struct vm_operations_struct protshm_vm_ops;
 extern atomic64_t protshm_maps_gen;
 int protshm_mmap(struct file *file, struct vm_area_struct *vma);
+void protshm_mmap_init(void);
 void protshm_vma_lower(struct vm_area_struct *vma, u32 prot);
 
 /* ioctl.c */

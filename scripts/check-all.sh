@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # check-all.sh - run `make check` for each kernel given and summarise.
 #
-# Usage: scripts/check-all.sh KERNEL...   (e.g. 6.1 6.12)
+# Usage: scripts/check-all.sh KERNEL...   (e.g. 6.1 6.12 7.2 debug debug-7.2)
 # Every kernel runs even if an earlier one failed; the exit status is
 # non-zero if any did.
 set -uo pipefail
@@ -28,7 +28,7 @@ for k in "$@"; do
 done
 echo "check-all summary:"
 for k in "$@"; do
-	printf '  %-6s %4d s  %s\n' "$k" "${secs[$k]}" "${result[$k]}"
+	printf '  %-9s %4d s  %s\n' "$k" "${secs[$k]}" "${result[$k]}"
 done
 echo "check-all: $pass passed, $fail failed, $skip skipped"
 exit $status

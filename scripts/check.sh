@@ -30,14 +30,16 @@ done
 # stage_brd DIR - copy the kernel's brd.ko (a RAM block device: the O_DIRECT
 # escape test needs a block device) to DIR, if the kernel has one as a module.
 stage_brd() {
-	local release ko
+	local moddir ko
 	rm -rf "$1" && mkdir -p "$1"
-	release=$("$HERE/kernel.sh" "$KSEL" release 2>/dev/null) || return 0
-	ko=/lib/modules/$release/kernel/drivers/block/brd.ko
+	moddir=$("$HERE/kernel.sh" "$KSEL" modules 2>/dev/null) || return 0
+	ko=$moddir/kernel/drivers/block/brd.ko
 	if [[ -f $ko ]]; then
 		cp "$ko" "$1/"
 	elif [[ -f $ko.xz ]]; then
 		xz -dc "$ko.xz" >"$1/brd.ko"
+	elif [[ -f $ko.zst ]]; then
+		zstd -qdc "$ko.zst" >"$1/brd.ko"
 	fi
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # debug-kernel.sh - build (once) and cache the protshm debug kernel: Debian's
-# linux-source-6.1 (plus a one-line export, see do_patch) configured from
+# linux-source-6.1 or another series (plus a one-line export, see do_patch) configured from
 # `make allnoconfig` plus scripts/debug-kernel.config (KASAN, lockdep,
 # DEBUG_VM, kmemleak, PAGE_TABLE_CHECK, fault injection, and the features the
 # tests use).
@@ -21,7 +21,8 @@
 #   RECIPE below and the config fragment.  DIR/.complete marks a finished
 #   build; an interrupted one resumes (make is incremental).  A lock file
 #   serialises concurrent runs for the same key.  Old keys are not removed.
-# Environment: KSRC_TARBALL (default /usr/src/linux-source-6.1.tar.xz),
+# Environment: KSRC_TARBALL (default /usr/src/linux-source-6.1.tar.xz; any
+#   Debian linux-source-X.Y.tar.xz, e.g. the 7.2 one of scripts/sid-kernel.sh),
 #   JOBS (default nproc), PROTSHM_CACHE.
 
 # The phase functions are called through phase() and a trap: not unreachable.
@@ -30,33 +31,15 @@ set -euo pipefail
 
 PROG=debug-kernel.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/kcache.sh
+. "$HERE/kcache.sh"
 # Bump when the steps below change in a way that changes the result.
 RECIPE="export-dump_mm/allnoconfig+fragment/merge_config-m/olddefconfig/all+modules_prepare v4"
 TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 FRAGMENT=$HERE/debug-kernel.config
-TOP=linux-source-6.1
+TOP=$(basename "$TARBALL" .tar.xz)
 JOBS=${JOBS:-$(nproc)}
 DIR="" TREE="" LOG="" TICKER=""
-
-die() {
-	echo "$PROG: $*" >&2
-	exit 1
-}
-
-msg() {
-	echo "$PROG: $*" >&2
-}
-
-# cache_root - where the kernels/ directory lives.
-cache_root() {
-	if [[ -n ${PROTSHM_CACHE:-} ]]; then
-		echo "$PROTSHM_CACHE"
-	elif [[ -w /var/cache/protshm ]] || { [[ ! -e /var/cache/protshm && -w /var/cache ]]; }; then
-		echo /var/cache/protshm
-	else
-		echo "${XDG_CACHE_HOME:-$HOME/.cache}/protshm"
-	fi
-}
 
 # key_input - the text the key is the hash of (also kept as DIR/key.txt).
 key_input() {
@@ -70,7 +53,7 @@ key_input() {
 # set_paths - DIR, TREE and LOG for the current key.
 set_paths() {
 	local key
-	[[ -f $TARBALL ]] || die "$TARBALL missing (apt-get install linux-source-6.1)"
+	[[ -f $TARBALL ]] || die "$TARBALL missing (apt-get install $TOP)"
 	[[ -f $FRAGMENT ]] || die "$FRAGMENT missing"
 	key=$(key_input | sha256sum | cut -c1-16)
 	DIR=$(cache_root)/kernels/$key
@@ -87,32 +70,6 @@ has_outputs() {
 # is_complete - true when DIR holds a finished build.
 is_complete() {
 	[[ -f $DIR/.complete ]] && has_outputs
-}
-
-# now - seconds since the epoch, with fraction.
-now() {
-	date +%s.%N
-}
-
-# phase NAME CMD... - run one build phase, report its duration.
-phase() {
-	local name=$1 t0 rc=0
-	shift
-	t0=$(now)
-	msg "$name ..."
-	echo "=== $name: $*" >>"$LOG"
-	"$@" || rc=$?
-	if ((rc)); then
-		msg "$name FAILED after $(elapsed "$t0") s; last lines of $LOG:"
-		tail -n 30 "$LOG" >&2
-		exit 1
-	fi
-	msg "$name: $(elapsed "$t0") s"
-}
-
-# elapsed T0 - seconds since T0, one decimal.
-elapsed() {
-	printf '%.1f' "$(echo "$(now) - $1" | bc)"
 }
 
 # do_extract - unpack the tarball into DIR (tar creates $TOP).
@@ -219,7 +176,7 @@ do_build() {
 build() {
 	local t0
 	t0=$(now)
-	msg "building the debug kernel in $DIR with $JOBS jobs (log: $LOG; takes ~20 min on 2 cores)"
+	msg "building the debug kernel ($TOP) in $DIR with $JOBS jobs (log: $LOG; takes ~20 min on 2 cores)"
 	key_input >"$DIR/key.txt"
 	[[ -f $DIR/.extracted && -f $TREE/Makefile ]] || { rm -f "$DIR/.patched"; phase extract do_extract; }
 	[[ -f $DIR/.patched ]] || phase patch do_patch
@@ -252,11 +209,7 @@ main() {
 	fi
 	mkdir -p "$DIR"
 	trap cleanup EXIT
-	exec 9>"$DIR.lock"
-	if ! flock -n 9; then
-		msg "waiting for another run building $DIR ..."
-		flock 9
-	fi
+	lock_dir "$DIR"
 	if [[ $mode == rebuild ]]; then
 		msg "discarding $DIR"
 		rm -rf "$TREE" "$DIR"/.{extracted,patched,configured,complete} "$LOG"

@@ -4,9 +4,13 @@
 # Usage: scripts/kernel.sh [SELECTOR] WHAT
 #   SELECTOR  6.1   newest installed /boot/vmlinuz-6.1.*-amd64 (default)
 #             6.12  newest installed /boot/vmlinuz-6.12*-amd64
+#             7.2   Debian sid's 7.2 kernel (scripts/sid-kernel.sh): image,
+#                   brd.ko and a prepared module build tree, fetched with a
+#                   private apt state and cached on first use (~2 min)
 #             debug the debug 6.1 kernel of scripts/debug-kernel.sh (KASAN,
 #                   lockdep, kmemleak...), built and cached on first use
 #                   (~20 min on 2 cores; progress on stderr)
+#             debug-7.2  the same debug configuration on sid's 7.2 source
 #             PATH  a kernel image (bzImage/vmlinuz) or a kernel build tree
 #                   containing arch/x86/boot/bzImage.  For an image file the
 #                   build dir must be given in env KDIR; for a tree, KDIR
@@ -14,12 +18,14 @@
 #   WHAT      release  e.g. 6.1.0-56-amd64
 #             image    path of the kernel image to boot
 #             kdir     module build dir (/lib/modules/<release>/build)
+#             modules  directory of the kernel's modules (kernel/drivers/...),
+#                      /lib/modules/<release> for an installed kernel
 # Prints the answer on stdout; on failure prints an error on stderr, exits 1.
 set -euo pipefail
 
 PROG=kernel.sh
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-RELEASE="" IMAGE="" KDIR_OUT=""
+RELEASE="" IMAGE="" KDIR_OUT="" MODDIR=""
 
 die() {
 	echo "$PROG: $*" >&2
@@ -67,7 +73,7 @@ resolve_path() {
 		IMAGE=$p
 		KDIR_OUT=${KDIR:-}
 	else
-		die "unknown kernel selector '$p' (use 6.1, 6.12, debug or a path)"
+		die "unknown kernel selector '$p' (use 6.1, 6.12, 7.2, debug, debug-7.2 or a path)"
 	fi
 	if [[ -n $KDIR_OUT && -f $KDIR_OUT/include/config/kernel.release ]]; then
 		RELEASE=$(<"$KDIR_OUT/include/config/kernel.release")
@@ -83,12 +89,33 @@ resolve_debug() {
 	resolve_path "$tree"
 }
 
+# resolve_sid SERIES - Debian sid's kernel of SERIES (fetched now if not cached).
+resolve_sid() {
+	local dir
+	dir=$("$HERE/sid-kernel.sh" "$1") || die "getting Linux $1 from Debian sid failed"
+	IMAGE=$dir/vmlinuz
+	RELEASE=$(<"$dir/release")
+	KDIR_OUT=$dir/linux-source-$1
+	MODDIR=$dir/modules
+}
+
+# resolve_debug_sid SERIES - the debug kernel built from sid's SERIES source.
+resolve_debug_sid() {
+	local dir tree
+	dir=$("$HERE/sid-kernel.sh" "$1") || die "getting Linux $1 from Debian sid failed"
+	tree=$(KSRC_TARBALL=$dir/linux-source-$1.tar.xz "$HERE/debug-kernel.sh") ||
+		die "building the $1 debug kernel failed"
+	resolve_path "$tree"
+}
+
 # resolve SELECTOR - set IMAGE, RELEASE and KDIR_OUT.  One case branch per selector.
 resolve() {
 	case $1 in
 	6.1) resolve_debian '/boot/vmlinuz-6.1.*-amd64' linux-image-amd64 ;;
 	6.12) resolve_debian '/boot/vmlinuz-6.12*-amd64' linux-image-6.12-amd64 ;;
+	7.2) resolve_sid 7.2 ;;
 	debug) resolve_debug ;;
+	debug-7.2) resolve_debug_sid 7.2 ;;
 	*) resolve_path "$1" ;;
 	esac
 }
@@ -107,13 +134,17 @@ print_what() {
 			die "$KDIR_OUT: missing kernel build dir (install linux-headers-$RELEASE)"
 		echo "$KDIR_OUT"
 		;;
-	*) die "unknown item '$1' (release, image or kdir)" ;;
+	modules)
+		[[ -n $MODDIR || -n $RELEASE ]] || die "cannot determine kernel release of $IMAGE"
+		echo "${MODDIR:-/lib/modules/$RELEASE}"
+		;;
+	*) die "unknown item '$1' (release, image, kdir or modules)" ;;
 	esac
 }
 
 main() {
 	local sel=6.1
-	(($# == 1 || $# == 2)) || die "usage: $PROG [6.1|6.12|debug|PATH] release|image|kdir"
+	(($# == 1 || $# == 2)) || die "usage: $PROG [6.1|6.12|7.2|debug|debug-7.2|PATH] release|image|kdir|modules"
 	(($# == 2)) && { sel=$1; shift; }
 	resolve "$sel"
 	print_what "$1"
