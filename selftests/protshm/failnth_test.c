@@ -16,13 +16,21 @@
  * failable allocation and user copy of the task, in the whole syscall
  * (and in the page faults of the process's own code between arming and
  * reading back, which the sweep keeps out by running on memory touched
- * before): the totals include the core kernel's points.
+ * before): the totals include the core kernel's points (FI_VERBOSE=2 tells
+ * how many went through the module).  One point fails per run, so the
+ * points of a fallback (kvmalloc()'s vmalloc after its kmalloc failed,
+ * kmemleak's object pool) are never failed themselves; and some points come
+ * and go between runs (a slab needing a new page, the stack depot), so a
+ * point can move by one between two runs and be missed by one sweep:
+ * repeated sweeps cover those.
  *
  * Each path prints "# path NAME: N injection points, all taken (ENOMEM xA,
  * EFAULT xB, retried xC)", plus other outcomes it allows (ENOBUFS, a
  * child killed because its fork could not be recorded) when they occur.
  * Environment: FI_ONLY=NAME sweeps only that path, FI_TRACE=1 traces every
- * run on stderr.
+ * run on stderr, FI_VERBOSE=2 makes every injected failure log its stack
+ * (to tell the module's points from the core kernel's; the kernel log is
+ * then not checked).
  */
 #include <dirent.h>
 #include <sys/mount.h>
@@ -70,6 +78,8 @@ struct fi_ctx {
 	struct att_list *l;
 	/* per path */
 	unsigned int killed;		/* children killed (fork record) */
+	int npages;			/* size of a created segment */
+	int nvmas;			/* the caller's mappings of base */
 };
 
 struct fi_path {
@@ -113,6 +123,7 @@ static int write_str(const char *path, const char *val)
 /* NULL when fault injection is ready, else why not (for SKIP). */
 static const char *fi_configure(char *why, size_t len)
 {
+	const char *verbose = getenv("FI_VERBOSE");
 	char path[256];
 	size_t i;
 
@@ -122,7 +133,8 @@ static const char *fi_configure(char *why, size_t len)
 		mount("debugfs", FI_DEBUGFS, "debugfs", 0, NULL);
 	for (i = 0; i < sizeof(fi_attrs) / sizeof(fi_attrs[0]); i++) {
 		snprintf(path, sizeof(path), FI_DEBUGFS "/%s", fi_attrs[i][0]);
-		if (write_str(path, fi_attrs[i][1])) {
+		if (write_str(path, verbose && strstr(path, "/verbose") ?
+				    verbose : fi_attrs[i][1])) {
 			snprintf(why, len, "cannot set %s (%s): needs debugfs, CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAULT_INJECTION_USERCOPY, CONFIG_FAULT_INJECTION_DEBUG_FS and root",
 				 path, strerror(errno));
 			return why;
@@ -130,6 +142,8 @@ static const char *fi_configure(char *why, size_t len)
 	}
 	/* other fault attributes this kernel has: no stack traces either */
 	write_str(FI_DEBUGFS "/fail_futex/verbose", "0");
+	/* a process killed by SIGSEGV/SIGBUS is logged with its address */
+	write_str("/proc/sys/debug/exception-trace", "1");
 	return NULL;
 }
 
@@ -153,6 +167,85 @@ static int fi_taken_fd(int fd)
 
 	fi_arm(fd, 0);
 	return len > 0 && buf[0] == '0';
+}
+
+/*
+ * The kernel log from now on (/dev/kmsg at its end), to find what a sweep
+ * made the kernel print: -1 if there is no /dev/kmsg.
+ */
+static int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/*
+ * Reports the sweep must not cause: splats, and allocation-failure warnings
+ * (a stack dump each), which an allocation whose size or number the user
+ * chooses must not print (__GFP_NOWARN).  "Huh VM_FAULT_OOM leaked out to
+ * the #PF handler. Retrying PF" is not among them: a page fault that failed
+ * an allocation is retried, with that line and no stack.
+ */
+static const char *const kmsg_trouble[] = {
+	"Call Trace:", "BUG:", "WARNING:", "Oops", "KASAN", "UBSAN",
+	"general protection", "sleeping function called",
+	"possible circular locking", "possible recursive locking",
+	"inconsistent lock state", "suspicious RCU usage",
+	"unreferenced object", "allocation failure", "vmalloc error",
+};
+
+/* 0 if nothing in kmsg_trouble[] was logged since kmsg_open(). */
+static int kmsg_clean(int fd, const char *path)
+{
+	char rec[1024];
+	ssize_t len;
+	size_t i;
+	int bad = 0;
+
+	if (fd < 0 || getenv("FI_VERBOSE")) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0 ||
+	       (len < 0 && errno == EPIPE)) {
+		if (len < 0)
+			continue;	/* overwritten records */
+		rec[len] = 0;
+		for (i = 0; i < sizeof(kmsg_trouble) / sizeof(kmsg_trouble[0]); i++)
+			if (strstr(rec, kmsg_trouble[i]))
+				break;
+		if (i < sizeof(kmsg_trouble) / sizeof(kmsg_trouble[0])) {
+			fprintf(stderr, "# path %s: kernel log: %s", path,
+				strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			bad = 1;
+		}
+	}
+	close(fd);
+	return bad ? -1 : 0;
+}
+
+/*
+ * FI_VERBOSE: did the stack the last injected failure logged go through
+ * the module (a frame "[protshm]")?  Reads the log up to its end.
+ */
+static int kmsg_in_module(int fd)
+{
+	char rec[1024];
+	ssize_t len;
+	int in = 0;
+
+	while ((len = read(fd, rec, sizeof(rec) - 1)) > 0 ||
+	       (len < 0 && errno == EPIPE)) {
+		if (len < 0)
+			continue;
+		rec[len] = 0;
+		in |= !!strstr(rec, "[protshm]");
+	}
+	return in;
 }
 
 /* ---- segments and mappings ------------------------------------------- */
@@ -353,7 +446,7 @@ struct fi_count {
 };
 
 /* Sweep @p; 0 when every run was clean. */
-static int fi_sweep(struct fi_ctx *c, const struct fi_path *p)
+static int fi_sweep_runs(struct fi_ctx *c, const struct fi_path *p)
 {
 	struct fi_count counts[] = {
 		{ ENOMEM, "ENOMEM", 0 }, { EFAULT, "EFAULT", 0 }, { 0, "retried", 0 },
@@ -361,9 +454,10 @@ static int fi_sweep(struct fi_ctx *c, const struct fi_path *p)
 	};
 	const char *only = getenv("FI_ONLY");
 	int trace = !!getenv("FI_TRACE");
+	int kmsg = getenv("FI_VERBOSE") ? kmsg_open() : -1;
+	unsigned int i, in_module = 0;
 	uint64_t t0 = now_ns();
 	struct fi_res r;
-	unsigned int i;
 
 	c->killed = 0;
 	if (only && strcmp(only, p->name)) {
@@ -380,6 +474,8 @@ static int fi_sweep(struct fi_ctx *c, const struct fi_path *p)
 		if (trace)
 			fprintf(stderr, "# path %s: n=%u taken %d err %d\n",
 				p->name, c->n, r.taken, r.err);
+		if (kmsg >= 0 && kmsg_in_module(kmsg) && r.taken)
+			in_module++;
 		if (r.bad)
 			return FI_FAIL(c, "path %s: a check failed", p->name);
 		if (!r.taken)
@@ -406,10 +502,25 @@ static int fi_sweep(struct fi_ctx *c, const struct fi_path *p)
 		printf(", %s x%u", counts[3].what, counts[3].n);
 	if (c->killed)
 		printf(", of them child killed x%u", c->killed);
+	if (kmsg >= 0) {
+		printf("; in the module x%u", in_module);
+		close(kmsg);
+	}
 	printf(")\n# path %s: swept in %.2f s\n", p->name,
 	       (now_ns() - t0) / 1e9);
 	fflush(stdout);
 	return 0;
+}
+
+/* ... and the kernel logged no trouble meanwhile. */
+static int fi_sweep(struct fi_ctx *c, const struct fi_path *p)
+{
+	int kmsg = kmsg_open();
+	int ret = fi_sweep_runs(c, p);
+
+	if (kmsg_clean(kmsg, p->name))
+		return FI_FAIL(c, "path %s: the kernel logged trouble", p->name);
+	return ret;
 }
 
 /* ---- ioctl paths ----------------------------------------------------- */
@@ -442,8 +553,8 @@ static int setup_create(struct fi_ctx *c)
 
 static int op_create(struct fi_ctx *c)
 {
-	return err_of(ps_create(c->fd, c->name, NPAGES * c->psz, 0600,
-				PROTSHM_PROT_RW));
+	return err_of(ps_create(c->fd, c->name, (uint64_t)c->npages * c->psz,
+				0600, PROTSHM_PROT_RW));
 }
 
 static const struct fi_path path_create;
@@ -466,7 +577,7 @@ static int check_create(struct fi_ctx *c, int err)
 		return -1;
 	FI_CHECK(c, !ps_info(c->fd, &info, NULL));
 	FI_CHECK(c, info.nr_attachments == 1 &&
-		    info.seg_size == NPAGES * c->psz &&
+		    info.seg_size == (uint64_t)c->npages * c->psz &&
 		    info.ceiling == PROTSHM_PROT_RW && !info.resident);
 	return 0;
 }
@@ -1179,14 +1290,14 @@ static int op_nl_att_dump(struct fi_ctx *c)
 	return -att_dump(&c->nl, c->base_name, 0, c->l);
 }
 
-/* One attachment, the caller's, RW, with base's one mapping. */
+/* One attachment, the caller's, RW, with its c->nvmas mappings of base. */
 static int att_list_ok(struct fi_ctx *c)
 {
 	struct att_rec *t = &c->l->a[0];
 
 	FI_CHECK(c, c->l->n == 1 && t->has_pid && t->pid == (uint32_t)getpid());
-	FI_CHECK(c, t->ceiling == PROTSHM_PROT_RW && t->nvma == 1 &&
-		    t->vma[0].start == (uintptr_t)c->base);
+	FI_CHECK(c, t->ceiling == PROTSHM_PROT_RW && t->nvma == c->nvmas &&
+		    vma_find(t, c->base));
 	return 0;
 }
 
@@ -1260,6 +1371,8 @@ FIXTURE_SETUP(fi)
 	char *p;
 
 	c->base_fd = c->aux_fd = -1;
+	c->npages = NPAGES;
+	c->nvmas = 1;
 	if (access(PROTSHM_DEV, F_OK))
 		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
 	skip = fi_configure(why, sizeof(why));
@@ -1317,6 +1430,26 @@ static const struct fi_path path_version = {
 };
 FI_TEST(version, path_version)
 FI_TEST(create, path_create)
+
+static const struct fi_path path_create_large = {
+	.name = "create-large",
+	.setup = setup_create,
+	.op = op_create,
+	.check = check_create,
+	.teardown = teardown_create,
+};
+
+/*
+ * 1024 pages: the page array (8 KiB) is a kvcalloc() that falls back to
+ * vmalloc when kmalloc fails.
+ */
+TEST_F_TIMEOUT(fi, create_large, 600)
+{
+	RETURN_IF_SKIPPED();
+	self->c.npages = 1024;
+	ASSERT_EQ(0, fi_sweep(&self->c, &path_create_large));
+}
+
 FI_TEST(attach, path_attach)
 
 static const struct fi_path path_info = {
@@ -1493,6 +1626,38 @@ static const struct fi_path path_nl_att_dump = {
 	.allow = ENOBUFS,
 };
 FI_TEST(nl_attach_dump, path_nl_att_dump)
+
+/*
+ * With 128 more mappings of base, the copy of the caller's mappings (40
+ * bytes each) is a kvmalloc() above a page, which falls back to vmalloc.
+ */
+#define NL_EXTRA_VMAS	128
+
+static const struct fi_path path_nl_att_dump_many = {
+	.name = "nl-attach-dump-many",
+	.setup = setup_nl,
+	.op = op_nl_att_dump,
+	.check = check_nl_att_dump,
+	.teardown = teardown_nl,
+	.allow = ENOBUFS,
+};
+
+TEST_F_TIMEOUT(fi, nl_attach_dump_many, 600)
+{
+	struct fi_ctx *c = &self->c;
+	char *extra[NL_EXTRA_VMAS];
+	int i;
+
+	RETURN_IF_SKIPPED();
+	for (i = 0; i < NL_EXTRA_VMAS; i++) {
+		extra[i] = map(c->base_fd, c->psz, PROT_READ, 0);
+		ASSERT_NE(MAP_FAILED, extra[i]);
+	}
+	c->nvmas = 1 + NL_EXTRA_VMAS;
+	ASSERT_EQ(0, fi_sweep(c, &path_nl_att_dump_many));
+	for (i = 0; i < NL_EXTRA_VMAS; i++)
+		munmap(extra[i], c->psz);
+}
 
 static const struct fi_path path_nl_restrict = {
 	.name = "nl-restrict-pid",
