@@ -140,35 +140,6 @@ TEST_F(nl, seg_get)
 	munmap(p, 2 * self->psz);
 }
 
-struct seg_dump {
-	int n;
-	struct seg_rec s[8];
-	const char *prefix;
-	int total;
-};
-
-static int seg_dump_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct seg_dump *d = data;
-	struct seg_rec s;
-
-	seg_parse(nlh, &s);
-	d->total++;
-	if (!strncmp(s.name, d->prefix, strlen(d->prefix)) && d->n < 8)
-		d->s[d->n++] = s;
-	return MNL_CB_OK;
-}
-
-static int seg_dump(struct nlc *c, struct seg_dump *d, const char *prefix)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = ps_req(c, buf, PROTSHM_CMD_SEG_GET, NLM_F_DUMP);
-
-	memset(d, 0, sizeof(*d));
-	d->prefix = prefix;
-	return nl_run(c, nlh, seg_dump_cb, d);
-}
-
 TEST_F(nl, seg_dump_ipc_ns)
 {
 	char prefix[32], names[3][64];
@@ -334,27 +305,6 @@ TEST_F(nl, fork_and_split)
 	sync_send(sp.to_child[1], 'x');
 	EXPECT_EQ(0, wait_child(pid));
 	munmap(a, 4 * self->psz);
-}
-
-static int att_get(struct nlc *c, const char *name, uint32_t pid,
-		   struct att_rec *t)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = ps_req(c, buf, PROTSHM_CMD_ATTACH_GET, 0);
-	struct att_list *l = calloc(1, sizeof(*l));
-	int ret;
-
-	if (name)
-		mnl_attr_put_strz(nlh, PROTSHM_A_SEG_NAME, name);
-	if (pid)
-		mnl_attr_put_u32(nlh, PROTSHM_A_PID, pid);
-	ret = nl_run(c, nlh, att_list_cb, l);
-	if (!ret && l->n == 1)
-		*t = l->a[0];
-	else if (!ret)
-		ret = -EPROTO;
-	free(l);
-	return ret;
 }
 
 TEST_F(nl, attach_get_do)

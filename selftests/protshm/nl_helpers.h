@@ -428,6 +428,28 @@ static inline int att_dump(struct nlc *c, const char *name, uint32_t pid,
 	return nl_run(c, nlh, att_list_cb, l);
 }
 
+/* ATTACH_GET do: exactly one attachment, copied to @t; 0 or -errno. */
+static inline int att_get(struct nlc *c, const char *name, uint32_t pid,
+			  struct att_rec *t)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = ps_req(c, buf, PROTSHM_CMD_ATTACH_GET, 0);
+	struct att_list *l = calloc(1, sizeof(*l));
+	int ret;
+
+	if (name)
+		mnl_attr_put_strz(nlh, PROTSHM_A_SEG_NAME, name);
+	if (pid)
+		mnl_attr_put_u32(nlh, PROTSHM_A_PID, pid);
+	ret = nl_run(c, nlh, att_list_cb, l);
+	if (!ret && l->n == 1)
+		*t = l->a[0];
+	else if (!ret)
+		ret = -EPROTO;
+	free(l);
+	return ret;
+}
+
 static inline struct att_rec *att_find(struct att_list *l, uint32_t pid)
 {
 	int i;
@@ -468,6 +490,36 @@ static inline int seg_get(struct nlc *c, const char *name, uint64_t id,
 	if (id)
 		mnl_attr_put_u64(nlh, PROTSHM_A_SEG_ID, id);
 	return nl_run(c, nlh, seg_one_cb, s);
+}
+
+/* SEG_GET dump: every visible segment, those named @prefix* kept in @d. */
+struct seg_dump {
+	int n;
+	struct seg_rec s[8];
+	const char *prefix;
+	int total;
+};
+
+static int seg_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct seg_dump *d = data;
+	struct seg_rec s;
+
+	seg_parse(nlh, &s);
+	d->total++;
+	if (!strncmp(s.name, d->prefix, strlen(d->prefix)) && d->n < 8)
+		d->s[d->n++] = s;
+	return MNL_CB_OK;
+}
+
+static inline int seg_dump(struct nlc *c, struct seg_dump *d, const char *prefix)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = ps_req(c, buf, PROTSHM_CMD_SEG_GET, NLM_F_DUMP);
+
+	memset(d, 0, sizeof(*d));
+	d->prefix = prefix;
+	return nl_run(c, nlh, seg_dump_cb, d);
 }
 
 /* RESTRICT through netlink. */
