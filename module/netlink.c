@@ -507,7 +507,9 @@ static int protshm_nl_vmas_load(struct protshm_nl_vmas *c,
 	/* changes are made under the write lock: stable while this holds */
 	c->gen = atomic64_read(&protshm_maps_gen);
 	n = protshm_nl_vmas_fill(c, mm, 0);
-	c->v = kvmalloc_array(n ?: 1, sizeof(*c->v), GFP_KERNEL_ACCOUNT);
+	/* one entry per mapping the process made: no warning on failure */
+	c->v = kvmalloc_array(n ?: 1, sizeof(*c->v),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (c->v)
 		c->nr = protshm_nl_vmas_fill(c, mm, n);
 	mmap_read_unlock(mm);

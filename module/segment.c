@@ -99,8 +99,9 @@ static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
 	if (!seg)
 		return NULL;
 	seg->nr_pages = size >> PAGE_SHIFT;
+	/* its size is the caller's choice: a failure is ENOMEM, not a splat */
 	seg->pages = kvcalloc(seg->nr_pages, sizeof(*seg->pages),
-			      GFP_KERNEL_ACCOUNT);
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!seg->pages) {
 		kfree(seg);
 		return NULL;
