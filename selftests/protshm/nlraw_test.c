@@ -1424,37 +1424,81 @@ TEST_F_TIMEOUT(dump, at_user_limit, 120)
 
 #define NR_VMAS		10000
 
+#define NR_KIDS		8
+#define KID_VMAS	(NR_VMAS / NR_KIDS)
+
 /*
- * 10 000 mappings of one segment in one process (one mapping of 10 000
- * pages split by making every other page PROT_NONE), dumped: every one
- * exactly once, in many messages continued with ATT_MORE.  One of those
- * already reported unmapped between two parts: NLM_F_DUMP_INTR, and every
- * other one still exactly once.  The control: the same with no change.
+ * A child that maps the segment @fd at @at, KID_VMAS pages, and makes every
+ * other page PROT_NONE: KID_VMAS mappings.  It writes 'm' to @ack, then
+ * unmaps its first page at each 'u' read from @cmd (and acks), and exits
+ * at end of file.  @wr: the write ends of all command pipes, closed here.
+ */
+static pid_t vma_kid(int fd, char *at, int cmd, const int *wr, int nwr,
+		     int ack)
+{
+	long psz = page_size();
+	pid_t pid = fork();
+	char *p;
+	int i;
+
+	if (pid)
+		return pid;
+	for (i = 0; i < nwr; i++)
+		close(wr[i]);
+	p = mmap(at, KID_VMAS * psz, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0);
+	CHILD_ASSERT(p == at);
+	for (i = 1; i < KID_VMAS; i += 2)
+		CHILD_ASSERT(!mprotect(p + i * psz, psz, PROT_NONE));
+	CHILD_ASSERT(!sync_send(ack, 'm'));
+	while (sync_recv(cmd) == 'u') {
+		CHILD_ASSERT(!munmap(p, psz));
+		CHILD_ASSERT(!sync_send(ack, 'u'));
+	}
+	_exit(0);
+}
+
+/*
+ * 10 000 mappings of one segment: NR_KIDS processes with KID_VMAS each
+ * (10 000 in one process took more than a minute to make on the debug
+ * kernel), at distinct addresses.  Dumped: every one exactly once, in many messages continued
+ * with ATT_MORE.  One already reported unmapped between two parts:
+ * NLM_F_DUMP_INTR, and every other one still exactly once.  The control:
+ * the same with no change.
  */
 TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, 120)
 {
 	uintptr_t *addrs = calloc(NR_VMAS, sizeof(*addrs));
 	struct tally t = { .n = NR_VMAS, .seen = calloc(NR_VMAS, 1) };
 	struct nlwait w = { .cb = vma_cb, .arg = &t };
+	int i, round, fd, ack[2], cmd[NR_KIDS][2], wr[NR_KIDS];
+	pid_t kids[NR_KIDS];
 	long psz = page_size();
 	uint64_t t0 = now_ns();
-	char name[64];
-	int i, round, fd;
+	char name[64], *base;
 	struct nlreq r;
-	char *p;
 
 	RETURN_IF_SKIPPED();
 	ASSERT_NE(NULL, addrs);
 	ASSERT_NE(NULL, t.seen);
-	fd = ps_new(ps_name(name, sizeof(name), "vmas"), NR_VMAS * psz);
+	fd = ps_new(ps_name(name, sizeof(name), "vmas"), KID_VMAS * psz);
 	ASSERT_LE(0, fd);
-	p = map(fd, NR_VMAS * psz, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, p);
-	for (i = 0; i < NR_VMAS; i++) {
-		addrs[i] = (uintptr_t)p + i * psz;
-		if (i % 2)
-			ASSERT_EQ(0, mprotect(p + i * psz, psz, PROT_NONE));
+	/* room for all, reserved: no process maps anything else there */
+	base = mmap(NULL, NR_VMAS * psz, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, base);
+	ASSERT_EQ(0, pipe(ack));
+	for (i = 0; i < NR_KIDS; i++) {
+		ASSERT_EQ(0, pipe(cmd[i]));
+		wr[i] = cmd[i][1];
+		kids[i] = vma_kid(fd, base + i * KID_VMAS * psz, cmd[i][0], wr,
+				  i + 1, ack[1]);
+		ASSERT_LT(0, kids[i]);
+		close(cmd[i][0]);
+		/* one after the other: attachment ids in address order */
+		ASSERT_EQ('m', sync_recv(ack[0]));
 	}
+	for (i = 0; i < NR_VMAS; i++)
+		addrs[i] = (uintptr_t)base + i * psz;
 	t.addrs = addrs;
 	TH_LOG("%d mappings made in %llu ms", NR_VMAS,
 	       (unsigned long long)(now_ns() - t0) / 1000000);
@@ -1472,15 +1516,21 @@ TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, 120)
 		ASSERT_EQ(0, req_send(&self->c, &r));
 		ASSERT_LT(0, dump_one_part(&self->c, &w));
 		ASSERT_LE(1, t.seen[0]);
-		if (round)
-			ASSERT_EQ(0, munmap(p, psz));
+		if (round) {
+			ASSERT_EQ(0, sync_send(wr[0], 'u'));
+			ASSERT_EQ('u', sync_recv(ack[0]));
+		}
 		while (!w.a.got)
 			ASSERT_LE(0, dump_one_part(&self->c, &w));
 		EXPECT_EQ(0, w.a.err);
 		EXPECT_EQ(round, w.a.intr);
 		EXPECT_EQ(0, tally_wrong(&t, -1));
 	}
-	munmap(p + psz, (NR_VMAS - 1) * psz);
+	for (i = 0; i < NR_KIDS; i++)
+		close(wr[i]);
+	for (i = 0; i < NR_KIDS; i++)
+		EXPECT_EQ(0, wait_child(kids[i]));
+	munmap(base, NR_VMAS * psz);
 	ps_unlink(fd);
 	close(fd);
 	free(addrs);
