@@ -15,6 +15,7 @@ PACKAGES=(
 	libmnl-dev linux-source-6.1 sparse pkg-config xz-utils iproute2 liburing-dev
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	build-essential bc flex bison libelf-dev libssl-dev dwarves python3 gnuplot-nox
+	trinity
 )
 
 MISSING=()
@@ -68,7 +69,7 @@ need_kernel() {
 # check_all - fill MISSING with everything that is absent.
 check_all() {
 	need_cmd qemu-system-x86_64 cpio kmod sparse pkg-config xz gcc make \
-		bc flex bison pahole gnuplot
+		bc flex bison pahole gnuplot trinity setpriv
 	need_sbin genl
 	need_file /bin/busybox /usr/src/linux-source-6.1.tar.xz /usr/bin/python3 \
 		/usr/include/libelf.h /usr/include/openssl/ssl.h
