@@ -10,7 +10,10 @@
  *   - every open of /dev/protshm (any path to its device number) that
  *     trinity makes through libc is attached to segment i mod N with the
  *     most rights the open mode and the segment give (RW, else R, else
- *     NONE); every fourth is left unbound, to fuzz that state too.
+ *     NONE), or creates it if trinity's IPC namespace has no such segment;
+ *     every fourth is left unbound, to fuzz that state too.  A file
+ *     that cannot be attached (opened O_PATH or write-only) is replaced,
+ *     at the same fd number, by a read-write open of the device, attached.
  * A failure only leaves a file unbound.  When the process that loaded it
  * exits (trinity's main process; its children _exit), it prints how many
  * /dev/protshm files it saw opened and how many it bound.
@@ -18,6 +21,7 @@
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "../common.h"
 
@@ -40,16 +44,63 @@ static int is_protshm(int fd)
 	       S_ISCHR(st.st_mode) && st.st_rdev == dev.st_rdev;
 }
 
-/* /dev/protshm files opened, and bound, by this process */
+/* /dev/protshm files opened, and bound, by this process; why not */
 static unsigned int opens, bound;
+static int last_err, last_flags;
 
-static void bind_fd(int fd)
+/*
+ * A file trinity opened with O_PATH (or write-only) cannot be attached:
+ * put a read-write open of the same device in its place (same fd number,
+ * close-on-exec kept), so that trinity fuzzes a bound file there.
+ */
+static int reopen_rdwr(int fd)
+{
+	char path[64];
+	int nfd, ret;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	nfd = syscall(SYS_openat, AT_FDCWD, path, O_RDWR);
+	if (nfd < 0)
+		return -1;
+	ret = dup3(nfd, fd, fcntl(fd, F_GETFD) & FD_CLOEXEC ? O_CLOEXEC : 0);
+	close(nfd);
+	return ret < 0 ? -1 : 0;
+}
+
+/* Size of segment @i: 1, 4, 16 ... pages. */
+static uint64_t seg_bytes(unsigned int i)
+{
+	return (uint64_t)page_size() << (2 * (i % 6));
+}
+
+/*
+ * Attach @fd to segment @i with the most rights it can have; create the
+ * segment (which binds @fd too) if it does not exist in the caller's IPC
+ * namespace (trinity may have moved to another one).
+ */
+static int attach_any(int fd, unsigned int i)
 {
 	static const uint32_t prots[] = {
 		PROTSHM_PROT_RW, PROTSHM_PROT_READ, PROTSHM_PROT_NONE,
 	};
-	unsigned int i, p;
+	unsigned int p;
 	char name[32];
+
+	snprintf(name, sizeof(name), SEG_PREFIX "%u", i);
+	for (p = 0; p < sizeof(prots) / sizeof(prots[0]); p++) {
+		if (!ps_attach(fd, name, prots[p]))
+			return 0;
+		if (errno == ENOENT &&
+		    !ps_create(fd, name, seg_bytes(i), 0666, prots[p]))
+			return 0;
+		last_err = errno;
+	}
+	return -1;
+}
+
+static void bind_fd(int fd, int flags)
+{
+	unsigned int i;
 	int err = errno;
 
 	if (!is_protshm(fd))
@@ -57,21 +108,21 @@ static void bind_fd(int fd)
 	i = __atomic_fetch_add(&opens, 1, __ATOMIC_RELAXED);
 	if (i % 4 == 3)
 		goto out;
-	snprintf(name, sizeof(name), SEG_PREFIX "%u", i % nr_segs());
-	for (p = 0; p < sizeof(prots) / sizeof(prots[0]); p++) {
-		if (!ps_attach(fd, name, prots[p])) {
-			__atomic_fetch_add(&bound, 1, __ATOMIC_RELAXED);
-			break;
-		}
+	if (attach_any(fd, i % nr_segs())) {
+		last_flags = flags;
+		if (reopen_rdwr(fd) || attach_any(fd, i % nr_segs()))
+			goto out;
 	}
+	__atomic_fetch_add(&bound, 1, __ATOMIC_RELAXED);
 out:
 	errno = err;
 }
 
 __attribute__((destructor)) static void report(void)
 {
-	fprintf(stderr, "trinity_bind: %u /dev/protshm files opened, %u bound\n",
-		opens, bound);
+	fprintf(stderr,
+		"trinity_bind: %u /dev/protshm files opened, %u bound (last refusal: errno %d, open flags %#x)\n",
+		opens, bound, last_err, last_flags);
 }
 
 __attribute__((constructor)) static void create_segs(void)
@@ -85,8 +136,7 @@ __attribute__((constructor)) static void create_segs(void)
 			break;
 		snprintf(name, sizeof(name), SEG_PREFIX "%d", i);
 		/* EEXIST: created by an earlier run, or a sibling */
-		ps_create(fd, name, page_size() << (2 * (i % 6)), 0666,
-			  PROTSHM_PROT_RW);
+		ps_create(fd, name, seg_bytes(i), 0666, PROTSHM_PROT_RW);
 		close(fd);
 	}
 	errno = err;
@@ -110,7 +160,7 @@ int fn params								\
 		real = dlsym(RTLD_NEXT, #fn);				\
 	fd = real args;							\
 	if (fd >= 0)							\
-		bind_fd(fd);						\
+		bind_fd(fd, flags);						\
 	return fd;							\
 }
 
