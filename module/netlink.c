@@ -23,6 +23,9 @@
  *   ns_capable()) run under override_creds() of those credentials.
  *
  * Dumps
+ *   Where the netlink core gives a dump's ->start no extended ack (6.1), a
+ *   request ->start refuses is refused by the dump's first part instead:
+ *   its NLMSG_DONE carries the errno and the message.
  *   A dump resumes by id (struct protshm_nl_seg_dump, _att_dump in
  *   cb->ctx), so nothing is reported twice whatever comes and goes.  It is
  *   flagged NLM_F_DUMP_INTR when segments or attachments came or went
@@ -179,12 +182,17 @@ struct protshm_nl_vmas {
  * @filter_pid: report only this process, or 0
  * @vmas: the copy of the mappings of the last process reported, kept from
  *	one part of the dump to the next
+ * @err: why ->start refused the request, reported by the first part
+ *	instead, where the netlink core gave ->start no extended ack (6.1)
+ * @errmsg: the extended ack message that goes with @err
  */
 struct protshm_nl_att_state {
 	const struct cred *cred;
 	u64 filter_seg;
 	u32 filter_pid;
 	struct protshm_nl_vmas vmas;
+	int err;
+	const char *errmsg;
 };
 
 /**
@@ -860,6 +868,7 @@ static int protshm_nl_att_dump_start(struct netlink_callback *cb)
 {
 	struct protshm_nl_att_dump *d = (void *)cb->ctx;
 	struct nlattr **attrs = protshm_genl_dump_attrs(cb);
+	struct netlink_ext_ack ext = {};
 	struct protshm_nl_att_state *st;
 	struct protshm_seg *seg;
 	int err;
@@ -872,12 +881,17 @@ static int protshm_nl_att_dump_start(struct netlink_callback *cb)
 	if (attrs[PROTSHM_A_PID])
 		st->filter_pid = nla_get_u32(attrs[PROTSHM_A_PID]);
 	if (attrs[PROTSHM_A_SEG_ID] || attrs[PROTSHM_A_SEG_NAME]) {
-		seg = protshm_nl_seg_find(attrs, cb->extack, st->cred);
+		seg = protshm_nl_seg_find(attrs, cb->extack ?: &ext, st->cred);
 		err = PTR_ERR_OR_ZERO(seg);
-		if (err)
+		if (err && cb->extack)
 			goto err_free;
-		st->filter_seg = seg->id;
-		protshm_seg_put(seg);
+		if (err) {	/* no extended ack here: see protshm_nl_att_state */
+			st->err = err;
+			st->errmsg = ext._msg;
+		} else {
+			st->filter_seg = seg->id;
+			protshm_seg_put(seg);
+		}
 	}
 	d->st = st;
 	return 0;
@@ -982,6 +996,11 @@ static int protshm_nl_att_get_dumpit(struct sk_buff *skb,
 	struct protshm_seg *seg, *next;
 	int err = 0;
 
+	if (d->st->err) {	/* the first part fails: NLMSG_DONE carries it */
+		if (cb->extack)
+			cb->extack->_msg = d->st->errmsg;
+		return d->st->err;
+	}
 	cb->seq = protshm_nl_seq();
 	for (seg = protshm_nl_dump_seg(d); seg; seg = next) {
 		err = protshm_nl_dump_seg_atts(skb, &m, seg);
@@ -1017,6 +1036,8 @@ static struct pid *protshm_nl_target(struct genl_info *info)
 	pid = protshm_target_pid(nla_get_u32(id), pidfd);
 	if (pid == ERR_PTR(-EBADF))
 		NL_SET_ERR_MSG_ATTR(info->extack, pidfd, "Not a pidfd");
+	else if (IS_ERR(pid))
+		NL_SET_ERR_MSG_ATTR(info->extack, id, "No such process");
 	return pid;
 }
 

@@ -17,7 +17,7 @@ PACKAGES=(
 	libmnl-dev linux-source-6.1 sparse pkg-config xz-utils iproute2 liburing-dev
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	build-essential bc flex bison libelf-dev libssl-dev dwarves python3 gnuplot-nox
-	zstd
+	zstd trinity
 )
 
 # Only with the "packaging" argument (make deb, DKMS and pip checks in CI).
@@ -76,7 +76,7 @@ need_kernel() {
 # check_all - fill MISSING with everything that is absent.
 check_all() {
 	need_cmd qemu-system-x86_64 cpio kmod sparse pkg-config xz zstd gcc make \
-		bc flex bison pahole gnuplot dpkg-deb apt-get
+		bc flex bison pahole gnuplot dpkg-deb apt-get trinity setpriv
 	need_sbin genl
 	need_file /bin/busybox /usr/src/linux-source-6.1.tar.xz /usr/bin/python3 \
 		/usr/include/libelf.h /usr/include/openssl/ssl.h

@@ -181,7 +181,8 @@ struct protshm_restrict_mapping {
  * in replies is refused with EINVAL, a value outside its range (a pid of 0,
  * a protection above PROTSHM_PROT_RW) with ERANGE; a missing required
  * attribute is EINVAL with the missing type in the extended ack.  Every attribute is at the top
- * level of its message except the members of PROTSHM_A_VMA.
+ * level of its message except the members of PROTSHM_A_VMA.  The version
+ * in a request's genlmsghdr is not checked.
  *
  * The queries SEG_GET and ATTACH_GET answer for whoever opened the netlink
  * socket: what they show depends on the credentials the socket was opened
@@ -203,7 +204,11 @@ struct protshm_restrict_mapping {
  * PROTSHM_CMD_ATTACH_GET
  *   do:   (SEG_ID or SEG_NAME) and PID
  *   dump: optional filters SEG_ID or SEG_NAME, and PID; the attachments of
- *         the visible segments, by segment id, then attachment id
+ *         the visible segments, by segment id, then attachment id.  A
+ *         filter naming no visible segment fails the dump with ENOENT and
+ *         an extended ack message: in an NLMSG_ERROR, or, where the
+ *         netlink core gives a dump's start no extended ack (6.1), in the
+ *         NLMSG_DONE that ends the dump
  *   reply, per attachment: SEG_ID, SEG_NAME, ATT_ID, [ATT_PARENT_ID], [PID,
  *         COMM], CEILING, [ATT_MORE], then one PROTSHM_A_VMA nest per mapping
  *         of the segment in the process, by ascending address:
