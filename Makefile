@@ -8,6 +8,8 @@
 #   make demo       boot the test VM and run the revoke demo
 #   make vm         interactive shell in the test VM with the module loaded
 #   make lint       checkpatch --strict and sparse on the module and uapi
+#   make fuzz       the model-checked fuzzer in the test VM: SEED=1 (or
+#                   SEEDS="1 2 3"), OPS=100000, FUZZ_ARGS="-N 500 ..."
 #   make bench      benchmarks against memfd/SysV/mprotect/... in the test VM:
 #                   build/bench/results-$(KERNEL).{txt,csv,png}; ICOUNT=1 runs
 #                   QEMU -icount -smp 1; BENCH_ARGS="-r 7 -b B5" is passed on
@@ -35,7 +37,7 @@ WERROR ?= 1
 USER_WERROR = $(if $(filter 1,$(WERROR)),-Werror)
 KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
-.PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint \
+.PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint fuzz \
 	checkpatch sparse clean help
 
 all: module userlib selftests
@@ -63,6 +65,15 @@ selftests: ksrc userlib
 
 check: all
 	@scripts/check.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko
+
+SEED ?= 1
+SEEDS ?= $(SEED)
+OPS ?= 100000
+FUZZ_ARGS ?=
+
+fuzz: all
+	@scripts/fuzz.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko \
+		--seeds "$(SEEDS)" --ops $(OPS) --args "$(FUZZ_ARGS)"
 
 KERNELS ?= 6.1 6.12 debug
 

@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * protshm_fuzz: model-checked random-operation fuzzer for /dev/protshm.
+ *
+ *   protshm_fuzz [-s SEED] [-n OPS] [-w WORKERS] [-N NETLINK_EVERY]
+ *                [-S SMAPS_EVERY] [-C CONTENT_EVERY] [-T SHRINK_SECS]
+ *                [-r OPLIST | -R FILE] [-v] [-q]
+ *
+ * Exit status: 0 no violation, 1 violation, 4 (kselftest skip) when
+ * /dev/protshm is missing or the fuzzer does not run as root.
+ * See Documentation/dev-tools/protshm-fuzzing.rst.
+ */
+#include <getopt.h>
+#include <sys/prctl.h>
+
+#include "../common.h"
+#include "model.h"
+
+#define KSFT_SKIP 4
+
+extern int trace_verbose;
+
+static uint64_t rng[4];
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+/* xoshiro256** */
+static uint64_t next_rand(void)
+{
+	uint64_t r = rotl(rng[1] * 5, 7) * 9, t = rng[1] << 17;
+
+	rng[2] ^= rng[0];
+	rng[3] ^= rng[1];
+	rng[1] ^= rng[2];
+	rng[0] ^= rng[3];
+	rng[2] ^= t;
+	rng[3] = rotl(rng[3], 45);
+	return r;
+}
+
+/* Relative weights of the operation kinds. */
+static const int weight[K_NR] = {
+	[K_SPAWN] = 3, [K_OPEN] = 6, [K_CLOSE] = 3, [K_DUP] = 2, [K_REOPEN] = 2,
+	[K_CREATE] = 5, [K_ATTACH] = 6, [K_INFO] = 4, [K_RESTRICT_SELF] = 3,
+	[K_RESTRICT_PEER] = 3, [K_RESTRICT_CTL] = 3, [K_RESTRICT_MAPPING] = 3,
+	[K_UNLINK] = 2, [K_BAD_IOCTL] = 2, [K_MMAP] = 10, [K_MMAP_FIXED] = 4,
+	[K_MUNMAP] = 4, [K_MPROTECT] = 5, [K_MREMAP] = 3, [K_MADVISE] = 3,
+	[K_READ] = 12, [K_WRITE] = 14, [K_PREAD] = 3, [K_PWRITE] = 3,
+	[K_MEM] = 3, [K_PVW] = 1, [K_FORK] = 2, [K_EXEC] = 1, [K_EXIT] = 2,
+	[K_SETUID] = 1, [K_PASSFD] = 2, [K_RACE] = 2,
+};
+
+static struct op gen_op(void)
+{
+	static int total;
+	struct op o;
+	int i, w;
+
+	if (!total)
+		for (i = 0; i < K_NR; i++)
+			total += weight[i];
+	w = next_rand() % total;
+	for (i = 0; w >= weight[i]; i++)
+		w -= weight[i];
+	o.kind = i;
+	for (w = 0; w < 4; w++)
+		o.r[w] = next_rand();
+	return o;
+}
+
+static struct {
+	uint64_t seed, nops;
+	int nl_every, smaps_every, content_every, shrink_secs, quiet;
+	const char *replay, *replay_file;
+} opt = { 1, 10000, 1000, 200, 100, 120, 0, NULL, NULL };
+
+static struct op *ops;
+static size_t nops, cap;
+
+static void record(const struct op *o)
+{
+	if (nops == cap) {
+		cap = cap ? 2 * cap : 4096;
+		ops = realloc(ops, cap * sizeof(*ops));
+	}
+	ops[nops++] = *o;
+}
+
+/* "K.R0.R1.R2.R3,..." */
+static void print_ops(FILE *f, const struct op *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%u.%x.%x.%x.%x", i ? "," : "", l[i].kind,
+			l[i].r[0], l[i].r[1], l[i].r[2], l[i].r[3]);
+}
+
+static size_t parse_ops(const char *s, struct op **out)
+{
+	size_t n = 0, c = 0;
+	struct op o, *l = NULL;
+
+	while (*s && sscanf(s, "%u.%x.%x.%x.%x", &o.kind, &o.r[0], &o.r[1],
+			    &o.r[2], &o.r[3]) == 5) {
+		if (o.kind < K_NR) {
+			if (n == c)
+				l = realloc(l, (c = c ? 2 * c : 64) * sizeof(*l));
+			l[n++] = o;
+		}
+		s = strchr(s, ',');
+		if (!s)
+			break;
+		s++;
+	}
+	*out = l;
+	return n;
+}
+
+static int periodic_checks(uint64_t i, int last)
+{
+	int s, w;
+
+	if (last || (opt.content_every && i % opt.content_every == 0))
+		for (s = 0; s < MAXSEG; s++)
+			if (segs[s].live && check_content(s))
+				return -1;
+	if (last || (opt.smaps_every && i % opt.smaps_every == 0))
+		for (w = 0; w < nproc; w++)
+			if (procs[w].live && check_maps(&procs[w], 1))
+				return -1;
+	if (last || (opt.nl_every && i % opt.nl_every == 0))
+		return check_netlink();
+	return 0;
+}
+
+/* Run @n recorded ops, or generate opt.nops. */
+static int run(const struct op *list, size_t n)
+{
+	uint64_t i, total = list ? n : opt.nops;
+
+	for (i = 0; i < total && !failed; i++) {
+		struct op o = list ? list[i] : gen_op();
+
+		record(&o);
+		if (run_op(&o) < 0 || periodic_checks(i + 1, 0))
+			break;
+	}
+	if (!failed)
+		periodic_checks(i, 1);
+	if (!failed)
+		final_checks();
+	return failed ? -1 : 0;
+}
+
+/* Does @l still fail, in a fresh process tree?  Bounded by @deadline. */
+static int still_fails(const struct op *l, size_t n)
+{
+	char path[] = "/tmp/protshm_fuzz-XXXXXX", arg[64];
+	int fd = mkstemp(path), status;
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	pid_t pid;
+
+	if (!f)
+		return 0;
+	print_ops(f, l, n);
+	fclose(f);
+	snprintf(arg, sizeof(arg), "%s", path);
+	pid = fork();
+	if (!pid) {
+		char *argv[] = { "protshm_fuzz", "-q", "-T", "0", "-R", arg, NULL };
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	unlink(path);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 1;
+}
+
+/* ddmin over the recorded ops, within opt.shrink_secs. */
+static size_t shrink(struct op *l, size_t n)
+{
+	uint64_t end = now_ns() + opt.shrink_secs * 1000000000ULL;
+	struct op *tmp = malloc(n * sizeof(*l));
+	size_t chunks = 2, i, j, k, len, runs = 0;
+
+	while (n > 1 && now_ns() < end) {
+		int reduced = 0;
+
+		len = (n + chunks - 1) / chunks;
+		for (i = 0; i < n && now_ns() < end; i += len) {
+			/* the complement of chunk [i, i+len) */
+			for (j = 0, k = 0; j < n; j++)
+				if (j < i || j >= i + len)
+					tmp[k++] = l[j];
+			runs++;
+			if (k && still_fails(tmp, k)) {
+				memcpy(l, tmp, k * sizeof(*l));
+				n = k;
+				chunks = chunks > 2 ? chunks - 1 : 2;
+				reduced = 1;
+				break;
+			}
+		}
+		if (!reduced) {
+			if (len == 1)
+				break;
+			chunks = chunks * 2 < n ? chunks * 2 : n;
+		}
+	}
+	printf("# shrink: %zu replays, %zu ops left%s\n", runs, n,
+	       now_ns() >= end ? " (time bound reached)" : "");
+	free(tmp);
+	return n;
+}
+
+static void summary(int ok)
+{
+	int i;
+
+	printf("# per-op counts:");
+	for (i = 0; i < K_NR; i++)
+		printf(" %s %llu", kind_name[i], (unsigned long long)st.kind[i]);
+	printf("\n");
+	printf("protshm_fuzz: seed %llu ops %llu workers-max %d: %s; invariant checks %llu (results %llu, writes %llu, maps %llu, smaps %llu, netlink %llu, content %llu, final %llu)\n",
+	       (unsigned long long)opt.seed, (unsigned long long)st.ops,
+	       st.workers_max, ok ? "OK" : "VIOLATION",
+	       (unsigned long long)(st.checks + st.results),
+	       (unsigned long long)st.results, (unsigned long long)st.writes,
+	       (unsigned long long)st.maps, (unsigned long long)st.smaps,
+	       (unsigned long long)st.netlink, (unsigned long long)st.content,
+	       (unsigned long long)st.final);
+}
+
+static void replay_hint(void)
+{
+	size_t n;
+	struct op *l;
+
+	printf("# reproduce: protshm_fuzz -s %llu -n %llu\n",
+	       (unsigned long long)opt.seed, (unsigned long long)nops);
+	if (opt.shrink_secs <= 0)
+		return;
+	l = malloc(nops * sizeof(*l));
+	memcpy(l, ops, nops * sizeof(*l));
+	n = shrink(l, nops);
+	printf("# minimal replay (%zu ops):\n", n);
+	for (size_t i = 0; i < n; i++)
+		printf("#   %s r=%x.%x.%x.%x\n", kind_name[l[i].kind], l[i].r[0],
+		       l[i].r[1], l[i].r[2], l[i].r[3]);
+	printf("# replay: protshm_fuzz -v -T 0 -r '");
+	print_ops(stdout, l, n);
+	printf("'\n");
+	free(l);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f || getdelim(&buf, &len, 0, f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "s:n:w:N:S:C:T:r:R:vq")) != -1) {
+		switch (c) {
+		case 's': opt.seed = strtoull(optarg, NULL, 0); break;
+		case 'n': opt.nops = strtoull(optarg, NULL, 0); break;
+		case 'w': max_workers = atoi(optarg); break;
+		case 'N': opt.nl_every = atoi(optarg); break;
+		case 'S': opt.smaps_every = atoi(optarg); break;
+		case 'C': opt.content_every = atoi(optarg); break;
+		case 'T': opt.shrink_secs = atoi(optarg); break;
+		case 'r': opt.replay = optarg; break;
+		case 'R': opt.replay_file = optarg; break;
+		case 'v': trace_verbose = 1; break;
+		case 'q': opt.quiet = 1; break;
+		default:
+			fprintf(stderr, "usage: see the header of protshm_fuzz.c\n");
+			return -1;
+		}
+	}
+	if (max_workers < 1 || max_workers > 64)
+		max_workers = 6;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct op *list = NULL;
+	size_t n = 0;
+	uint64_t x, t0;
+	char *text = NULL;
+	int ret;
+
+	if (argc == 3 && !strcmp(argv[1], "--worker"))
+		return worker_main(atoi(argv[2]));
+	if (parse_args(argc, argv))
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (access(PROTSHM_DEV, R_OK | W_OK) || geteuid()) {
+		printf("# SKIP protshm_fuzz needs %s and root\n", PROTSHM_DEV);
+		return KSFT_SKIP;
+	}
+	x = opt.seed;
+	for (ret = 0; ret < 4; ret++)
+		rng[ret] = splitmix64(&x);
+	pg = page_size();
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	if (nl_init() && !opt.quiet)
+		printf("# netlink family not available: netlink checks off\n");
+	if (opt.replay || opt.replay_file) {
+		text = opt.replay ? strdup(opt.replay) : read_file(opt.replay_file);
+		n = text ? parse_ops(text, &list) : 0;
+		free(text);
+		opt.shrink_secs = 0;
+	}
+	t0 = now_ns();
+	ret = run(list, n);
+	if (!opt.quiet)
+		printf("# %llu ops in %.1f s: %.0f ops/s\n",
+		       (unsigned long long)st.ops, (now_ns() - t0) / 1e9,
+		       st.ops / ((now_ns() - t0) / 1e9));
+	if (ret) {
+		shutdown_workers();
+		if (!opt.quiet)
+			replay_hint();
+	}
+	summary(!ret);
+	return ret ? 1 : 0;
+}
