@@ -52,6 +52,7 @@ struct mproc {
 	pid_t pid;
 	int pidfd, chan;
 	uint32_t uid;
+	int nondump;			/* not dumpable (after setuid) */
 	int parent;
 	uint64_t scratch;
 	uint8_t ceil[MAXSEG], attached[MAXSEG], linked[MAXSEG];

@@ -224,9 +224,22 @@ static void fd_del(struct mproc *p, int i)
 		seg_maybe_free(files[f].seg);
 }
 
+/* An fd of @p; seven times in eight a bound one, if @p has one. */
 static struct mfd *pick_fd(struct mproc *p, uint32_t r)
 {
-	return p->nfd ? &p->fds[r % p->nfd] : NULL;
+	int i, n = 0;
+
+	if (!p->nfd)
+		return NULL;
+	for (i = 0; i < p->nfd; i++)
+		n += files[p->fds[i].file].seg >= 0;
+	if (!n || r % 8 == 0)
+		return &p->fds[r / 8 % p->nfd];
+	n = r / 8 % n;
+	for (i = 0; i < p->nfd; i++)
+		if (files[p->fds[i].file].seg >= 0 && !n--)
+			break;
+	return &p->fds[i];
 }
 
 /* ---- segments ----------------------------------------------------------- */
@@ -807,8 +820,11 @@ static int do_mmap(struct mproc *p, const struct op *o, int fixed)
 		off = 0;
 	if (fixed == 1)
 		addr = p->scratch + o->r[0] / 16 % (SCRATCH_PAGES - SEG_PAGES_MAX) * pg;
-	if (fixed == 2)
+	if (fixed == 2) {	/* over a mapping, never beyond it */
 		addr = v->start;
+		if (len > v->end - v->start)
+			len = v->end - v->start;
+	}
 	if (fixed)
 		flags |= MAP_FIXED;
 	s = files[f->file].seg;
@@ -1129,6 +1145,9 @@ static int op_io(struct mproc *p, const struct op *o, int kind)
 	} else if (kind == K_MEM) {
 		c.op = into ? W_MEM_WRITE : W_MEM_READ;
 		want = (v->prot & (into ? PROT_WRITE : PROT_READ)) ? 0 : EIO;
+		/* the /proc files of a non-dumpable process belong to root */
+		if (p->nondump && p->uid)
+			want = EACCES;
 	} else {
 		c.op = into ? W_PREAD : W_PWRITE;
 		want = (into ? v->prot & PROT_WRITE : v->prot) ? 0 : EFAULT;
@@ -1192,6 +1211,7 @@ static void model_fork(struct mproc *p, struct mproc *ch)
 	int i, s;
 
 	ch->uid = p->uid;
+	ch->nondump = p->nondump;
 	ch->parent = proc_idx(p);
 	ch->scratch = p->scratch;
 	for (i = 0; i < p->nfd; i++)
@@ -1250,6 +1270,7 @@ static int op_exec(struct mproc *p)
 		return violation("exec: pid %lld, was %d", (long long)r.ret,
 				 p->pid);
 	p->scratch = r.val;
+	p->nondump = 0;		/* a readable binary, same uids */
 	while (p->nvma) {
 		int s = p->vma[--p->nvma].seg;
 
@@ -1314,6 +1335,7 @@ static int op_setuid(struct mproc *p)
 	if (call(p, &c, &r) || expect("setuid", r.ret, r.err, 0))
 		return -1;
 	p->uid = USER2;
+	p->nondump = 1;		/* credentials changed */
 	return 0;
 }
 
@@ -1356,7 +1378,7 @@ static int op_race(struct mproc *p, const struct op *o)
 	struct mvma *v = pick_vma(p, o->r[1]);
 	uint32_t prot = o->r[3] & 1 ? PROTSHM_PROT_READ : PROTSHM_PROT_NONE;
 	struct wcmd c = { .op = W_RACE_START };
-	uint64_t v1, v2, *sh;
+	uint64_t v1, v2, *sh, addr;
 	int s, idx;
 	struct wres r;
 
@@ -1377,6 +1399,7 @@ static int op_race(struct mproc *p, const struct op *o)
 	v1 = segs[s].ref[idx];
 	usleep(2000);
 	v2 = segs[s].ref[idx];
+	addr = c.addr;
 	memset(&c, 0, sizeof(c));
 	c.op = W_RACE_STOP;
 	if (call(p, &c, &r))
@@ -1387,7 +1410,7 @@ static int op_race(struct mproc *p, const struct op *o)
 		return violation("race: a write landed after RESTRICT returned: %#llx then %#llx, the thread's last store %#llx",
 				 (unsigned long long)v1, (unsigned long long)v2,
 				 (unsigned long long)r.val);
-	if (r.sig != SIGSEGV || r.code != SEGV_ACCERR || r.fault_at != c.addr)
+	if (r.sig != SIGSEGV || r.code != SEGV_ACCERR || r.fault_at != addr)
 		return violation("race: the writer got signal %d code %d at %#llx, want SIGSEGV/SEGV_ACCERR at the counter",
 				 r.sig, r.code, (unsigned long long)r.fault_at);
 	*sh = v1;
@@ -1440,6 +1463,25 @@ static int check_all_maps(int smaps)
 	return 0;
 }
 
+/* Operations that may change the mappings of the process that runs them. */
+static int changes_maps(int kind)
+{
+	switch (kind) {
+	case K_MMAP: case K_MMAP_FIXED: case K_MUNMAP: case K_MPROTECT:
+	case K_MREMAP: case K_MADVISE: case K_RESTRICT_MAPPING: case K_FORK:
+	case K_EXEC: case K_RESTRICT_SELF: case K_RACE:
+		return 1;
+	}
+	return 0;
+}
+
+/* ... and those that may change the mappings of other processes. */
+static int changes_all(const struct op *o)
+{
+	return o->kind == K_RESTRICT_CTL || o->kind == K_RESTRICT_PEER ||
+	       (o->kind == K_RESTRICT_SELF && ((o->r[2] >> 8) & 1));
+}
+
 /* Run one operation and the cheap checks; 0, 1 skipped, -1 violation. */
 int run_op(const struct op *o)
 {
@@ -1464,9 +1506,11 @@ int run_op(const struct op *o)
 	}
 	st.ops++;
 	st.kind[o->kind]++;
-	if (p && p->live && o->kind != K_RESTRICT_PEER && o->kind != K_RESTRICT_SELF)
+	if (changes_all(o))
+		return check_all_maps(0);
+	if (p && p->live && changes_maps(o->kind))
 		return check_maps(p, 0);
-	return check_all_maps(0);
+	return 0;
 }
 
 /* Every worker exits; then the counts must add up and nothing be left. */

@@ -4,13 +4,14 @@
  *
  *   protshm_fuzz [-s SEED] [-n OPS] [-w WORKERS] [-N NETLINK_EVERY]
  *                [-S SMAPS_EVERY] [-C CONTENT_EVERY] [-T SHRINK_SECS]
- *                [-r OPLIST | -R FILE] [-v] [-q]
+ *                [-P CPU] [-r OPLIST | -R FILE] [-v] [-q]
  *
  * Exit status: 0 no violation, 1 violation, 4 (kselftest skip) when
  * /dev/protshm is missing or the fuzzer does not run as root.
  * See Documentation/dev-tools/protshm-fuzzing.rst.
  */
 #include <getopt.h>
+#include <sched.h>
 #include <sys/prctl.h>
 
 #include "../common.h"
@@ -52,14 +53,14 @@ static uint64_t next_rand(void)
 
 /* Relative weights of the operation kinds. */
 static const int weight[K_NR] = {
-	[K_SPAWN] = 3, [K_OPEN] = 6, [K_CLOSE] = 3, [K_DUP] = 2, [K_REOPEN] = 2,
-	[K_CREATE] = 5, [K_ATTACH] = 6, [K_INFO] = 4, [K_RESTRICT_SELF] = 3,
-	[K_RESTRICT_PEER] = 3, [K_RESTRICT_CTL] = 3, [K_RESTRICT_MAPPING] = 3,
-	[K_UNLINK] = 2, [K_BAD_IOCTL] = 2, [K_MMAP] = 10, [K_MMAP_FIXED] = 4,
-	[K_MUNMAP] = 4, [K_MPROTECT] = 5, [K_MREMAP] = 3, [K_MADVISE] = 3,
-	[K_READ] = 12, [K_WRITE] = 14, [K_PREAD] = 3, [K_PWRITE] = 3,
-	[K_MEM] = 3, [K_PVW] = 1, [K_FORK] = 2, [K_EXEC] = 1, [K_EXIT] = 2,
-	[K_SETUID] = 1, [K_PASSFD] = 2, [K_RACE] = 2,
+	[K_SPAWN] = 6, [K_OPEN] = 8, [K_CLOSE] = 3, [K_DUP] = 2, [K_REOPEN] = 2,
+	[K_CREATE] = 6, [K_ATTACH] = 10, [K_INFO] = 4, [K_RESTRICT_SELF] = 3,
+	[K_RESTRICT_PEER] = 3, [K_RESTRICT_CTL] = 4, [K_RESTRICT_MAPPING] = 4,
+	[K_UNLINK] = 2, [K_BAD_IOCTL] = 2, [K_MMAP] = 24, [K_MMAP_FIXED] = 6,
+	[K_MUNMAP] = 5, [K_MPROTECT] = 8, [K_MREMAP] = 5, [K_MADVISE] = 3,
+	[K_READ] = 40, [K_WRITE] = 45, [K_PREAD] = 5, [K_PWRITE] = 5,
+	[K_MEM] = 5, [K_PVW] = 2, [K_FORK] = 2, [K_EXEC] = 1, [K_EXIT] = 1,
+	[K_SETUID] = 1, [K_PASSFD] = 3, [K_RACE] = 3,
 };
 
 static struct op gen_op(void)
@@ -82,9 +83,9 @@ static struct op gen_op(void)
 
 static struct {
 	uint64_t seed, nops;
-	int nl_every, smaps_every, content_every, shrink_secs, quiet;
+	int nl_every, smaps_every, content_every, shrink_secs, quiet, cpu;
 	const char *replay, *replay_file;
-} opt = { 1, 10000, 1000, 200, 100, 120, 0, NULL, NULL };
+} opt = { 1, 10000, 1000, 200, 100, 120, 0, 0, NULL, NULL };
 
 static struct op *ops;
 static size_t nops, cap;
@@ -146,27 +147,35 @@ static int periodic_checks(uint64_t i, int last)
 	return 0;
 }
 
-/* Run @n recorded ops, or generate opt.nops. */
+/*
+ * Run @n recorded ops, or generate until opt.nops ran (operations the
+ * model cannot apply are skipped and not counted).
+ */
 static int run(const struct op *list, size_t n)
 {
-	uint64_t i, total = list ? n : opt.nops;
+	uint64_t i = 0, done = 0;
 
-	for (i = 0; i < total && !failed; i++) {
+	while (!failed && (list ? i < n : done < opt.nops)) {
 		struct op o = list ? list[i] : gen_op();
+		int ret;
 
+		i++;
 		record(&o);
-		if (run_op(&o) < 0 || periodic_checks(i + 1, 0))
+		ret = run_op(&o);
+		if (ret < 0)
+			break;
+		if (!ret && periodic_checks(++done, 0))
 			break;
 	}
 	if (!failed)
-		periodic_checks(i, 1);
+		periodic_checks(done, 1);
 	if (!failed)
 		final_checks();
 	return failed ? -1 : 0;
 }
 
-/* Does @l still fail, in a fresh process tree?  Bounded by @deadline. */
-static int still_fails(const struct op *l, size_t n)
+/* Does @l still fail, in a fresh process tree?  @verbose: show its trace. */
+static int still_fails(const struct op *l, size_t n, int verbose)
 {
 	char path[] = "/tmp/protshm_fuzz-XXXXXX", arg[64];
 	int fd = mkstemp(path), status;
@@ -180,10 +189,12 @@ static int still_fails(const struct op *l, size_t n)
 	snprintf(arg, sizeof(arg), "%s", path);
 	pid = fork();
 	if (!pid) {
-		char *argv[] = { "protshm_fuzz", "-q", "-T", "0", "-R", arg, NULL };
+		char *argv[] = { "protshm_fuzz", verbose ? "-v" : "-q", "-T", "0",
+				 "-R", arg, NULL };
 		int null = open("/dev/null", O_WRONLY);
 
-		dup2(null, 1);
+		if (!verbose)
+			dup2(null, 1);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
@@ -209,7 +220,7 @@ static size_t shrink(struct op *l, size_t n)
 				if (j < i || j >= i + len)
 					tmp[k++] = l[j];
 			runs++;
-			if (k && still_fails(tmp, k)) {
+			if (k && still_fails(tmp, k, 0)) {
 				memcpy(l, tmp, k * sizeof(*l));
 				n = k;
 				chunks = chunks > 2 ? chunks - 1 : 2;
@@ -266,6 +277,8 @@ static void replay_hint(void)
 	printf("# replay: protshm_fuzz -v -T 0 -r '");
 	print_ops(stdout, l, n);
 	printf("'\n");
+	printf("# the minimal replay, in a fresh process tree:\n");
+	still_fails(l, n, 1);
 	free(l);
 }
 
@@ -284,11 +297,27 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+/*
+ * Lock step between the controller and one worker costs two wake-ups per
+ * operation; on one CPU they are cheap, across CPUs (IPIs, emulated by
+ * QEMU's TCG) they are not.  Pin every process to CPU @cpu - 1; 0: do not.
+ */
+static void pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu <= 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu - 1, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 static int parse_args(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "s:n:w:N:S:C:T:r:R:vq")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:w:N:S:C:T:r:R:P:vq")) != -1) {
 		switch (c) {
 		case 's': opt.seed = strtoull(optarg, NULL, 0); break;
 		case 'n': opt.nops = strtoull(optarg, NULL, 0); break;
@@ -299,6 +328,7 @@ static int parse_args(int argc, char **argv)
 		case 'T': opt.shrink_secs = atoi(optarg); break;
 		case 'r': opt.replay = optarg; break;
 		case 'R': opt.replay_file = optarg; break;
+		case 'P': opt.cpu = atoi(optarg); break;
 		case 'v': trace_verbose = 1; break;
 		case 'q': opt.quiet = 1; break;
 		default:
@@ -333,6 +363,7 @@ int main(int argc, char **argv)
 		rng[ret] = splitmix64(&x);
 	pg = page_size();
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	pin_cpu(opt.cpu);
 	signal(SIGPIPE, SIG_IGN);
 	if (nl_init() && !opt.quiet)
 		printf("# netlink family not available: netlink checks off\n");

@@ -224,7 +224,7 @@ static void do_file_io(struct wcmd *c, struct wres *r, int into_map)
 		r->ret = pread(datafd, p, 8, 0);
 	} else {
 		r->ret = pwrite(datafd, p, 8, 0);
-		if (pread(datafd, &v, 8, 0) != 8)
+		if (r->ret == 8 && pread(datafd, &v, 8, 0) != 8)
 			_exit(91);
 		r->val = v;
 	}
