@@ -85,7 +85,7 @@ static struct {
 	uint64_t seed, nops;
 	int nl_every, smaps_every, content_every, shrink_secs, quiet, cpu;
 	const char *replay, *replay_file;
-} opt = { 1, 10000, 1000, 200, 100, 120, 0, 0, NULL, NULL };
+} opt = { 1, 10000, 1000, 200, 100, 120, 0, 1, NULL, NULL };
 
 static struct op *ops;
 static size_t nops, cap;
@@ -300,7 +300,8 @@ static char *read_file(const char *path)
 /*
  * Lock step between the controller and one worker costs two wake-ups per
  * operation; on one CPU they are cheap, across CPUs (IPIs, emulated by
- * QEMU's TCG) they are not.  Pin every process to CPU @cpu - 1; 0: do not.
+ * QEMU's TCG) they are not.  Pin every process to CPU @cpu - 1 (default
+ * 1: CPU 0); 0: do not.  The racer thread of a race step runs anywhere.
  */
 static void pin_cpu(int cpu)
 {

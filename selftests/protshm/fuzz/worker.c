@@ -4,6 +4,7 @@
  * and reports what happened.  It keeps no model of its own.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -85,6 +86,18 @@ static struct {
 	volatile int started, stop, sig, code;
 	void *addr;
 } race;
+
+/* The racer may run on any CPU, in parallel with the controller. */
+static void unpin(pthread_t th)
+{
+	cpu_set_t set;
+	int i;
+
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	pthread_setaffinity_np(th, sizeof(set), &set);
+}
 
 static void *racer(void *arg)
 {
@@ -238,6 +251,8 @@ static void do_race(struct wcmd *c, struct wres *r, int start)
 		race.p = (volatile uint64_t *)(uintptr_t)c->addr;
 		race.last = c->val;
 		r->ret = pthread_create(&race.th, NULL, racer, NULL);
+		if (!r->ret)
+			unpin(race.th);
 		while (!r->ret && !race.started)
 			sched_yield();
 		return;
