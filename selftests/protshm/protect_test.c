@@ -1097,6 +1097,8 @@ TEST_F(protect, restrict_descendants_orphaned_grandchild)
 		CHILD_ASSERT(sync_send(s.to_parent[1], 'd') == 0);
 		_exit(0);
 	}
+	close(s.to_parent[1]);	/* a failing grandchild gives EOF */
+	close(s.to_child[0]);
 	ASSERT_EQ(0, wait_child(pid));
 	ASSERT_EQ('w', sync_recv(s.to_parent[0]));
 	ASSERT_EQ('g', p[32]);	/* control: the grandchild wrote while RW */
@@ -1106,6 +1108,8 @@ TEST_F(protect, restrict_descendants_orphaned_grandchild)
 	ASSERT_EQ('d', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, p[33]);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
+	close(s.to_parent[0]);
+	close(s.to_child[1]);
 }
 
 /*
