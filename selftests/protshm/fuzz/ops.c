@@ -24,6 +24,7 @@ struct stats st;
 int max_workers = 6;
 long pg;
 int failed;
+char violation_msg[512];
 static uint64_t counter = 1;	/* values written, unique */
 
 const char *kind_name[K_NR] = {
@@ -66,11 +67,11 @@ int violation(const char *fmt, ...)
 		for (; i < trace_n; i++)
 			printf("#   %s\n", trace_ring[i % TRACE_LINES]);
 	}
-	printf("# VIOLATION after %llu ops: ", (unsigned long long)st.ops);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(violation_msg, sizeof(violation_msg), fmt, ap);
 	va_end(ap);
-	printf("\n");
+	printf("# VIOLATION after %llu ops: %s\n", (unsigned long long)st.ops,
+	       violation_msg);
 	fflush(stdout);
 	return -1;
 }

@@ -174,33 +174,61 @@ static int run(const struct op *list, size_t n)
 	return failed ? -1 : 0;
 }
 
-/* Does @l still fail, in a fresh process tree?  @verbose: show its trace. */
+/* The kind of a violation: its message up to the first ':' or digit. */
+static void violation_kind(const char *line, char *kind, size_t len)
+{
+	const char *m = strstr(line, " ops: ");
+	size_t n = 0;
+
+	kind[0] = 0;
+	if (!m)
+		return;
+	for (m += 6; m[n] && m[n] != ':' && !(m[n] >= '0' && m[n] <= '9') &&
+	     n + 1 < len; n++)
+		kind[n] = m[n];
+	kind[n] = 0;
+}
+
+static char first_kind[64];	/* of the original failure */
+
+/*
+ * Does @l still end with a violation of the original kind, in a fresh
+ * process tree?  @verbose: show its output.
+ */
 static int still_fails(const struct op *l, size_t n, int verbose)
 {
-	char path[] = "/tmp/protshm_fuzz-XXXXXX", arg[64];
-	int fd = mkstemp(path), status;
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	char path[] = "/tmp/protshm_fuzz-XXXXXX", line[512], kind[64] = "";
+	int fd = mkstemp(path), status, pfd[2];
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL, *out;
 	pid_t pid;
 
-	if (!f)
+	if (!f || pipe(pfd))
 		return 0;
 	print_ops(f, l, n);
 	fclose(f);
-	snprintf(arg, sizeof(arg), "%s", path);
 	pid = fork();
 	if (!pid) {
 		char *argv[] = { "protshm_fuzz", verbose ? "-v" : "-q", "-T", "0",
-				 "-R", arg, NULL };
-		int null = open("/dev/null", O_WRONLY);
+				 "-R", path, NULL };
 
-		if (!verbose)
-			dup2(null, 1);
+		dup2(pfd[1], 1);
 		execv("/proc/self/exe", argv);
 		_exit(127);
 	}
+	close(pfd[1]);
+	out = fdopen(pfd[0], "r");
+	while (out && fgets(line, sizeof(line), out)) {
+		if (verbose)
+			fputs(line, stdout);
+		if (!kind[0] && strstr(line, "# VIOLATION"))
+			violation_kind(line, kind, sizeof(kind));
+	}
+	if (out)
+		fclose(out);
 	waitpid(pid, &status, 0);
 	unlink(path);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 1 &&
+	       !strcmp(kind, first_kind);
 }
 
 /* ddmin over the recorded ops, within opt.shrink_secs. */
@@ -260,6 +288,7 @@ static void summary(int ok)
 
 static void replay_hint(void)
 {
+	char line[600];
 	size_t n;
 	struct op *l;
 
@@ -267,6 +296,8 @@ static void replay_hint(void)
 	       (unsigned long long)opt.seed, (unsigned long long)nops);
 	if (opt.shrink_secs <= 0)
 		return;
+	snprintf(line, sizeof(line), "# VIOLATION after 0 ops: %s", violation_msg);
+	violation_kind(line, first_kind, sizeof(first_kind));
 	l = malloc(nops * sizeof(*l));
 	memcpy(l, ops, nops * sizeof(*l));
 	n = shrink(l, nops);
