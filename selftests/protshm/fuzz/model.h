@@ -92,6 +92,7 @@ extern struct stats st;
 extern int max_workers;
 extern long pg;
 extern int failed;
+extern int trace_verbose;
 extern char violation_msg[512];
 extern const char *kind_name[K_NR];
 

@@ -1354,8 +1354,11 @@ static int op_passfd(struct mproc *p, const struct op *o)
 	file = f->file;
 	c.fd = f->fd;
 	trace("w%d passes fd %d to w%d", proc_idx(p), f->fd, proc_idx(t));
-	if (call(p, &c, &r) || (fd = recv_fd(p->chan)) < 0)
-		return violation("GIVEFD failed");
+	if (call(p, &c, &r))
+		return -1;
+	fd = recv_fd(p->chan);
+	if (fd < 0)
+		return violation("GIVEFD: no fd received");
 	memset(&c, 0, sizeof(c));
 	c.op = W_TAKEFD;
 	c.flags = o->r[3] & 1;

@@ -19,8 +19,6 @@
 
 #define KSFT_SKIP 4
 
-extern int trace_verbose;
-
 static uint64_t rng[4];
 
 static uint64_t splitmix64(uint64_t *x)
