@@ -1527,6 +1527,20 @@ void shutdown_workers(void)
 			return;
 }
 
+/* Bytes of segment @s the model knows were written (so must be resident). */
+static uint64_t written_bytes(int s)
+{
+	uint64_t pgi, i, n = 0, words = pg / 8;
+
+	for (pgi = 0; pgi < segs[s].size / pg; pgi++)
+		for (i = 0; i < words; i++)
+			if (segs[s].shadow[pgi * words + i]) {
+				n += pg;
+				break;
+			}
+	return n;
+}
+
 int final_checks(void)
 {
 	struct protshm_info info;
@@ -1542,11 +1556,12 @@ int final_checks(void)
 			return violation("final INFO: %s", strerror(errno));
 		st.final++;
 		if (info.nr_attachments != 1 || info.ceiling != PROTSHM_PROT_RW ||
-		    info.resident > g->size)
-			return violation("final INFO of %s: %u attachments (want 1, the controller), ceiling %u, resident %llu of %llu",
+		    info.resident > g->size || info.resident < written_bytes(s))
+			return violation("final INFO of %s: %u attachments (want 1, the controller), ceiling %u, resident %llu of %llu, %llu written",
 					 g->name, info.nr_attachments, info.ceiling,
 					 (unsigned long long)info.resident,
-					 (unsigned long long)g->size);
+					 (unsigned long long)g->size,
+					 (unsigned long long)written_bytes(s));
 		if (!g->unlinked && ps_unlink(g->ref_fd))
 			return violation("final UNLINK: %s", strerror(errno));
 		g->unlinked = 1;
