@@ -164,6 +164,9 @@ static int run(const struct op *list, size_t n)
 			break;
 		if (!ret && periodic_checks(++done, 0))
 			break;
+		if (!ret && !opt.quiet && done % 10000 == 0)
+			printf("# %llu ops, %llu skipped\n", (unsigned long long)done,
+			       (unsigned long long)st.skipped);
 	}
 	if (!failed)
 		periodic_checks(done, 1);
