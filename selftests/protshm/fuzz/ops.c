@@ -643,7 +643,8 @@ static int op_restrict_ctl(const struct op *o)
 	if (s < 0 || !nproc)
 		return 1;
 	t = o->r[2] % nproc;
-	if (!procs[t].live && !(fl & PROTSHM_RESTRICT_PIDFD))
+	if (!procs[t].live &&
+	    (!(fl & PROTSHM_RESTRICT_PIDFD) || procs[t].pidfd < 0))
 		return 1;	/* a dead pid number may be reused */
 	trace("ctl restrict seg %d w%d (pid %d%s) prot %u flags %d", s, t,
 	      procs[t].pid, procs[t].live ? "" : ", dead", prots[o->r[3] / 4 % 3], fl);
@@ -1302,6 +1303,26 @@ static int wait_gone(struct mproc *p)
 	}
 }
 
+/*
+ * The pidfds of the last DEAD_PIDFDS exited workers stay open (RESTRICT
+ * by the pidfd of an exited process is ESRCH); older ones are closed, so
+ * that a long run does not run out of fds.
+ */
+#define DEAD_PIDFDS 32
+
+static void pidfd_retire(struct mproc *p)
+{
+	static int ring[DEAD_PIDFDS], n;
+	struct mproc *old;
+
+	if (n >= DEAD_PIDFDS) {
+		old = &procs[ring[n % DEAD_PIDFDS]];
+		close(old->pidfd);
+		old->pidfd = -1;
+	}
+	ring[n++ % DEAD_PIDFDS] = proc_idx(p);
+}
+
 static int proc_exit(struct mproc *p)
 {
 	struct wcmd c = { .op = W_EXIT };
@@ -1313,6 +1334,7 @@ static int proc_exit(struct mproc *p)
 		return violation("w%d: exit not clean", proc_idx(p));
 	close(p->chan);
 	p->live = 0;
+	pidfd_retire(p);
 	if (wait_gone(p))
 		return -1;
 	while (p->nfd)
