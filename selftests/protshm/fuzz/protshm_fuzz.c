@@ -11,6 +11,7 @@
  * See Documentation/dev-tools/protshm-fuzzing.rst.
  */
 #include <getopt.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
 
@@ -191,6 +192,23 @@ static void violation_kind(const char *line, char *kind, size_t len)
 }
 
 static char first_kind[64];	/* of the original failure */
+static uint64_t shrink_end;	/* deadline of the shrinking, ns */
+
+/*
+ * Wait until @fd is readable; past shrink_end, kill the replay @pid (its
+ * workers exit when their channels close) and return 0.
+ */
+static int wait_readable(int fd, pid_t pid)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (!shrink_end || now_ns() < shrink_end) {
+		if (poll(&p, 1, 100) > 0)
+			return 1;
+	}
+	kill(pid, SIGKILL);
+	return 0;
+}
 
 /*
  * Does @l still end with a violation of the original kind, in a fresh
@@ -218,7 +236,7 @@ static int still_fails(const struct op *l, size_t n, int verbose)
 	}
 	close(pfd[1]);
 	out = fdopen(pfd[0], "r");
-	while (out && fgets(line, sizeof(line), out)) {
+	while (out && wait_readable(pfd[0], pid) && fgets(line, sizeof(line), out)) {
 		if (verbose)
 			fputs(line, stdout);
 		if (!kind[0] && strstr(line, "# VIOLATION"))
@@ -236,6 +254,8 @@ static int still_fails(const struct op *l, size_t n, int verbose)
 static size_t shrink(struct op *l, size_t n)
 {
 	uint64_t end = now_ns() + opt.shrink_secs * 1000000000ULL;
+
+	shrink_end = end;
 	struct op *tmp = malloc(n * sizeof(*l));
 	size_t chunks = 2, i, j, k, len, runs = 0;
 
@@ -310,6 +330,7 @@ static void replay_hint(void)
 	print_ops(stdout, l, n);
 	printf("'\n");
 	printf("# the minimal replay, in a fresh process tree:\n");
+	shrink_end = now_ns() + opt.shrink_secs * 1000000000ULL;
 	still_fails(l, n, 1);
 	free(l);
 }
