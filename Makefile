@@ -22,6 +22,8 @@
 #   make vm         interactive shell in the test VM with the module loaded
 #   make lint       checkpatch --strict and sparse on the module and uapi (fails
 #                   if sparse did not check every file, e.g. too old for KERNEL)
+#   make fuzz       the model-checked fuzzer in the test VM: SEED=1 (or
+#                   SEEDS="1 2 3"), OPS=100000, FUZZ_ARGS="-N 500 ..."
 #   make bench      benchmarks against memfd/SysV/mprotect/... in the test VM:
 #                   build/bench/results-$(KERNEL).{txt,csv,png}; ICOUNT=1 runs
 #                   QEMU -icount -smp 1; BENCH_ARGS="-r 7 -b B5" is passed on
@@ -75,7 +77,7 @@ KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 .PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint \
 	checkpatch sparse clean help install uninstall install-module \
 	uninstall-module install-userlib uninstall-userlib sign kdir dkms-src \
-	dkms-install dkms-uninstall dkms-check deb check-python
+	dkms-install dkms-uninstall dkms-check deb check-python fuzz
 
 all: module userlib selftests
 
@@ -115,6 +117,15 @@ check-python: all
 
 # The CI matrix; KERNELS="... debug" adds the 6.1 debug kernel.
 KERNELS ?= 6.1 6.12 7.2 debug-7.2
+
+SEED ?= 1
+SEEDS ?= $(SEED)
+OPS ?= 100000
+FUZZ_ARGS ?=
+
+fuzz: all
+	@scripts/fuzz.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko \
+		--seeds "$(SEEDS)" --ops $(OPS) --args "$(FUZZ_ARGS)"
 
 check-all:
 	@scripts/check-all.sh $(KERNELS)

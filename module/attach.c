@@ -299,6 +299,24 @@ static bool protshm_attach_dead(struct protshm_attachment *a)
 	return !protshm_parent_pending(&a->mark);
 }
 
+/*
+ * The children of @dead, which is being forgotten, become children of its
+ * parent, as orphaned processes are reparented: a descendant stays a
+ * descendant (RESTRICT with PROTSHM_RESTRICT_DESCENDANTS follows
+ * @parent_id) when a process between it and the target has exited, as
+ * after a double fork.  Context: seg->lock held.
+ */
+static void protshm_reparent_locked(struct protshm_seg *seg,
+				    struct protshm_attachment *dead)
+{
+	struct protshm_attachment *a;
+
+	lockdep_assert_held(&seg->lock);
+	list_for_each_entry(a, &seg->attachments, node)
+		if (a->parent_id == dead->id)
+			a->parent_id = dead->parent_id;
+}
+
 /* Context: seg->lock held.  Resolves pending attachments, frees dead ones. */
 static void protshm_prune_locked(struct protshm_seg *seg)
 {
@@ -309,6 +327,7 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
 		if (protshm_attach_dead(a)) {
 			protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
+			protshm_reparent_locked(seg, a);
 			list_del(&a->node);
 			protshm_attach_put(a);
 		}

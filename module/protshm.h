@@ -129,7 +129,9 @@ struct protshm_mark {
  * @node: entry in seg->attachments; seg->lock
  * @seg: the segment (not counted: whoever holds @ref holds a segment ref)
  * @id: unique id, for descendant tracking
- * @parent_id: id of the attachment this one was forked from, or 0
+ * @parent_id: id of the attachment this one was forked from (once that
+ *	one is forgotten, its own parent's: see protshm_reparent_locked()),
+ *	or 0; seg->lock
  * @tgid: the process (counted); seg->lock.  NULL while the attachment is
  *	pending: a child being forked has no pid yet.
  * @mm: while pending, the child's mm (mmgrab), which holds the VMAs

@@ -1067,6 +1067,52 @@ TEST_F(protect, restrict_after_fork_descendants)
 }
 
 /*
+ * A double fork does not escape PROTSHM_RESTRICT_DESCENDANTS: a child
+ * forks a grandchild, which inherits the mapping, and exits at once; once
+ * the parent has reaped it, the parent restricts itself with DESCENDANTS,
+ * and the orphaned grandchild must be lowered too.
+ */
+TEST_F(protect, restrict_descendants_orphaned_grandchild)
+{
+	struct sync_pipe s;
+	volatile char *p;
+	pid_t pid;
+
+	p = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, sync_init(&s));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		pid_t gpid = fork();
+
+		CHILD_ASSERT(gpid >= 0);
+		if (gpid)
+			_exit(0);	/* the middle process goes at once */
+		CHILD_ASSERT(probe_write(p + 32, 'g') == 0);
+		CHILD_ASSERT(sync_send(s.to_parent[1], 'w') == 0);
+		CHILD_ASSERT(sync_recv(s.to_child[0]) == 'r');
+		CHILD_ASSERT(ceiling_of(self->fd) == PROTSHM_PROT_READ);
+		CHILD_ASSERT_ACCERR(probe_write(p + 33, 'X'), p + 33);
+		CHILD_ASSERT(sync_send(s.to_parent[1], 'd') == 0);
+		_exit(0);
+	}
+	close(s.to_parent[1]);	/* a failing grandchild gives EOF */
+	close(s.to_child[0]);
+	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_EQ('w', sync_recv(s.to_parent[0]));
+	ASSERT_EQ('g', p[32]);	/* control: the grandchild wrote while RW */
+	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ,
+				 PROTSHM_RESTRICT_DESCENDANTS));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
+	ASSERT_EQ('d', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(0, p[33]);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+	close(s.to_parent[0]);
+	close(s.to_child[1]);
+}
+
+/*
  * An fd is capped by the ceiling of the process that bound it, wherever it
  * goes: a child binds an fd, passes it over SCM_RIGHTS, then restricts
  * itself; the parent (RW) can no longer map it RW.

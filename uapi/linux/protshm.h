@@ -310,7 +310,9 @@ enum protshm_cmd {
  * @PROTSHM_A_ATT_ID: u64, attachment id, unique until the module is
  *	reloaded
  * @PROTSHM_A_ATT_PARENT_ID: u64, id of the attachment this one was
- *	inherited from by fork
+ *	inherited from by fork; once that one is forgotten (its process is
+ *	gone), the id of the attachment that one was inherited from, and so
+ *	on, as orphaned processes are reparented
  * @PROTSHM_A_PID: u32, process (thread-group) id
  * @PROTSHM_A_COMM: NUL-terminated string, the process's command name
  * @PROTSHM_A_CEILING: u32, the process's ceiling (PROTSHM_PROT_*)
