@@ -22,8 +22,10 @@
 #   make vm         interactive shell in the test VM with the module loaded
 #   make lint       checkpatch --strict and sparse on the module and uapi (fails
 #                   if sparse did not check every file, e.g. too old for KERNEL)
-#   make fuzz       the model-checked fuzzer in the test VM: SEED=1 (or
-#                   SEEDS="1 2 3"), OPS=100000, FUZZ_ARGS="-N 500 ..."
+#   make fuzz       fuzz the module in the test VM: the model-checked fuzzer
+#                   (SEED=1 or SEEDS="1 2", OPS=100000, FUZZ_ARGS="-N 500 ...",
+#                   PARALLEL=1 runs the seeds at once), the complete fail-nth
+#                   sweep and trinity; STAGES="fuzzer failnth trinity" picks
 #   make bench      benchmarks against memfd/SysV/mprotect/... in the test VM:
 #                   build/bench/results-$(KERNEL).{txt,csv,png}; ICOUNT=1 runs
 #                   QEMU -icount -smp 1; BENCH_ARGS="-r 7 -b B5" is passed on
@@ -49,7 +51,7 @@ VERSION := $(shell cat $(CURDIR)/VERSION)
 
 # Only these targets need scripts/deps.sh (QEMU, Debian's kernels, sources).
 VM_GOALS := deps ksrc check check-all demo vm bench lint checkpatch sparse \
-	dkms-check check-python
+	dkms-check check-python fuzz
 ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
 KERNEL ?= 6.1
 DEPS := deps
@@ -122,10 +124,13 @@ SEED ?= 1
 SEEDS ?= $(SEED)
 OPS ?= 100000
 FUZZ_ARGS ?=
+PARALLEL ?= 0
+STAGES ?= fuzzer failnth trinity
 
 fuzz: all
 	@scripts/fuzz.sh --kernel $(KERNEL) --build $(BUILD) --ko $(KMOD)/protshm.ko \
-		--seeds "$(SEEDS)" --ops $(OPS) --args "$(FUZZ_ARGS)"
+		--seeds "$(SEEDS)" --ops $(OPS) --args "$(FUZZ_ARGS)" \
+		--stages "$(STAGES)" $(if $(filter 1,$(PARALLEL)),--parallel)
 
 check-all:
 	@scripts/check-all.sh $(KERNELS)
