@@ -120,7 +120,7 @@ stage_trinity() {
 		SUMMARY+=("fuzz: trinity: FAILED (vm.sh status $rc; $line; see $log)")
 		return 1
 	fi
-	SUMMARY+=("fuzz: trinity: $line")
+	SUMMARY+=("fuzz: trinity: ${line#trinity summary: }")
 }
 
 
