@@ -217,8 +217,13 @@ boot_image() {
 }
 
 # qemu_cmd - fill the global QEMU array with the command line.
+# tsc=reliable: under TCG load the clocksource watchdog can find the TSC
+# skewed against the HPET and mark it unstable mid-run; the kernel then
+# patches its sched_clock static key, and QEMU's multi-threaded TCG can run
+# the int3 of that live patch on the other vCPU: "Oops: int3" in
+# sched_clock_cpu from clocksource_watchdog_work, a panic that is not ours.
 qemu_cmd() {
-	local append="console=ttyS0 quiet panic=-1 oops=panic loglevel=4 ${PROTSHM_APPEND:-}"
+	local append="console=ttyS0 quiet panic=-1 oops=panic loglevel=4 tsc=reliable ${PROTSHM_APPEND:-}"
 	local chardev="stdio,id=con,logfile=$LOG"
 	QEMU=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 		-m "$MEM" -smp "$SMP" -kernel "$(boot_image)" -initrd "$BUILDDIR/initramfs.cpio"
