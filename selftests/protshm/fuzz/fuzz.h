@@ -6,7 +6,7 @@
  * reference model; worker processes run a command loop on a socketpair and
  * execute one concrete command at a time (lock step), reporting the return
  * value, errno, and the signal of a memory access.  See
- * Documentation/dev-tools/protshm-fuzzing.rst.
+ * Documentation/dev-tools/fuzzing.rst.
  */
 #ifndef PROTSHM_FUZZ_H
 #define PROTSHM_FUZZ_H

@@ -33,7 +33,7 @@ const char *kind_name[K_NR] = {
 	"unlink", "bad-ioctl", "mmap", "mmap-fixed", "munmap", "mprotect",
 	"mremap", "madvise", "read", "write", "pread", "pwrite", "proc-mem",
 	"process_vm_writev", "fork", "exec", "exit", "setuid", "scm-rights",
-	"race",
+	"race", "restrict-netlink",
 };
 
 /* ---- trace and violations -------------------------------------------- */
@@ -606,16 +606,29 @@ static int op_restrict(struct mproc *p, const struct op *o, int self)
 	return 0;
 }
 
-/* RESTRICT by the controller (root), by pid or by pidfd. */
-static int ctl_restrict(int s, struct mproc *t, uint32_t prot, int fl)
+/*
+ * RESTRICT by the controller (root), by pid or by pidfd, through the ioctl
+ * or (@nl) netlink's PROTSHM_CMD_RESTRICT by segment id: the same
+ * predictions.
+ */
+static int ctl_restrict(int s, struct mproc *t, uint32_t prot, int fl, int nl)
 {
 	struct protshm_restrict a = { sizeof(a), fl, t->pid, prot };
-	int want = restrict_want(NULL, s, t), ret;
+	int want = restrict_want(NULL, s, t), ret, err;
 
 	if (fl & PROTSHM_RESTRICT_PIDFD)
 		a.pid = t->pidfd;
-	ret = ioctl(segs[s].ref_fd, PROTSHM_IOC_RESTRICT, &a);
-	if (expect("RESTRICT (controller)", ret, errno, want) || want)
+	if (nl) {
+		ret = nl_restrict_seg(segs[s].id, &a);
+		if (ret > 0)
+			return 1;
+		err = -ret;
+	} else {
+		ret = ioctl(segs[s].ref_fd, PROTSHM_IOC_RESTRICT, &a);
+		err = errno;
+	}
+	if (expect(nl ? "RESTRICT (controller, netlink)" : "RESTRICT (controller)",
+		   ret, err, want) || want)
 		return failed ? -1 : 0;
 	model_restrict(t - procs, s, prot, fl & PROTSHM_RESTRICT_DESCENDANTS);
 	return 0;
@@ -636,7 +649,7 @@ static int pick_seg(uint32_t r)
 	return -1;
 }
 
-static int op_restrict_ctl(const struct op *o)
+static int op_restrict_ctl(const struct op *o, int nl)
 {
 	int s = pick_seg(o->r[1]), fl = o->r[3] & 3, t;
 
@@ -646,9 +659,10 @@ static int op_restrict_ctl(const struct op *o)
 	if (!procs[t].live &&
 	    (!(fl & PROTSHM_RESTRICT_PIDFD) || procs[t].pidfd < 0))
 		return 1;	/* a dead pid number may be reused */
-	trace("ctl restrict seg %d w%d (pid %d%s) prot %u flags %d", s, t,
-	      procs[t].pid, procs[t].live ? "" : ", dead", prots[o->r[3] / 4 % 3], fl);
-	return ctl_restrict(s, &procs[t], prots[o->r[3] / 4 % 3], fl);
+	trace("ctl restrict%s seg %d w%d (pid %d%s) prot %u flags %d",
+	      nl ? " (netlink)" : "", s, t, procs[t].pid,
+	      procs[t].live ? "" : ", dead", prots[o->r[3] / 4 % 3], fl);
+	return ctl_restrict(s, &procs[t], prots[o->r[3] / 4 % 3], fl, nl);
 }
 
 static int op_unlink(struct mproc *p, const struct op *o)
@@ -1420,7 +1434,7 @@ static int op_race(struct mproc *p, const struct op *o)
 	      (unsigned long long)c.addr, prot);
 	if (call(p, &c, &r) || expect("race start", r.ret, r.err, 0))
 		return -1;
-	if (ctl_restrict(s, p, prot, 0))
+	if (ctl_restrict(s, p, prot, 0, 0))
 		return -1;
 	v1 = segs[s].ref[idx];
 	usleep(2000);
@@ -1504,7 +1518,8 @@ static int changes_maps(int kind)
 /* ... and those that may change the mappings of other processes. */
 static int changes_all(const struct op *o)
 {
-	return o->kind == K_RESTRICT_CTL || o->kind == K_RESTRICT_PEER ||
+	return o->kind == K_RESTRICT_CTL || o->kind == K_RESTRICT_NL ||
+	       o->kind == K_RESTRICT_PEER ||
 	       (o->kind == K_RESTRICT_SELF && ((o->r[2] >> 8) & 1));
 }
 
@@ -1518,8 +1533,8 @@ int run_op(const struct op *o)
 		snprintf(name_prefix, sizeof(name_prefix), "fz%d-", getpid());
 	if (o->kind == K_SPAWN) {
 		ret = op_spawn();
-	} else if (o->kind == K_RESTRICT_CTL) {
-		ret = op_restrict_ctl(o);
+	} else if (o->kind == K_RESTRICT_CTL || o->kind == K_RESTRICT_NL) {
+		ret = op_restrict_ctl(o, o->kind == K_RESTRICT_NL);
 	} else {
 		p = pick_proc(o->r[0]);
 		ret = p ? run_proc_op(p, o) : 1;
