@@ -33,7 +33,7 @@ const char *kind_name[K_NR] = {
 	"unlink", "bad-ioctl", "mmap", "mmap-fixed", "munmap", "mprotect",
 	"mremap", "madvise", "read", "write", "pread", "pwrite", "proc-mem",
 	"process_vm_writev", "fork", "exec", "exit", "setuid", "scm-rights",
-	"race", "restrict-netlink",
+	"race", "restrict-netlink", "vfork-exec",
 };
 
 /* ---- trace and violations -------------------------------------------- */
@@ -1222,17 +1222,18 @@ static int op_fd(struct mproc *p, const struct op *o, int kind)
 }
 
 /* The model of fork(): what the child inherits. */
-static void model_fork(struct mproc *p, struct mproc *ch)
+static void model_fork(struct mproc *p, struct mproc *ch, int vfork_exec)
 {
 	int i, s;
 
 	ch->uid = p->uid;
-	ch->nondump = p->nondump;
+	ch->nondump = vfork_exec ? 0 : p->nondump;
 	ch->parent = proc_idx(p);
 	ch->scratch = p->scratch;
 	for (i = 0; i < p->nfd; i++)
-		fd_add(ch, p->fds[i].fd, p->fds[i].file, p->fds[i].cloexec);
-	for (i = 0; i < p->nvma; i++)
+		if (!vfork_exec || !p->fds[i].cloexec)
+			fd_add(ch, p->fds[i].fd, p->fds[i].file, p->fds[i].cloexec);
+	for (i = 0; i < p->nvma && !vfork_exec; i++)
 		if (!p->vma[i].dontfork)
 			ch->vma[ch->nvma++] = p->vma[i];
 	for (s = 0; s < MAXSEG; s++) {
@@ -1247,9 +1248,15 @@ static void model_fork(struct mproc *p, struct mproc *ch)
 	}
 }
 
-static int op_fork(struct mproc *p)
+/*
+ * fork() (@vfork 0) or vfork() and execve() of the binary: the child gets
+ * its channel by SCM_RIGHTS.  A vfork child shares the address space until
+ * its exec, so it inherits no mapping: only its parent's lowered ceilings
+ * (its fork lineage) and the fds without O_CLOEXEC.
+ */
+static int op_fork(struct mproc *p, int vfork)
 {
-	struct wcmd c = { .op = W_FORK };
+	struct wcmd c = { .op = vfork ? W_VFORK : W_FORK };
 	struct mproc *ch;
 	struct wres r;
 	int sv[2];
@@ -1258,7 +1265,7 @@ static int op_fork(struct mproc *p)
 		return 1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return violation("socketpair: %s", strerror(errno));
-	trace("w%d fork", proc_idx(p));
+	trace("w%d %s", proc_idx(p), vfork ? "vfork-exec" : "fork");
 	if (write(p->chan, &c, sizeof(c)) != sizeof(c) || send_fd(p->chan, sv[1]))
 		return violation("w%d: cannot send fork", proc_idx(p));
 	close(sv[1]);
@@ -1266,9 +1273,13 @@ static int op_fork(struct mproc *p)
 		return -1;
 	ch = &procs[nproc++];
 	proc_init(ch, r.ret, sv[0], 0);
-	model_fork(p, ch);
+	model_fork(p, ch, vfork);
 	if (recv_res(ch, &r))
 		return -1;
+	if (r.ret != ch->pid)
+		return violation("%s: the child says pid %lld, the parent %d",
+				 vfork ? "vfork" : "fork", (long long)r.ret, ch->pid);
+	ch->scratch = r.val;
 	trace("w%d forked w%d pid %d", proc_idx(p), proc_idx(ch), ch->pid);
 	return check_maps(ch, 0);
 }
@@ -1482,7 +1493,7 @@ static int run_proc_op(struct mproc *p, const struct op *o)
 	case K_WRITE: return op_access(p, o, 1);
 	case K_PREAD: case K_PWRITE: case K_MEM: case K_PVW:
 		return op_io(p, o, o->kind);
-	case K_FORK: return op_fork(p);
+	case K_FORK: case K_VFORK: return op_fork(p, o->kind == K_VFORK);
 	case K_EXEC: return op_exec(p);
 	case K_EXIT: return proc_exit(p);
 	case K_SETUID: return op_setuid(p);
@@ -1509,7 +1520,7 @@ static int changes_maps(int kind)
 	switch (kind) {
 	case K_MMAP: case K_MMAP_FIXED: case K_MUNMAP: case K_MPROTECT:
 	case K_MREMAP: case K_MADVISE: case K_RESTRICT_MAPPING: case K_FORK:
-	case K_EXEC: case K_RESTRICT_SELF: case K_RACE:
+	case K_VFORK: case K_EXEC: case K_RESTRICT_SELF: case K_RACE:
 		return 1;
 	}
 	return 0;
