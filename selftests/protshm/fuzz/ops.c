@@ -8,6 +8,7 @@
  * still means something.  An operation the model cannot apply (no such
  * worker, no mapping...) is skipped.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -34,6 +35,7 @@ const char *kind_name[K_NR] = {
 	"mremap", "madvise", "read", "write", "pread", "pwrite", "proc-mem",
 	"process_vm_writev", "fork", "exec", "exit", "setuid", "scm-rights",
 	"race", "restrict-netlink", "vfork-exec",
+	"unshare-ipc",
 };
 
 /* ---- trace and violations -------------------------------------------- */
@@ -442,8 +444,8 @@ static int op_create(struct mproc *p, const struct op *o)
 	struct wcmd c;
 	struct wres r;
 
-	if (!f || s < 0)
-		return 1;
+	if (!f || s < 0 || p->ipcns)
+		return 1;	/* not in another namespace: the model has one */
 	ioc_build(&c, f->fd, PROTSHM_IOC_CREATE, &a, sizeof(a), 28, g);
 	c.flags |= IOC_NAME;
 	seg_name(k, c.name, sizeof(c.name));
@@ -493,8 +495,8 @@ static int op_attach(struct mproc *p, const struct op *o)
 	want = garbage_err[g];
 	if (!want && files[f->file].seg >= 0)
 		want = EBUSY;
-	else if (!want)
-		want = attach_err(p, s, prot);
+	else if (!want)	/* names of another namespace are not seen */
+		want = attach_err(p, p->ipcns ? -1 : s, prot);
 	trace("w%d attach fd %d %s prot %u garbage %d: want %d", proc_idx(p),
 	      f->fd, c.name, prot, g, want);
 	if (ioc_call(p, &c, &r, "ATTACH", want) || want)
@@ -1228,6 +1230,7 @@ static void model_fork(struct mproc *p, struct mproc *ch, int vfork_exec)
 
 	ch->uid = p->uid;
 	ch->nondump = vfork_exec ? 0 : p->nondump;
+	ch->ipcns = p->ipcns;
 	ch->parent = proc_idx(p);
 	ch->scratch = p->scratch;
 	for (i = 0; i < p->nfd; i++)
@@ -1372,6 +1375,25 @@ static int proc_exit(struct mproc *p)
 	return 0;
 }
 
+/*
+ * unshare(CLONE_NEWIPC): the names of the controller's namespace are gone
+ * for @p and its later children (ATTACH: ENOENT), its files and mappings
+ * keep working; EPERM without CAP_SYS_ADMIN (uid USER2).
+ */
+static int op_unshare_ipc(struct mproc *p)
+{
+	struct wcmd c = { .op = W_UNSHARE, .arg = CLONE_NEWIPC };
+	struct wres r;
+	int want = p->uid ? EPERM : 0;
+
+	trace("w%d unshare ipc: want %d", proc_idx(p), want);
+	if (call(p, &c, &r) || expect("unshare(CLONE_NEWIPC)", r.ret, r.err, want))
+		return -1;
+	if (!want)
+		p->ipcns = 1;
+	return 0;
+}
+
 static int op_setuid(struct mproc *p)
 {
 	struct wcmd c = { .op = W_SETUID, .arg = USER2 };
@@ -1497,6 +1519,7 @@ static int run_proc_op(struct mproc *p, const struct op *o)
 	case K_EXEC: return op_exec(p);
 	case K_EXIT: return proc_exit(p);
 	case K_SETUID: return op_setuid(p);
+	case K_UNSHARE_IPC: return op_unshare_ipc(p);
 	case K_PASSFD: return op_passfd(p, o);
 	case K_RACE: return op_race(p, o);
 	}

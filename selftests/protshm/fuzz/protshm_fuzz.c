@@ -60,7 +60,7 @@ static const int weight[K_NR] = {
 	[K_READ] = 40, [K_WRITE] = 45, [K_PREAD] = 5, [K_PWRITE] = 5,
 	[K_MEM] = 5, [K_PVW] = 2, [K_FORK] = 2, [K_EXEC] = 1, [K_EXIT] = 1,
 	[K_SETUID] = 1, [K_PASSFD] = 3, [K_RACE] = 3, [K_RESTRICT_NL] = 3,
-	[K_VFORK] = 2,
+	[K_VFORK] = 2, [K_UNSHARE_IPC] = 1,
 };
 
 static struct op gen_op(void)

@@ -417,6 +417,10 @@ static int execute(struct wcmd *c, struct wres *r)
 	case W_VFORK:
 		do_vfork(r);
 		return 0;
+	case W_UNSHARE:
+		r->ret = unshare(c->arg);
+		r->err = r->ret < 0 ? errno : 0;
+		return 0;
 	case W_EXIT:
 		_exit(0);
 	case W_SETUID:
