@@ -537,6 +537,26 @@ static inline int nl_restrict(struct nlc *c, const char *name, uint32_t pid,
 	return nl_run(c, nlh, NULL, NULL);
 }
 
+/*
+ * RESTRICT through netlink of segment @id; the process named by its pid
+ * or, with PROTSHM_RESTRICT_PIDFD in @flags, by the pidfd @pid.
+ */
+static inline int nl_restrict_id(struct nlc *c, uint64_t id, uint32_t pid,
+				 uint32_t prot, uint32_t flags)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = ps_req(c, buf, PROTSHM_CMD_RESTRICT, 0);
+
+	mnl_attr_put_u64(nlh, PROTSHM_A_SEG_ID, id);
+	mnl_attr_put_u32(nlh, flags & PROTSHM_RESTRICT_PIDFD ? PROTSHM_A_PIDFD :
+			 PROTSHM_A_PID, pid);
+	mnl_attr_put_u32(nlh, PROTSHM_A_PROT, prot);
+	if (flags & PROTSHM_RESTRICT_DESCENDANTS)
+		mnl_attr_put_u32(nlh, PROTSHM_A_RESTRICT_FLAGS,
+				 PROTSHM_RESTRICT_DESCENDANTS);
+	return nl_run(c, nlh, NULL, NULL);
+}
+
 /* RESTRICT through netlink naming the process by pidfd (and by pid if > 0). */
 static inline int nl_restrict_pidfd(struct nlc *c, const char *name,
 				    int pidfd, uint32_t pid, uint32_t prot)

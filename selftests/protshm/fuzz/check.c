@@ -175,6 +175,17 @@ int nl_seg_gone(uint64_t id)
 	return seg_get(&nl, NULL, id, &r) == -ENOENT;
 }
 
+/*
+ * RESTRICT of the segment @id through netlink, as the ioctl's struct @a
+ * says; 0 or -errno, 1 without the netlink family.
+ */
+int nl_restrict_seg(uint64_t id, const struct protshm_restrict *a)
+{
+	if (!nl_ok)
+		return 1;
+	return nl_restrict_id(&nl, id, a->pid, a->prot, a->flags);
+}
+
 static uint32_t vma_flags(const struct mvma *m)
 {
 	return ((m->prot & PROT_READ) ? PROTSHM_VMA_F_READ : 0) |

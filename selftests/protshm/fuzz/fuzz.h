@@ -6,7 +6,7 @@
  * reference model; worker processes run a command loop on a socketpair and
  * execute one concrete command at a time (lock step), reporting the return
  * value, errno, and the signal of a memory access.  See
- * Documentation/dev-tools/protshm-fuzzing.rst.
+ * Documentation/dev-tools/fuzzing.rst.
  */
 #ifndef PROTSHM_FUZZ_H
 #define PROTSHM_FUZZ_H
@@ -18,7 +18,8 @@ enum wop {
 	W_PING, W_OPEN, W_CLOSE, W_DUP, W_REOPEN, W_IOCTL, W_MMAP, W_MUNMAP,
 	W_MPROTECT, W_MREMAP, W_MADVISE, W_READ, W_WRITE, W_PREAD, W_PWRITE,
 	W_MEM_READ, W_MEM_WRITE, W_PVW, W_FORK, W_EXEC, W_EXIT, W_SETUID,
-	W_GIVEFD, W_TAKEFD, W_RACE_START, W_RACE_STOP,
+	W_GIVEFD, W_TAKEFD, W_RACE_START, W_RACE_STOP, W_VFORK,
+	W_UNSHARE,
 };
 
 /* W_IOCTL argument placement (wcmd.mode). */

@@ -53,6 +53,7 @@ struct mproc {
 	int pidfd, chan;
 	uint32_t uid;
 	int nondump;			/* not dumpable (after setuid) */
+	int ipcns;			/* left the controller's IPC namespace */
 	int parent;
 	uint64_t scratch;
 	uint8_t ceil[MAXSEG], attached[MAXSEG], linked[MAXSEG];
@@ -73,6 +74,7 @@ enum kind {
 	K_UNLINK, K_BAD_IOCTL, K_MMAP, K_MMAP_FIXED, K_MUNMAP, K_MPROTECT,
 	K_MREMAP, K_MADVISE, K_READ, K_WRITE, K_PREAD, K_PWRITE, K_MEM,
 	K_PVW, K_FORK, K_EXEC, K_EXIT, K_SETUID, K_PASSFD, K_RACE,
+	K_RESTRICT_NL, K_VFORK, K_UNSHARE_IPC,
 	K_NR
 };
 
@@ -111,5 +113,7 @@ int check_content(int s);
 int check_netlink(void);
 int nl_init(void);
 int nl_seg_gone(uint64_t id);
+struct protshm_restrict;
+int nl_restrict_seg(uint64_t id, const struct protshm_restrict *a);
 
 #endif /* PROTSHM_FUZZ_MODEL_H */

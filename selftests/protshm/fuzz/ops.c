@@ -8,6 +8,7 @@
  * still means something.  An operation the model cannot apply (no such
  * worker, no mapping...) is skipped.
  */
+#include <sched.h>
 #include <stdarg.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -33,7 +34,8 @@ const char *kind_name[K_NR] = {
 	"unlink", "bad-ioctl", "mmap", "mmap-fixed", "munmap", "mprotect",
 	"mremap", "madvise", "read", "write", "pread", "pwrite", "proc-mem",
 	"process_vm_writev", "fork", "exec", "exit", "setuid", "scm-rights",
-	"race",
+	"race", "restrict-netlink", "vfork-exec",
+	"unshare-ipc",
 };
 
 /* ---- trace and violations -------------------------------------------- */
@@ -442,8 +444,8 @@ static int op_create(struct mproc *p, const struct op *o)
 	struct wcmd c;
 	struct wres r;
 
-	if (!f || s < 0)
-		return 1;
+	if (!f || s < 0 || p->ipcns)
+		return 1;	/* not in another namespace: the model has one */
 	ioc_build(&c, f->fd, PROTSHM_IOC_CREATE, &a, sizeof(a), 28, g);
 	c.flags |= IOC_NAME;
 	seg_name(k, c.name, sizeof(c.name));
@@ -493,8 +495,8 @@ static int op_attach(struct mproc *p, const struct op *o)
 	want = garbage_err[g];
 	if (!want && files[f->file].seg >= 0)
 		want = EBUSY;
-	else if (!want)
-		want = attach_err(p, s, prot);
+	else if (!want)	/* names of another namespace are not seen */
+		want = attach_err(p, p->ipcns ? -1 : s, prot);
 	trace("w%d attach fd %d %s prot %u garbage %d: want %d", proc_idx(p),
 	      f->fd, c.name, prot, g, want);
 	if (ioc_call(p, &c, &r, "ATTACH", want) || want)
@@ -606,16 +608,29 @@ static int op_restrict(struct mproc *p, const struct op *o, int self)
 	return 0;
 }
 
-/* RESTRICT by the controller (root), by pid or by pidfd. */
-static int ctl_restrict(int s, struct mproc *t, uint32_t prot, int fl)
+/*
+ * RESTRICT by the controller (root), by pid or by pidfd, through the ioctl
+ * or (@nl) netlink's PROTSHM_CMD_RESTRICT by segment id: the same
+ * predictions.
+ */
+static int ctl_restrict(int s, struct mproc *t, uint32_t prot, int fl, int nl)
 {
 	struct protshm_restrict a = { sizeof(a), fl, t->pid, prot };
-	int want = restrict_want(NULL, s, t), ret;
+	int want = restrict_want(NULL, s, t), ret, err;
 
 	if (fl & PROTSHM_RESTRICT_PIDFD)
 		a.pid = t->pidfd;
-	ret = ioctl(segs[s].ref_fd, PROTSHM_IOC_RESTRICT, &a);
-	if (expect("RESTRICT (controller)", ret, errno, want) || want)
+	if (nl) {
+		ret = nl_restrict_seg(segs[s].id, &a);
+		if (ret > 0)
+			return 1;
+		err = -ret;
+	} else {
+		ret = ioctl(segs[s].ref_fd, PROTSHM_IOC_RESTRICT, &a);
+		err = errno;
+	}
+	if (expect(nl ? "RESTRICT (controller, netlink)" : "RESTRICT (controller)",
+		   ret, err, want) || want)
 		return failed ? -1 : 0;
 	model_restrict(t - procs, s, prot, fl & PROTSHM_RESTRICT_DESCENDANTS);
 	return 0;
@@ -636,7 +651,7 @@ static int pick_seg(uint32_t r)
 	return -1;
 }
 
-static int op_restrict_ctl(const struct op *o)
+static int op_restrict_ctl(const struct op *o, int nl)
 {
 	int s = pick_seg(o->r[1]), fl = o->r[3] & 3, t;
 
@@ -646,9 +661,10 @@ static int op_restrict_ctl(const struct op *o)
 	if (!procs[t].live &&
 	    (!(fl & PROTSHM_RESTRICT_PIDFD) || procs[t].pidfd < 0))
 		return 1;	/* a dead pid number may be reused */
-	trace("ctl restrict seg %d w%d (pid %d%s) prot %u flags %d", s, t,
-	      procs[t].pid, procs[t].live ? "" : ", dead", prots[o->r[3] / 4 % 3], fl);
-	return ctl_restrict(s, &procs[t], prots[o->r[3] / 4 % 3], fl);
+	trace("ctl restrict%s seg %d w%d (pid %d%s) prot %u flags %d",
+	      nl ? " (netlink)" : "", s, t, procs[t].pid,
+	      procs[t].live ? "" : ", dead", prots[o->r[3] / 4 % 3], fl);
+	return ctl_restrict(s, &procs[t], prots[o->r[3] / 4 % 3], fl, nl);
 }
 
 static int op_unlink(struct mproc *p, const struct op *o)
@@ -1208,17 +1224,19 @@ static int op_fd(struct mproc *p, const struct op *o, int kind)
 }
 
 /* The model of fork(): what the child inherits. */
-static void model_fork(struct mproc *p, struct mproc *ch)
+static void model_fork(struct mproc *p, struct mproc *ch, int vfork_exec)
 {
 	int i, s;
 
 	ch->uid = p->uid;
-	ch->nondump = p->nondump;
+	ch->nondump = vfork_exec ? 0 : p->nondump;
+	ch->ipcns = p->ipcns;
 	ch->parent = proc_idx(p);
 	ch->scratch = p->scratch;
 	for (i = 0; i < p->nfd; i++)
-		fd_add(ch, p->fds[i].fd, p->fds[i].file, p->fds[i].cloexec);
-	for (i = 0; i < p->nvma; i++)
+		if (!vfork_exec || !p->fds[i].cloexec)
+			fd_add(ch, p->fds[i].fd, p->fds[i].file, p->fds[i].cloexec);
+	for (i = 0; i < p->nvma && !vfork_exec; i++)
 		if (!p->vma[i].dontfork)
 			ch->vma[ch->nvma++] = p->vma[i];
 	for (s = 0; s < MAXSEG; s++) {
@@ -1233,9 +1251,15 @@ static void model_fork(struct mproc *p, struct mproc *ch)
 	}
 }
 
-static int op_fork(struct mproc *p)
+/*
+ * fork() (@vfork 0) or vfork() and execve() of the binary: the child gets
+ * its channel by SCM_RIGHTS.  A vfork child shares the address space until
+ * its exec, so it inherits no mapping: only its parent's lowered ceilings
+ * (its fork lineage) and the fds without O_CLOEXEC.
+ */
+static int op_fork(struct mproc *p, int vfork)
 {
-	struct wcmd c = { .op = W_FORK };
+	struct wcmd c = { .op = vfork ? W_VFORK : W_FORK };
 	struct mproc *ch;
 	struct wres r;
 	int sv[2];
@@ -1244,7 +1268,7 @@ static int op_fork(struct mproc *p)
 		return 1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
 		return violation("socketpair: %s", strerror(errno));
-	trace("w%d fork", proc_idx(p));
+	trace("w%d %s", proc_idx(p), vfork ? "vfork-exec" : "fork");
 	if (write(p->chan, &c, sizeof(c)) != sizeof(c) || send_fd(p->chan, sv[1]))
 		return violation("w%d: cannot send fork", proc_idx(p));
 	close(sv[1]);
@@ -1252,9 +1276,13 @@ static int op_fork(struct mproc *p)
 		return -1;
 	ch = &procs[nproc++];
 	proc_init(ch, r.ret, sv[0], 0);
-	model_fork(p, ch);
+	model_fork(p, ch, vfork);
 	if (recv_res(ch, &r))
 		return -1;
+	if (r.ret != ch->pid)
+		return violation("%s: the child says pid %lld, the parent %d",
+				 vfork ? "vfork" : "fork", (long long)r.ret, ch->pid);
+	ch->scratch = r.val;
 	trace("w%d forked w%d pid %d", proc_idx(p), proc_idx(ch), ch->pid);
 	return check_maps(ch, 0);
 }
@@ -1347,6 +1375,25 @@ static int proc_exit(struct mproc *p)
 	return 0;
 }
 
+/*
+ * unshare(CLONE_NEWIPC): the names of the controller's namespace are gone
+ * for @p and its later children (ATTACH: ENOENT), its files and mappings
+ * keep working; EPERM without CAP_SYS_ADMIN (uid USER2).
+ */
+static int op_unshare_ipc(struct mproc *p)
+{
+	struct wcmd c = { .op = W_UNSHARE, .arg = CLONE_NEWIPC };
+	struct wres r;
+	int want = p->uid ? EPERM : 0;
+
+	trace("w%d unshare ipc: want %d", proc_idx(p), want);
+	if (call(p, &c, &r) || expect("unshare(CLONE_NEWIPC)", r.ret, r.err, want))
+		return -1;
+	if (!want)
+		p->ipcns = 1;
+	return 0;
+}
+
 static int op_setuid(struct mproc *p)
 {
 	struct wcmd c = { .op = W_SETUID, .arg = USER2 };
@@ -1420,7 +1467,7 @@ static int op_race(struct mproc *p, const struct op *o)
 	      (unsigned long long)c.addr, prot);
 	if (call(p, &c, &r) || expect("race start", r.ret, r.err, 0))
 		return -1;
-	if (ctl_restrict(s, p, prot, 0))
+	if (ctl_restrict(s, p, prot, 0, 0))
 		return -1;
 	v1 = segs[s].ref[idx];
 	usleep(2000);
@@ -1468,10 +1515,11 @@ static int run_proc_op(struct mproc *p, const struct op *o)
 	case K_WRITE: return op_access(p, o, 1);
 	case K_PREAD: case K_PWRITE: case K_MEM: case K_PVW:
 		return op_io(p, o, o->kind);
-	case K_FORK: return op_fork(p);
+	case K_FORK: case K_VFORK: return op_fork(p, o->kind == K_VFORK);
 	case K_EXEC: return op_exec(p);
 	case K_EXIT: return proc_exit(p);
 	case K_SETUID: return op_setuid(p);
+	case K_UNSHARE_IPC: return op_unshare_ipc(p);
 	case K_PASSFD: return op_passfd(p, o);
 	case K_RACE: return op_race(p, o);
 	}
@@ -1495,7 +1543,7 @@ static int changes_maps(int kind)
 	switch (kind) {
 	case K_MMAP: case K_MMAP_FIXED: case K_MUNMAP: case K_MPROTECT:
 	case K_MREMAP: case K_MADVISE: case K_RESTRICT_MAPPING: case K_FORK:
-	case K_EXEC: case K_RESTRICT_SELF: case K_RACE:
+	case K_VFORK: case K_EXEC: case K_RESTRICT_SELF: case K_RACE:
 		return 1;
 	}
 	return 0;
@@ -1504,7 +1552,8 @@ static int changes_maps(int kind)
 /* ... and those that may change the mappings of other processes. */
 static int changes_all(const struct op *o)
 {
-	return o->kind == K_RESTRICT_CTL || o->kind == K_RESTRICT_PEER ||
+	return o->kind == K_RESTRICT_CTL || o->kind == K_RESTRICT_NL ||
+	       o->kind == K_RESTRICT_PEER ||
 	       (o->kind == K_RESTRICT_SELF && ((o->r[2] >> 8) & 1));
 }
 
@@ -1518,8 +1567,8 @@ int run_op(const struct op *o)
 		snprintf(name_prefix, sizeof(name_prefix), "fz%d-", getpid());
 	if (o->kind == K_SPAWN) {
 		ret = op_spawn();
-	} else if (o->kind == K_RESTRICT_CTL) {
-		ret = op_restrict_ctl(o);
+	} else if (o->kind == K_RESTRICT_CTL || o->kind == K_RESTRICT_NL) {
+		ret = op_restrict_ctl(o, o->kind == K_RESTRICT_NL);
 	} else {
 		p = pick_proc(o->r[0]);
 		ret = p ? run_proc_op(p, o) : 1;

@@ -8,7 +8,7 @@
  *
  * Exit status: 0 no violation, 1 violation, 4 (kselftest skip) when
  * /dev/protshm is missing or the fuzzer does not run as root.
- * See Documentation/dev-tools/protshm-fuzzing.rst.
+ * See Documentation/dev-tools/fuzzing.rst.
  */
 #include <getopt.h>
 #include <poll.h>
@@ -59,7 +59,8 @@ static const int weight[K_NR] = {
 	[K_MUNMAP] = 5, [K_MPROTECT] = 8, [K_MREMAP] = 5, [K_MADVISE] = 3,
 	[K_READ] = 40, [K_WRITE] = 45, [K_PREAD] = 5, [K_PWRITE] = 5,
 	[K_MEM] = 5, [K_PVW] = 2, [K_FORK] = 2, [K_EXEC] = 1, [K_EXIT] = 1,
-	[K_SETUID] = 1, [K_PASSFD] = 3, [K_RACE] = 3,
+	[K_SETUID] = 1, [K_PASSFD] = 3, [K_RACE] = 3, [K_RESTRICT_NL] = 3,
+	[K_VFORK] = 2, [K_UNSHARE_IPC] = 1,
 };
 
 static struct op gen_op(void)

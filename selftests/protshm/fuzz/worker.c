@@ -200,6 +200,35 @@ static void do_exec(struct wres *r)
 	r->err = errno;
 }
 
+/*
+ * A new worker by vfork() and execve() of the binary, its channel from
+ * SCM_RIGHTS: the child uses this address space until it execs.
+ */
+static void do_vfork(struct wres *r)
+{
+	int nchan = take_fd();
+	char fdarg[16];
+	char *argv[] = { "protshm_fuzz", "--worker", fdarg, NULL };
+	pid_t pid;
+
+	if (nchan < 0) {
+		r->ret = -1;
+		r->err = errno;
+		return;
+	}
+	snprintf(fdarg, sizeof(fdarg), "%d", nchan);
+	fcntl(nchan, F_SETFD, 0);
+	fcntl(chan, F_SETFD, FD_CLOEXEC);
+	pid = vfork();
+	if (!pid) {
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(nchan);
+	r->ret = pid;
+	r->err = pid < 0 ? errno : 0;
+}
+
 static void mem_rw(struct wcmd *c, struct wres *r, int write)
 {
 	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
@@ -384,6 +413,13 @@ static int execute(struct wcmd *c, struct wres *r)
 		return 0;
 	case W_EXEC:
 		do_exec(r);
+		return 0;
+	case W_VFORK:
+		do_vfork(r);
+		return 0;
+	case W_UNSHARE:
+		r->ret = unshare(c->arg);
+		r->err = r->ret < 0 ? errno : 0;
 		return 0;
 	case W_EXIT:
 		_exit(0);
