@@ -72,7 +72,7 @@ stage_fuzzer() {
 	local cmds=() seed n=0 log=$BUILD/fuzz-$KSEL.log rc start=$SECONDS par=""
 	for seed in $SEEDS; do
 		if ((PARALLEL)); then
-			par+="./protshm_fuzz -s $seed -n $OPS -P $((n % 2)) $ARGS >run-$seed.log 2>&1 & p=\"\$p \$!\"; "
+			par+="./protshm_fuzz -s $seed -n $OPS -P $((n % 2 + 1)) $ARGS >run-$seed.log 2>&1 & p=\"\$p \$!\"; "
 		else
 			cmds+=(--cmd "cd fuzz && ./protshm_fuzz -s $seed -n $OPS $ARGS")
 		fi
