@@ -11,13 +11,14 @@
  * succeeded anyway (a retry or fallback), the same operation without
  * injection succeeds, counts (INFO, netlink) agree, ceilings and mapping
  * rights are what a completed operation gives, and no byte of a segment
- * changed.  The first n whose fault was not consumed means the path has
- * n - 1 points, every one of which was taken.  fail-nth counts every
- * failable allocation and user copy of the task, in the whole syscall
- * (and in the page faults of the process's own code between arming and
- * reading back, which the sweep keeps out by running on memory touched
- * before): the totals include the core kernel's points (FI_VERBOSE=2 tells
- * how many went through the module).  One point fails per run, so the
+ * changed.  The first n whose fault was not consumed means the path has n - 1
+ * points, every one of which was taken.  fail-nth counts every failable
+ * allocation and user copy of the task, in the whole syscall (and in the
+ * page faults of the process's own code between arming and reading back,
+ * which the sweep keeps out by running on memory touched before, and not in
+ * the kernel's rseq update on the way back to user mode, which it turns off:
+ * fi_rseq_off()): the totals include the core kernel's points (FI_VERBOSE=2
+ * tells how many went through the module).  One point fails per run, so the
  * points of a fallback (kvmalloc()'s vmalloc after its kmalloc failed,
  * kmemleak's object pool) are never failed themselves; and some points come
  * and go between runs (a slab needing a new page, the stack depot), so a
@@ -34,6 +35,7 @@
  * then not checked).
  */
 #include <sys/mount.h>
+#include <sys/rseq.h>
 #include <sys/syscall.h>
 
 #include "common.h"
@@ -79,6 +81,8 @@ struct fi_ctx {
 	unsigned int killed;		/* children killed (fork record) */
 	int npages;			/* size of a created segment */
 	int nvmas;			/* the caller's mappings of base */
+	const char *rseq_on;		/* why rseq is still registered */
+	char rseq_why[160];
 };
 
 struct fi_path {
@@ -144,6 +148,40 @@ static const char *fi_configure(char *why, size_t len)
 	/* a process killed by SIGSEGV/SIGBUS is logged with its address */
 	write_str("/proc/sys/debug/exception-trace", "1");
 	return NULL;
+}
+
+/*
+ * glibc registers an rseq area in each thread's TLS, which the kernel
+ * updates (cpu_id and the other ids) on the way back to user mode whenever
+ * the task was scheduled out or migrated since, at the end of any syscall.
+ * Right after a fork that page is copy-on-write, shared with a child that
+ * has not run yet (or was killed before it ran): the update then takes a
+ * page fault that allocates a page, one more injection point, outside the
+ * operation under test and only when the parent happened to be scheduled
+ * out.  With that allocation failed, the update fails, and the kernel kills
+ * the task by SIGSEGV (kernel/rseq.c; a forced SIGSEGV with si_code
+ * SI_KERNEL, no "segfault at" line): the fork sweeps died that way now and
+ * then.  The sweep unregisters the area (also for the children it forks,
+ * which inherit that), so that the armed window holds the syscall and the
+ * task's own user-mode code only, whose failed page faults are retried.
+ * NULL when no rseq area is registered any more, else why not.
+ */
+static const char *fi_rseq_off(char *why, size_t len)
+{
+	void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+	/* glibc >= 2.40: __rseq_size is the feature size, 32 bytes registered */
+	const unsigned int sizes[] = { __rseq_size, 32 };
+	size_t i;
+
+	if (!__rseq_size)
+		return NULL;	/* not registered (GLIBC_TUNABLES) */
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (!syscall(__NR_rseq, area, sizes[i], RSEQ_FLAG_UNREGISTER,
+			     RSEQ_SIG))
+			return NULL;
+	snprintf(why, len, "cannot unregister glibc's rseq area (%s), an injected failure could kill the parent of a fork: run with GLIBC_TUNABLES=glibc.pthread.rseq=0",
+		 strerror(errno));
+	return why;
 }
 
 static int fi_arm(int fd, unsigned int n)
@@ -1377,6 +1415,7 @@ FIXTURE_SETUP(fi)
 	skip = fi_configure(why, sizeof(why));
 	if (skip)
 		SKIP(return, "%s", skip);
+	c->rseq_on = fi_rseq_off(c->rseq_why, sizeof(c->rseq_why));
 	c->psz = page_size();
 	c->l = calloc(1, sizeof(*c->l));
 	ASSERT_NE(NULL, c->l);
@@ -1581,6 +1620,8 @@ static const struct fi_path path_fork = {
 #define FI_SKIP_SLOW() do {						\
 	if (!getenv("FI_ALL"))						\
 		SKIP(return, "fork sweeps take 20-40 s each on the debug kernel: run with FI_ALL=1"); \
+	if (self->c.rseq_on)	/* see fi_rseq_off() */			\
+		SKIP(return, "%s", self->c.rseq_on);			\
 } while (0)
 
 TEST_F_TIMEOUT(fi, fork, 600)
