@@ -113,7 +113,7 @@ stage_failnth() {
 stage_trinity() {
 	local log=$BUILD/fuzz-trinity-$KSEL.log rc start=$SECONDS line
 	rc=$(run_vm trinity "$log" --mem 2048M --timeout $((TRINITY_SECS + 600)) \
-		--files "$TESTS $BUILD/userlib $(command -v trinity) $(command -v setpriv)" \
+		--files "$TESTS $(command -v trinity) $(command -v setpriv)" \
 		--cmd "protshm/fuzz/trinity.sh $TRINITY_SECS 1000000")
 	line=$(grep -m1 -E '^trinity summary: ' "$log" || echo "no trinity summary")
 	if ((rc)); then
