@@ -23,20 +23,11 @@
 # Exit status: vm.sh's (0, or the guest's/bench's failure), 1 if no results came back.
 set -euo pipefail
 
-PROG=bench.sh
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+DIE_STATUS=2
 MARK='### protshm-bench:'
 KSEL=${KERNEL:-6.1} KO="" BENCH="" ICOUNT=0 ARGS="" BUILDDIR="" TIMEOUT=1800
-
-die() {
-	echo "$PROG: $*" >&2
-	exit 2
-}
-
-usage() {
-	sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
-	exit 2
-}
 
 parse_args() {
 	while (($#)); do
@@ -49,7 +40,7 @@ parse_args() {
 		--builddir) BUILDDIR=${2:?}; shift ;;
 		--timeout) TIMEOUT=${2:?}; shift ;;
 		-h | --help) usage ;;
-		*) echo "$PROG: unknown option '$1'" >&2; usage ;;
+		*) msg "unknown option '$1'"; usage ;;
 		esac
 		shift
 	done

@@ -5,7 +5,9 @@
 # Every kernel runs even if an earlier one failed; the exit status is
 # non-zero if any did.
 set -uo pipefail
-cd "$(dirname "$0")/.." || exit 2
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TOP" || exit 2
 
 declare -A result secs
 status=0 pass=0 fail=0 skip=0

@@ -12,20 +12,13 @@
 # logged a BUG/WARNING/Oops/KASAN/lockdep report (see scripts/vm.sh).
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KSEL=${KERNEL:-6.1} BUILD=build KO="" NAME=""
+DIE_STATUS=2
 
-while (($#)); do
-	case $1 in
-	--kernel) KSEL=$2; shift ;;
-	--build) BUILD=$2; shift ;;
-	--ko) KO=$2; shift ;;
-	--name) NAME=$2; shift ;;
-	*) echo "usage: $0 --kernel SEL --build DIR --ko PATH" >&2; exit 2 ;;
-	esac
-	shift
-done
-[[ -f $KO ]] || { echo "check.sh: no module at '$KO' (run make first)" >&2; exit 2; }
+parse_opts --kernel=KSEL --build=BUILD --ko=KO --name=NAME -- "$@"
+[[ -f $KO ]] || die "no module at '$KO' (run make first)"
 
 # stage_brd DIR - copy the kernel's brd.ko (a RAM block device: the O_DIRECT
 # escape test needs a block device) to DIR, if the kernel has one as a module.
@@ -33,14 +26,9 @@ stage_brd() {
 	local moddir ko
 	rm -rf "$1" && mkdir -p "$1"
 	moddir=$("$HERE/kernel.sh" "$KSEL" modules 2>/dev/null) || return 0
-	ko=$moddir/kernel/drivers/block/brd.ko
-	if [[ -f $ko ]]; then
-		cp "$ko" "$1/"
-	elif [[ -f $ko.xz ]]; then
-		xz -dc "$ko.xz" >"$1/brd.ko"
-	elif [[ -f $ko.zst ]]; then
-		zstd -qdc "$ko.zst" >"$1/brd.ko"
-	fi
+	for ko in "$moddir"/kernel/drivers/block/brd.ko{,.xz,.zst}; do
+		[[ ! -f $ko ]] || { decompress "$ko" >"$1/brd.ko"; return; }
+	done
 }
 
 NAME=${NAME:-check-$KSEL}
@@ -48,13 +36,11 @@ TAP=$BUILD/$NAME.tap
 MODS=$BUILD/vm/$NAME-mods/guest-mods
 stage_brd "$MODS"
 start=$SECONDS
-set +e
-"$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/$NAME" \
+rc=0
+run_tee "$TAP" "$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/$NAME" \
 	--ko "$KO" --files "$BUILD/selftests/protshm $MODS" --timeout 900 \
-	--cmd '[ ! -f guest-mods/brd.ko ] || insmod guest-mods/brd.ko rd_nr=1 rd_size=1024; protshm/run_kselftest.sh' |
-	tr -d '\r' | tee "$TAP"
-rc=${PIPESTATUS[0]}
-set -e
+	--cmd '[ ! -f guest-mods/brd.ko ] || insmod guest-mods/brd.ko rd_nr=1 rd_size=1024; protshm/run_kselftest.sh' ||
+	rc=$?
 
 # Test cases are the nested TAP lines ("# ok N name"); a test program that
 # died without reporting its cases counts as one failure ("not ok N selftests:").

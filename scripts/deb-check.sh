@@ -8,18 +8,16 @@
 # into a throw-away root where the example compiles against libprotshm-dev
 # with pkg-config and without it, and the unpacked protshmctl runs.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TOP"
 
-DEB=${1:?usage: deb-check.sh DEBDIR}
+(($# == 1)) || usage
+DEB=$1
 VER=$(<VERSION)
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 R=$(mktemp -d)
 trap 'rm -rf "$R"' EXIT
-
-fail() {
-	echo "deb-check: FAIL: $*" >&2
-	exit 1
-}
 
 # expect PKG FILE... - PKG's .deb exists with VER and contains every FILE.
 expect() {

@@ -29,15 +29,13 @@
 # shellcheck disable=SC2317
 set -euo pipefail
 
-PROG=debug-kernel.sh
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=scripts/kcache.sh
-. "$HERE/kcache.sh"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Bump when the steps below change in a way that changes the result.
 RECIPE="export-dump_mm/allnoconfig+fragment/merge_config-m/olddefconfig/all+modules_prepare v4"
 TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 FRAGMENT=$HERE/debug-kernel.config
-TOP=$(basename "$TARBALL" .tar.xz)
+SRCTOP=$(basename "$TARBALL" .tar.xz)
 JOBS=${JOBS:-$(nproc)}
 DIR="" TREE="" LOG="" TICKER=""
 
@@ -53,11 +51,11 @@ key_input() {
 # set_paths - DIR, TREE and LOG for the current key.
 set_paths() {
 	local key
-	[[ -f $TARBALL ]] || die "$TARBALL missing (apt-get install $TOP)"
+	[[ -f $TARBALL ]] || die "$TARBALL missing (apt-get install $SRCTOP)"
 	[[ -f $FRAGMENT ]] || die "$FRAGMENT missing"
 	key=$(key_input | sha256sum | cut -c1-16)
 	DIR=$(cache_root)/kernels/$key
-	TREE=$DIR/$TOP
+	TREE=$DIR/$SRCTOP
 	LOG=$DIR/build.log
 }
 
@@ -72,13 +70,13 @@ is_complete() {
 	[[ -f $DIR/.complete ]] && has_outputs
 }
 
-# do_extract - unpack the tarball into DIR (tar creates $TOP).
+# do_extract - unpack the tarball into DIR (tar creates $SRCTOP).
 do_extract() {
 	rm -rf "$TREE" "$DIR/extract.tmp"
 	mkdir -p "$DIR/extract.tmp"
 	tar -xJf "$TARBALL" -C "$DIR/extract.tmp" >>"$LOG" 2>&1 || return 1
-	[[ -f $DIR/extract.tmp/$TOP/Makefile ]] || { echo "no $TOP/ in $TARBALL" >>"$LOG"; return 1; }
-	mv "$DIR/extract.tmp/$TOP" "$TREE"
+	[[ -f $DIR/extract.tmp/$SRCTOP/Makefile ]] || { echo "no $SRCTOP/ in $TARBALL" >>"$LOG"; return 1; }
+	mv "$DIR/extract.tmp/$SRCTOP" "$TREE"
 	rmdir "$DIR/extract.tmp"
 	touch "$DIR/.extracted"
 }
@@ -176,7 +174,7 @@ do_build() {
 build() {
 	local t0
 	t0=$(now)
-	msg "building the debug kernel ($TOP) in $DIR with $JOBS jobs (log: $LOG; takes ~20 min on 2 cores)"
+	msg "building the debug kernel ($SRCTOP) in $DIR with $JOBS jobs (log: $LOG; takes ~20 min on 2 cores)"
 	key_input >"$DIR/key.txt"
 	[[ -f $DIR/.extracted && -f $TREE/Makefile ]] || { rm -f "$DIR/.patched"; phase extract do_extract; }
 	[[ -f $DIR/.patched ]] || phase patch do_patch
@@ -196,7 +194,7 @@ main() {
 	case ${1:-} in
 	"") ;;
 	--dir | --key | --rebuild) mode=${1#--} ;;
-	*) sed -n '/^# Usage:/,/^$/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
+	*) usage ;;
 	esac
 	set_paths
 	case $mode in

@@ -10,14 +10,16 @@
 # runs apt-get update + apt-get install of PACKAGES; as non-root it prints the
 # exact sudo command to run and exits 1.
 set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Single list of Debian packages; later issues append here (e.g. linux-image-6.12-amd64).
 PACKAGES=(
-	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static cpio kmod
+	qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod
 	libmnl-dev linux-source-6.1 sparse pkg-config xz-utils iproute2 liburing-dev
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	build-essential bc flex bison libelf-dev libssl-dev dwarves python3 gnuplot-nox
-	zstd trinity
+	zstd trinity shellcheck
 )
 
 # Only with the "packaging" argument (make deb, DKMS and pip checks in CI).
@@ -75,8 +77,8 @@ need_kernel() {
 
 # check_all - fill MISSING with everything that is absent.
 check_all() {
-	need_cmd qemu-system-x86_64 cpio kmod sparse pkg-config xz zstd gcc make \
-		bc flex bison pahole gnuplot dpkg-deb apt-get trinity setpriv
+	need_cmd qemu-system-x86_64 kmod sparse pkg-config xz zstd gcc make \
+		bc flex bison pahole gnuplot dpkg-deb apt-get trinity setpriv shellcheck
 	need_sbin genl
 	need_file /bin/busybox /usr/src/linux-source-6.1.tar.xz /usr/bin/python3 \
 		/usr/include/libelf.h /usr/include/openssl/ssl.h
@@ -99,7 +101,7 @@ not_debian12() {
 		ver=$(. /etc/os-release && echo "${VERSION_ID:-}")
 	[[ $id == debian && $ver == 12 ]] && return 1
 	cat >&2 <<-EOF
-	deps.sh: this is ${id:-an unknown system} ${ver}, not Debian 12: nothing installed.
+	$PROG: this is ${id:-an unknown system} ${ver}, not Debian 12: nothing installed.
 	  The VM targets (make check, demo, vm, bench, lint...) need Debian 12's
 	  packages (QEMU, its 6.1/6.12 kernels, linux-source-6.1): run them on Debian 12.
 	  Building and installing on this machine needs no VM stack (see README,
@@ -114,10 +116,10 @@ main() {
 	[[ ${1:-} == packaging ]] && PACKAGING=1 && PACKAGES+=("${PACKAGING_PACKAGES[@]}")
 	check_all
 	((${#MISSING[@]} == 0)) && return 0
-	echo "deps.sh: missing: ${MISSING[*]}" >&2
+	msg "missing: ${MISSING[*]}"
 	not_debian12 && exit 1
 	if ((EUID != 0)); then
-		echo "deps.sh: run as root:" >&2
+		msg "run as root:"
 		echo "sudo sh -c '$(install_cmd)'"
 		exit 1
 	fi
@@ -126,8 +128,7 @@ main() {
 	MISSING=()
 	check_all
 	if ((${#MISSING[@]})); then
-		echo "deps.sh: still missing after install: ${MISSING[*]}" >&2
-		exit 1
+		die "still missing after install: ${MISSING[*]}"
 	fi
 }
 

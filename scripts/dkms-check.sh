@@ -14,24 +14,12 @@
 # it.  Exits non-zero if any step fails.
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KSEL="" BUILD="" SRC=""
 
-die() {
-	echo "dkms-check: $*" >&2
-	exit 1
-}
-
-while (($#)); do
-	case $1 in
-	--kernel) KSEL=$2; shift ;;
-	--build) BUILD=$2; shift ;;
-	--src) SRC=$2; shift ;;
-	*) die "usage: $0 --kernel SEL --build DIR --src DKMS_SRC" ;;
-	esac
-	shift
-done
-[[ -n $KSEL && -n $BUILD && -f $SRC/dkms.conf ]] || die "usage: $0 --kernel SEL --build DIR --src DKMS_SRC"
+parse_opts --kernel=KSEL --build=BUILD --src=SRC -- "$@"
+[[ -n $KSEL && -n $BUILD && -f $SRC/dkms.conf ]] || usage
 command -v dkms >/dev/null || die "no dkms (scripts/deps.sh packaging)"
 
 rel=$("$HERE/kernel.sh" "$KSEL" release)
@@ -46,19 +34,14 @@ start=$SECONDS
 "${D[@]}" add -m protshm -v "$ver"
 "${D[@]}" build -m protshm -v "$ver" -k "$rel" --kernelsourcedir "$kdir"
 built=$(ls "$top/tree/protshm/$ver/$rel/"*/module/protshm.ko*)
-echo "dkms-check: dkms build for $rel in $((SECONDS - start)) s: ${built#"$top"/}"
+echo "$PROG: dkms build for $rel in $((SECONDS - start)) s: ${built#"$top"/}"
 
 # The VM's busybox insmod takes a plain .ko.
 ko=$top/out/protshm.ko
-case $built in
-*.xz) xz -dc "$built" >"$ko" ;;
-*.zst) zstd -qdc "$built" >"$ko" ;;
-*.gz) gzip -dc "$built" >"$ko" ;;
-*) cp "$built" "$ko" ;;
-esac
+decompress "$built" >"$ko"
 [[ $(modinfo -F version "$ko") == "$ver" ]] || die "$ko: version is not $ver"
 signer=$(modinfo -F signer "$ko")
 [[ -n $signer ]] || die "$ko: DKMS did not sign the module"
-echo "dkms-check: version $(modinfo -F version "$ko"), signer: $signer, sig_hashalgo $(modinfo -F sig_hashalgo "$ko")"
+echo "$PROG: version $(modinfo -F version "$ko"), signer: $signer, sig_hashalgo $(modinfo -F sig_hashalgo "$ko")"
 
 "$HERE/check.sh" --kernel "$KSEL" --build "$BUILD" --ko "$ko" --name "dkms-$KSEL"

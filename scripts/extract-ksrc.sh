@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# extract-ksrc.sh - extract the few kernel-source files protshm needs (kselftest
-# harness, checkpatch, kernel-doc) from Debian's linux-source-6.1 tarball.
+# extract-ksrc.sh - extract the few kernel-source files protshm needs from
+# Debian's linux-source-6.1 tarball: the kselftest harness, checkpatch and
+# kernel-doc (selftests, lint), and the test VM's tools (scripts/vm.sh):
+# scripts/extract-vmlinux and usr/gen_initramfs.sh with usr/gen_init_cpio,
+# which is compiled here from usr/gen_init_cpio.c.
 #
 # Usage: scripts/extract-ksrc.sh OUTDIR
 # Files keep their in-tree relative paths under OUTDIR (e.g.
 # OUTDIR/scripts/checkpatch.pl).  OUTDIR/.stamp records the tarball's size and
-# mtime; when it matches, nothing is done.  One tar pass (~15 s: xz is the cost).
+# mtime; when it matches, nothing is done.  One tar pass (~15 s: xz is the
+# cost).  Concurrent runs for one OUTDIR wait for each other (OUTDIR.lock).
 set -euo pipefail
 
-PROG=extract-ksrc.sh
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
-TOP=linux-source-6.1
+SRCTOP=linux-source-6.1
 REQUIRED=(
 	tools/testing/selftests/kselftest_harness.h
 	tools/testing/selftests/kselftest.h
@@ -19,13 +24,11 @@ REQUIRED=(
 	scripts/spelling.txt
 	scripts/const_structs.checkpatch
 	scripts/kernel-doc
+	scripts/extract-vmlinux
+	usr/gen_initramfs.sh
+	usr/gen_init_cpio.c
 )
 OPTIONAL=(tools/testing/selftests/kselftest/prefix.pl)
-
-die() {
-	echo "$PROG: $*" >&2
-	exit 1
-}
 
 # tarball_id - "size mtime" of the tarball, the stamp content.
 tarball_id() {
@@ -36,7 +39,7 @@ tarball_id() {
 up_to_date() {
 	local out=$1 f
 	[[ -f $out/.stamp && "$(<"$out/.stamp")" == "$(tarball_id)" ]] || return 1
-	for f in "${REQUIRED[@]}"; do
+	for f in "${REQUIRED[@]}" usr/gen_init_cpio; do
 		[[ -f $out/$f ]] || return 1
 	done
 }
@@ -46,7 +49,7 @@ extract() {
 	local out=$1 f rc=0 err
 	local -a pats=()
 	for f in "${REQUIRED[@]}" "${OPTIONAL[@]}"; do
-		pats+=("$TOP/$f")
+		pats+=("$SRCTOP/$f")
 	done
 	err=$(tar -xJf "$TARBALL" -C "$out" --strip-components=1 --wildcards "${pats[@]}" 2>&1) || rc=$?
 	for f in "${REQUIRED[@]}"; do
@@ -57,18 +60,27 @@ extract() {
 	[[ -z $err ]] || echo "$err" >&2
 }
 
+# build_tools OUTDIR - the host program gen_initramfs.sh runs.
+build_tools() {
+	${CC:-gcc} -O2 -o "$1/usr/gen_init_cpio" "$1/usr/gen_init_cpio.c" ||
+		die "cannot compile $1/usr/gen_init_cpio.c"
+}
+
 main() {
 	local out start
-	(($# == 1)) || die "usage: $PROG OUTDIR"
+	(($# == 1)) || usage
 	out=$1
 	[[ -f $TARBALL ]] || die "$TARBALL missing: the selftests and lint need it (apt-get install linux-source-6.1; or build without them: make module userlib)"
 	up_to_date "$out" && return 0
 	mkdir -p "$out"
+	lock_dir "$out"
+	up_to_date "$out" && return 0
 	rm -f "$out/.stamp"
-	start=$(date +%s)
+	start=$(now)
 	extract "$out"
+	build_tools "$out"
 	tarball_id >"$out/.stamp"
-	echo "$PROG: extracted into $out in $(($(date +%s) - start)) s" >&2
+	msg "extracted into $out in $(elapsed "$start") s"
 }
 
 main "$@"

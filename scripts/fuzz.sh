@@ -21,49 +21,33 @@
 # (BUG/WARNING/KASAN/lockdep/...), or the module did not unload or leaked
 # (kmemleak, debug kernel): see scripts/vm.sh.  Ends with one summary line
 # per stage ("fuzz: STAGE: ...").
+
+# The stages are called by name ("stage_$stage"): not unreachable.
+# shellcheck disable=SC2317
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 KSEL=${KERNEL:-6.1} BUILD=build KO="" SEEDS=1 OPS=100000 ARGS="" TIMEOUT=""
 PARALLEL=0 STAGES="fuzzer failnth trinity" TRINITY_SECS=240
 SUMMARY=()
+DIE_STATUS=2
 
-usage() {
-	sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
-	exit 2
-}
-
-while (($#)); do
-	case $1 in
-	--kernel) KSEL=$2; shift ;;
-	--build) BUILD=$2; shift ;;
-	--ko) KO=$2; shift ;;
-	--seeds) SEEDS=$2; shift ;;
-	--ops) OPS=$2; shift ;;
-	--args) ARGS=$2; shift ;;
-	--timeout) TIMEOUT=$2; shift ;;
-	--parallel) PARALLEL=1 ;;
-	--stages) STAGES=$2; shift ;;
-	--trinity-secs) TRINITY_SECS=$2; shift ;;
-	*) usage ;;
-	esac
-	shift
-done
-[[ -f $KO ]] || { echo "fuzz.sh: no module at '$KO' (run make first)" >&2; exit 2; }
+parse_opts --kernel=KSEL --build=BUILD --ko=KO --seeds=SEEDS --ops=OPS \
+	--args=ARGS --timeout=TIMEOUT --parallel!PARALLEL --stages=STAGES \
+	--trinity-secs=TRINITY_SECS -- "$@"
+[[ -f $KO ]] || die "no module at '$KO' (run make first)"
 TESTS=$BUILD/selftests/protshm
 FUZZ=$TESTS/fuzz
-[[ -x $FUZZ/protshm_fuzz ]] || { echo "fuzz.sh: no fuzzer in $FUZZ (run make first)" >&2; exit 2; }
+[[ -x $FUZZ/protshm_fuzz ]] || die "no fuzzer in $FUZZ (run make first)"
 
 # run_vm NAME LOG VM-ARGS... - one VM boot for a stage, its console in LOG
 # and on stderr; prints vm.sh's status.
 run_vm() {
-	local name=$1 log=$2 rc
+	local name=$1 log=$2 rc=0
 	shift 2
-	set +e
-	"$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/fuzz-$name-$KSEL" \
-		--ko "$KO" "$@" | tr -d '\r' | tee "$log" >&2
-	rc=${PIPESTATUS[0]}
-	set -e
+	run_tee "$log" "$HERE/vm.sh" --kernel "$KSEL" --builddir "$BUILD/vm/fuzz-$name-$KSEL" \
+		--ko "$KO" "$@" >&2 || rc=$?
 	echo "$rc"
 }
 
@@ -95,6 +79,7 @@ stage_fuzzer() {
 # Stage 2: the fail-nth sweep over every path, fork paths included.
 stage_failnth() {
 	local log=$BUILD/fuzz-failnth-$KSEL.log rc start=$SECONDS paths
+	# shellcheck disable=SC2016 # expanded in the guest
 	rc=$(run_vm failnth "$log" --files "$TESTS" --timeout 1500 \
 		--cmd 'cd protshm && FI_ALL=1 ./failnth_test; r=$?; [ $r = 4 ] && r=0; exit $r')
 	paths=$(grep -cE '^# path .*all taken' "$log" || true)
@@ -128,7 +113,7 @@ fail=0
 for stage in $STAGES; do
 	case $stage in
 	fuzzer | failnth | trinity) "stage_$stage" || fail=1 ;;
-	*) echo "fuzz.sh: unknown stage '$stage'" >&2; exit 2 ;;
+	*) die "unknown stage '$stage'" ;;
 	esac
 done
 printf '%s\n' "${SUMMARY[@]}"

@@ -10,17 +10,14 @@
 # compiler searches /usr/local by default), runs the installed protshmctl
 # help, then uninstalls and checks that DESTDIR is empty again.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TOP"
 
 KSEL=${1:-6.1}
 D=$(mktemp -d)
 P=$D/usr/local
 trap 'rm -rf "$D"' EXIT
-
-fail() {
-	echo "install-check: FAIL: $*" >&2
-	exit 1
-}
 
 make --no-print-directory -s install KERNEL="$KSEL" DESTDIR="$D" >/dev/null
 rel=$(scripts/kernel.sh "$KSEL" release)

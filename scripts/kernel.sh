@@ -23,14 +23,9 @@
 # Prints the answer on stdout; on failure prints an error on stderr, exits 1.
 set -euo pipefail
 
-PROG=kernel.sh
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RELEASE="" IMAGE="" KDIR_OUT="" MODDIR=""
-
-die() {
-	echo "$PROG: $*" >&2
-	exit 1
-}
 
 # newest_boot_image GLOB - newest (version-sorted) existing /boot image matching GLOB.
 newest_boot_image() {
@@ -144,7 +139,7 @@ print_what() {
 
 main() {
 	local sel=6.1
-	(($# == 1 || $# == 2)) || die "usage: $PROG [6.1|6.12|7.2|debug|debug-7.2|PATH] release|image|kdir|modules"
+	(($# == 1 || $# == 2)) || usage
 	(($# == 2)) && { sel=$1; shift; }
 	resolve "$sel"
 	print_what "$1"

@@ -15,27 +15,14 @@
 # reports kernel trouble).
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(dirname "$HERE")
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PY=/usr/bin/python3
 KSEL="" BUILD="" KO=""
 
-die() {
-	echo "python-check: $*" >&2
-	exit 1
-}
-
-while (($#)); do
-	case $1 in
-	--kernel) KSEL=$2; shift ;;
-	--build) BUILD=$2; shift ;;
-	--ko) KO=$2; shift ;;
-	*) die "usage: $0 --kernel SEL --build DIR --ko PATH" ;;
-	esac
-	shift
-done
+parse_opts --kernel=KSEL --build=BUILD --ko=KO -- "$@"
 [[ -n $KSEL && -f $KO && -f $BUILD/userlib/libprotshm.so.1 ]] ||
-	die "usage: $0 --kernel SEL --build DIR --ko PATH (after make all)"
+	die "no --kernel, no module at '$KO' or no $BUILD/userlib/libprotshm.so.1 (run make all first)"
 W=$BUILD/python
 rm -rf "$W" && mkdir -p "$W/src" "$W/site"
 export PROTSHM_LIBRARY=$BUILD/userlib/libprotshm.so.1

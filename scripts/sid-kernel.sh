@@ -32,10 +32,8 @@
 # shellcheck disable=SC2317
 set -euo pipefail
 
-PROG=sid-kernel.sh
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=scripts/kcache.sh
-. "$HERE/kcache.sh"
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Bump when the steps below change in a way that changes the result.
 RECIPE="debian-config+symvers/olddefconfig/modules_prepare KERNELRELEASE v1"
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -218,12 +216,11 @@ do_unpack() {
 	member "$(pkg 4)" "./usr/lib/modules/$rel/vmlinuz" >"$DIR/vmlinuz"
 	brd=$(dpkg-deb -c "$(pkg 5)" | awk '$NF ~ /\/drivers\/block\/brd\.ko/ { print $NF }')
 	mkdir -p "$DIR/modules/kernel/drivers/block"
-	case $brd in
-	*.xz) member "$(pkg 5)" "$brd" | xz -dc ;;
-	*.zst) member "$(pkg 5)" "$brd" | zstd -dc ;;
-	?*) member "$(pkg 5)" "$brd" ;;
-	*) echo "no brd.ko in $(pkg 5) (built in?)" >>"$LOG"; true ;;
-	esac >"$DIR/modules/kernel/drivers/block/brd.ko"
+	if [[ -n $brd ]]; then
+		member "$(pkg 5)" "$brd" | decompress /dev/stdin "$brd"
+	else
+		echo "no brd.ko in $(pkg 5) (built in?)" >>"$LOG"
+	fi >"$DIR/modules/kernel/drivers/block/brd.ko"
 	[[ -s $DIR/modules/kernel/drivers/block/brd.ko ]] || rm -f "$DIR/modules/kernel/drivers/block/brd.ko"
 	[[ -s $DIR/debian.config && -s $DIR/Module.symvers && -s $DIR/vmlinuz ]] || return 1
 	echo "$rel" >"$DIR/release"
@@ -257,7 +254,7 @@ build() {
 main() {
 	local mode=build
 	SERIES=${1:-}
-	[[ $SERIES =~ ^[0-9]+\.[0-9]+$ ]] || { sed -n '/^# Usage:/,/^# Which/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2; }
+	[[ $SERIES =~ ^[0-9]+\.[0-9]+$ ]] || usage
 	case ${2:-} in
 	"") ;;
 	--dir | --refresh | --rebuild) mode=${2#--} ;;

@@ -9,7 +9,9 @@
 # SIGN_KEY/SIGN_CERT installs a signed module; the signed module's version
 # is the project's.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TOP"
 
 KSEL=${1:-6.1}
 T=$(mktemp -d)
@@ -17,11 +19,6 @@ trap 'rm -rf "$T"' EXIT
 M=(make --no-print-directory -s KERNEL="$KSEL" BUILD="$T/build")
 CN="protshm sign-check $$"
 MAGIC='~Module signature appended~'
-
-fail() {
-	echo "sign-check: FAIL: $*" >&2
-	exit 1
-}
 
 openssl req -new -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$CN/" \
 	-keyout "$T/key.pem" -outform DER -out "$T/cert.der" 2>/dev/null

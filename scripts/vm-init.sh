@@ -8,7 +8,9 @@
 # that the module unloads and that kmemleak (when the kernel has it: the debug
 # kernel) finds no leak; dumps dmesg, prints the result marker the host parses, then
 # powers off.  Marker lines start with "### protshm-vm: "; a failed after-run
-# check prints "### protshm-vm: check FAILED: ...".
+# check prints "### protshm-vm: check FAILED: ...".  The commands get
+# PVM_TROUBLE, the host's pattern of kernel-trouble lines (scripts/lib.sh), in
+# their environment.
 
 M='### protshm-vm:'
 CONF=/etc/protshm-vm
@@ -167,7 +169,7 @@ main() {
 	dmesg -n 5 # console: warnings and worse only
 	# shellcheck disable=SC1091
 	. "$CONF/conf"
-	export PATH=/protshm:/protshm/bin:/sbin:/usr/sbin:/bin:/usr/bin
+	export PATH=/protshm:/protshm/bin:/sbin:/usr/sbin:/bin:/usr/bin PVM_TROUBLE
 	export HOME=/root TERM=linux
 	mkdir -p /root
 	echo "$M init started (kernel uptime $(cut -d' ' -f1 /proc/uptime) s, $(uname -r))"

@@ -26,7 +26,11 @@
 #   "-icount shift=0" with --smp 1 (icount makes TCG single-threaded);
 #   PROTSHM_PVH=0 boots the bzImage itself instead of the vmlinux extracted
 #   from it (PVH entry, cached as BUILDDIR/vmlinux; ~4.5 s faster under TCG,
-#   but no KASLR).  One run at a time per BUILDDIR.
+#   but no KASLR); PROTSHM_KSRC (default build/ksrc, scripts/extract-ksrc.sh
+#   fills it) holds the kernel tree's tools used here: usr/gen_initramfs.sh
+#   (with gen_init_cpio) writes the initramfs, /dev/console included without
+#   mknod, and scripts/extract-vmlinux the vmlinux.  One run at a time per
+#   BUILDDIR.
 # After the commands, when a module was loaded, the guest checks that the
 #   module unloads (rmmod) and then, on kernels with kmemleak (KERNEL=debug),
 #   that two scans report no leak; a failed check prints "guest check FAILED"
@@ -39,50 +43,27 @@
 #   the guest log; 2 usage error.
 set -euo pipefail
 
-PROG=vm.sh
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+DIE_STATUS=2
 MARK='### protshm-vm:'
-TROUBLE='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection|Kernel panic|sleeping function called from invalid context|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object|Call Trace:|enqueued on deprecated workqueue'
+KSRC=${PROTSHM_KSRC:-$TOP/build/ksrc}
 
 KSEL=${KERNEL:-6.1} KO="" TIMEOUT=300 BUILDDIR=./build/vm MEM=1024M SMP=2
 INTERACTIVE=0 QUIET=0 STOP_ON_FAIL=0
-FILES=() CMDS=()
+FILES=() CMDS=() FILE_ARGS=()
 ROOT="" LOG="" IMAGE="" T0="" QPID="" WATCHER="" INTERRUPTED=0
-
-die() {
-	echo "$PROG: $*" >&2
-	exit 2
-}
-
-msg() {
-	echo "$PROG: $*" >&2
-}
-
-usage() {
-	sed -n '/^# Usage:/,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2
-	exit 2
-}
 
 # parse_args ARGS... - fill the option globals.
 parse_args() {
 	local -a words
-	while (($#)); do
-		case $1 in
-		--kernel) KSEL=${2:?}; shift ;;
-		--ko) KO=${2:?}; shift ;;
-		--files) read -ra words <<<"${2:?}"; FILES+=("${words[@]}"); shift ;;
-		--cmd) CMDS+=("${2:?}"); shift ;;
-		--stop-on-fail) STOP_ON_FAIL=1 ;;
-		--timeout) TIMEOUT=${2:?}; shift ;;
-		--builddir) BUILDDIR=${2:?}; shift ;;
-		--interactive) INTERACTIVE=1 ;;
-		--mem) MEM=${2:?}; shift ;;
-		--smp) SMP=${2:?}; shift ;;
-		--quiet) QUIET=1 ;;
-		-h | --help) usage ;;
-		*) msg "unknown option '$1'"; usage ;;
-		esac
-		shift
+	local f
+	parse_opts --kernel=KSEL --ko=KO --files+FILE_ARGS --cmd+CMDS \
+		--stop-on-fail!STOP_ON_FAIL --timeout=TIMEOUT --builddir=BUILDDIR \
+		--interactive!INTERACTIVE --mem=MEM --smp=SMP --quiet!QUIET -- "$@"
+	for f in "${FILE_ARGS[@]}"; do
+		read -ra words <<<"$f"
+		FILES+=("${words[@]}")
 	done
 	[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout wants seconds"
 	[[ -z $KO || -f $KO ]] || die "--ko $KO: no such file"
@@ -99,6 +80,7 @@ stage_base() {
 		echo "PVM_MODULE=${KO:+$(basename "$KO" .ko)}"
 		echo "PVM_STOP_ON_FAIL=$STOP_ON_FAIL"
 		echo "PVM_INTERACTIVE=$INTERACTIVE"
+		printf 'PVM_TROUBLE=%q\n' "$TROUBLE"
 	} >"$ROOT/etc/protshm-vm/conf"
 	local i
 	for i in "${!CMDS[@]}"; do
@@ -149,51 +131,20 @@ stage_libs() {
 	done < <(find "$ROOT/protshm" -type f -print0)
 }
 
-# newc_entry NAME MODE RDEVMAJ RDEVMIN - one header-only newc cpio entry on stdout.
-newc_entry() {
-	local name=$1 mode=$2 ino=$((RANDOM + 100000)) namesize=$((${#1} + 1)) pad
-	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-		"$ino" "$mode" 0 0 1 0 0 0 0 "$3" "$4" "$namesize" 0
-	printf '%s\0' "$name"
-	pad=$(((4 - (110 + namesize) % 4) % 4))
-	head -c "$pad" /dev/zero
-}
-
-# console_cpio - tiny archive with /dev/console (no mknod, works as non-root).
-console_cpio() {
-	newc_entry dev $((0040755)) 0 0
-	newc_entry dev/console $((0020600)) 5 1
-	newc_entry 'TRAILER!!!' 0 0 0
-}
-
-# build_initramfs - uncompressed newc cpio of ROOT plus /dev/console.
+# build_initramfs - uncompressed newc cpio of ROOT plus /dev/console, by the
+# kernel tree's gen_initramfs.sh (every file owned by root).
 build_initramfs() {
-	local out=$BUILDDIR/initramfs.cpio
-	(cd "$ROOT" && find . -mindepth 1 -print0 | LC_ALL=C sort -z |
-		cpio --null -o -H newc --quiet -R 0:0) >"$out"
-	console_cpio >>"$out"
+	local out list
+	out=$(realpath "$BUILDDIR/initramfs.cpio")
+	list=$(realpath "$BUILDDIR/console.list")
+	echo 'nod /dev/console 0600 0 0 c 5 1' >"$list"
+	(cd "$KSRC" && sh usr/gen_initramfs.sh -o "$out" -u squash -g squash \
+		"$(realpath "$ROOT")" "$list") || die "usr/gen_initramfs.sh failed"
 }
 
 # has_pvh_note ELF - true if ELF has the Xen PHYS32_ENTRY note QEMU needs to boot it.
 has_pvh_note() {
 	readelf -n "$1" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)'
-}
-
-# extract_vmlinux IMAGE OUT - decompress the ELF vmlinux embedded in a bzImage
-# (xz, zstd or gzip payload).
-extract_vmlinux() {
-	local img=$1 out=$2 magic tool off
-	for magic in xz:$'\xfd7zXZ\x00' zstd:$'\x28\xb5\x2f\xfd' gzip:$'\x1f\x8b\x08'; do
-		tool=${magic%%:*}
-		command -v "$tool" >/dev/null || continue
-		# Only the offsets reach read: under a UTF-8 locale it fails on a
-		# line holding the magic's bytes (zstd's ends in \xfd).
-		while read -r off; do
-			tail -c +$((off + 1)) "$img" | "$tool" -dc >"$out" 2>/dev/null || true
-			[[ $(head -c 4 "$out") != $'\x7fELF' ]] || return 0
-		done < <(LC_ALL=C grep -abo "${magic#*:}" "$img" | head -n 3 | LC_ALL=C cut -d: -f1)
-	done
-	return 1
 }
 
 # boot_image - the file to pass to -kernel.  Booting the decompressed vmlinux
@@ -205,7 +156,8 @@ boot_image() {
 	id="$(realpath "$IMAGE") $(stat -c '%s %Y' "$IMAGE")"
 	if [[ ! -f $vmlinux.id || "$(<"$vmlinux.id")" != "$id" ]]; then
 		rm -f "$vmlinux" "$vmlinux.id"
-		if extract_vmlinux "$IMAGE" "$vmlinux.tmp" && has_pvh_note "$vmlinux.tmp"; then
+		if sh "$KSRC/scripts/extract-vmlinux" "$IMAGE" >"$vmlinux.tmp" &&
+			has_pvh_note "$vmlinux.tmp"; then
 			mv "$vmlinux.tmp" "$vmlinux"
 		else
 			rm -f "$vmlinux.tmp"
@@ -251,7 +203,7 @@ watch_boot() {
 	(
 		while sleep 0.1; do
 			if grep -qa "$MARK init started" "$LOG" 2>/dev/null; then
-				date +%s.%N >"$BUILDDIR/boot.stamp"
+				now >"$BUILDDIR/boot.stamp"
 				exit 0
 			fi
 		done
@@ -279,7 +231,7 @@ hide_dmesg() {
 run_qemu() {
 	local rc=0
 	: >"$LOG"
-	T0=$(date +%s.%N)
+	T0=$(now)
 	watch_boot
 	if ((INTERACTIVE)); then
 		"${QEMU[@]}" || rc=$?
@@ -302,18 +254,16 @@ run_qemu() {
 	wait "$WATCHER" 2>/dev/null || true
 	# Guest died within one poll interval of init: use now as the (upper bound) time.
 	[[ -f $BUILDDIR/boot.stamp ]] || ! grep -qa "$MARK init started" "$LOG" ||
-		date +%s.%N >"$BUILDDIR/boot.stamp"
+		now >"$BUILDDIR/boot.stamp"
 	tr -d '\r' <"$LOG" >"$LOG.tmp" && mv "$LOG.tmp" "$LOG"
 	return "$rc"
 }
 
 # report_timing - boot (QEMU start to guest init) and total seconds.
 report_timing() {
-	local t1 boot="?"
-	t1=$(date +%s.%N)
-	[[ ! -f $BUILDDIR/boot.stamp ]] || boot=$(echo "$(<"$BUILDDIR/boot.stamp") - $T0" | bc)
-	[[ $boot == "?" ]] || boot=$(printf '%.1f' "$boot")
-	msg "timing: boot ${boot} s, total $(printf '%.1f' "$(echo "$t1 - $T0" | bc)") s"
+	local boot="?"
+	[[ ! -f $BUILDDIR/boot.stamp ]] || boot=$(elapsed "$T0" "$(<"$BUILDDIR/boot.stamp")")
+	msg "timing: boot ${boot} s, total $(elapsed "$T0") s"
 }
 
 # guest_result - the status from the guest's result marker (fails if absent).
@@ -387,6 +337,7 @@ main() {
 	local qrc=0 rc=0
 	parse_args "$@"
 	IMAGE=$("$HERE/kernel.sh" "$KSEL" image) || exit 2
+	"$HERE/extract-ksrc.sh" "$KSRC" || exit 2
 	mkdir -p "$BUILDDIR"
 	LOG=$BUILDDIR/guest.log
 	stage_base

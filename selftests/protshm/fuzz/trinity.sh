@@ -1,8 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# trinity against protshm, inside the test VM, as root with the module
-# loaded:   trinity.sh [SECONDS [OPS [SEED]]]   (default 240 s, 100000 ops)
+# trinity against protshm, inside the test VM (scripts/vm.sh), as root with
+# the module loaded:   trinity.sh [SECONDS [OPS [SEED]]]   (default 240 s,
+# 100000 ops).  Kernel trouble is what matches PVM_TROUBLE, the pattern the
+# VM's init hands to its commands (from scripts/lib.sh).
 #
 # trinity (Debian's package) fuzzes, as uid/gid 65534 (util-linux setpriv:
 # trinity refuses to run as root), the syscalls that reach the module
@@ -34,7 +36,7 @@ SECS=${1:-240}
 OPS=${2:-100000}
 SEED=${3:-}
 FUZZ_UID=65534
-TROUBLE='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection|Kernel panic|sleeping function called from invalid context|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|Call Trace:'
+TROUBLE=${PVM_TROUBLE:?not set: run trinity.sh in the test VM, by scripts/vm.sh}
 SYSCALLS="mmap munmap mprotect mremap madvise msync mincore mlock mlock2
 munlock remap_file_pages process_vm_readv process_vm_writev
 open openat dup dup3 fcntl ioctl read write pread64 pwrite64 readv writev
