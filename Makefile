@@ -21,7 +21,8 @@
 #   make demo       boot the test VM and run the revoke demo
 #   make vm         interactive shell in the test VM with the module loaded
 #   make lint       checkpatch --strict and sparse on the module and uapi (fails
-#                   if sparse did not check every file, e.g. too old for KERNEL)
+#                   if sparse did not check every file, e.g. too old for KERNEL),
+#                   shellcheck on scripts/, .ci/run and the guest's trinity.sh
 #   make fuzz       fuzz the module in the test VM: the model-checked fuzzer
 #                   (SEED=1 or SEEDS="1 2", OPS=100000, FUZZ_ARGS="-N 500 ...",
 #                   PARALLEL=1 runs the seeds at once), the complete fail-nth
@@ -51,7 +52,7 @@ VERSION := $(shell cat $(CURDIR)/VERSION)
 
 # Only these targets need scripts/deps.sh (QEMU, Debian's kernels, sources).
 VM_GOALS := deps ksrc check check-all demo vm bench lint checkpatch sparse \
-	dkms-check check-python fuzz
+	shellcheck dkms-check check-python fuzz
 ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
 KERNEL ?= 6.1
 DEPS := deps
@@ -70,6 +71,8 @@ KREL ?= $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 endif
 KMOD = $(BUILD)/kmod/$(KREL)
 KSRC = $(BUILD)/ksrc
+# scripts/vm.sh takes gen_initramfs.sh and extract-vmlinux from there
+export PROTSHM_KSRC = $(KSRC)
 TESTS = $(BUILD)/selftests/protshm
 VM = scripts/vm.sh --kernel $(KERNEL) --builddir $(BUILD)/vm/$(KERNEL)
 WERROR ?= 1
@@ -77,7 +80,7 @@ USER_WERROR = $(if $(filter 1,$(WERROR)),-Werror)
 KERNEL_WERROR = $(if $(filter 1,$(WERROR)),KCFLAGS=-Werror)
 
 .PHONY: all deps module userlib selftests ksrc check check-all demo vm bench lint \
-	checkpatch sparse clean help install uninstall install-module \
+	checkpatch sparse shellcheck clean help install uninstall install-module \
 	uninstall-module install-userlib uninstall-userlib sign kdir dkms-src \
 	dkms-install dkms-uninstall dkms-check deb check-python fuzz
 
@@ -263,7 +266,7 @@ deb:
 	cd $(DEB_DIR)/protshm-$(VERSION) && dpkg-buildpackage -us -uc -b
 	lintian --fail-on error $(DEB_DIR)/*.changes
 
-lint: checkpatch sparse
+lint: checkpatch sparse shellcheck
 
 checkpatch: ksrc
 	$(KSRC)/scripts/checkpatch.pl --no-tree --strict --terse --show-types \
@@ -290,6 +293,13 @@ sparse: deps kdir
 		exit 1; \
 	fi; \
 	echo "sparse: $$n files checked for $(KERNEL), no warning"
+
+# The scripts sourcing scripts/lib.sh are checked with it (-x, from the top).
+SHELL_SCRIPTS = $(wildcard scripts/*.sh) .ci/run selftests/protshm/fuzz/trinity.sh
+
+shellcheck: $(DEPS)
+	shellcheck -x $(SHELL_SCRIPTS)
+	@echo "shellcheck: $(words $(SHELL_SCRIPTS)) scripts, no finding"
 
 clean:
 	rm -rf $(BUILD)
