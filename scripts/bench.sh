@@ -16,7 +16,8 @@
 #   DIR/results-LABEL.txt        the report (summary table and every metric)
 #   DIR/results-LABEL.csv        benchmark,implementation,metric,unit,median,min,max,n
 #   DIR/results-LABEL-table.csv  the summary table
-#   DIR/results-LABEL.png        chart (gnuplot): faults/page and protshm/peer ratios
+#   DIR/results-LABEL.png        chart (scripts/bench-plot.py): faults/page and
+#                                protshm/peer ratios
 # where LABEL is the kernel selector, plus "-icount" with --icount.  The host's
 # load average before and after the run is recorded in the report: under
 # TCG the wall-clock numbers depend on it.
@@ -73,73 +74,6 @@ extract() {
 		$0 == e { on = 0 } on { print } $0 == b { on = 1 }' "$BUILDDIR/guest.log"
 }
 
-# plot_data CSV TABLE OUT_FAULTS OUT_RATIOS - gnuplot inputs: faults per page of
-# every implementation (B1-B3, B6), and the protshm/peer ratio of every row
-# whose target is a ratio.
-plot_data() {
-	python3 - "$@" <<'EOF'
-import csv, math, sys
-
-metrics, table, out_faults, out_ratios = sys.argv[1:5]
-
-def rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(l for l in f if not l.startswith('#')))
-
-impls = ['protshm', 'memfd', 'sysv', 'anon', 'mprotect']
-faults = {}
-for r in rows(metrics):
-    if r['metric'] == 'faults_per_page':
-        faults.setdefault(r['benchmark'], {})[r['implementation']] = r['median']
-with open(out_faults, 'w') as f:
-    f.write('bench ' + ' '.join(impls) + '\n')
-    for b in sorted(faults):
-        f.write(b + ' ' + ' '.join(faults[b].get(i) or '-' for i in impls) + '\n')
-with open(out_ratios, 'w') as f:
-    for r in rows(table):
-        if not r['goal'].startswith('ratio') or not r['ratio']:
-            continue
-        case = r['case'] if len(r['case']) <= 26 else r['case'][:25] + '.'
-        label = '%s %s / %s' % (r['benchmark'], case, r['peer'])
-        met = 1 if r['verdict'] == 'met' else 0
-        f.write('"%s" %s %s %d\n' % (label, r['ratio'], r['target_value'], met))
-EOF
-}
-
-plot() {
-	local base=$1 title=$2 faults=$1.faults.dat ratios=$1.ratios.dat
-	plot_data "$base.csv" "$base-table.csv" "$faults" "$ratios" || return 1
-	gnuplot <<EOF
-set terminal pngcairo size 1400,1100 font ",10" noenhanced
-set output "$base.png"
-set multiplot layout 2,1 title "$title"
-set datafile missing "-"
-set title "Faults per page (exact, getrusage): lower is better"
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8 border -1
-set yrange [0:1.15]
-set ylabel "faults / page"
-set key top right
-set grid ytics
-plot for [i=2:6] "$faults" using i:xtic(1) title columnheader(i)
-set title "protshm / peer, ratio of medians (bars; green = target met, red = not met; black dots = target)"
-set style data boxes
-set boxwidth 0.6
-unset key
-set logscale y
-set yrange [*:*]
-set ylabel "ratio (log scale)"
-set xtics rotate by 30 right
-set bmargin 12
-set lmargin 24
-plot "$ratios" using 0:2:(\$4 > 0 ? 0x2ca02c : 0xd62728):xtic(1) with boxes lc rgb variable, \
-	"" using 0:3 with points pt 7 ps 1.2 lc rgb "black"
-unset multiplot
-EOF
-	rm -f "$faults" "$ratios"
-}
-
 main() {
 	local label rc=0 base load0 load1 mode
 	parse_args "$@"
@@ -180,7 +114,7 @@ main() {
 		rm -f "$base.csv" "$base-table.csv"
 		exit 1
 	fi
-	if plot "$base" "protshm benchmarks: kernel $KSEL, $mode"; then
+	if "$HERE/bench-plot.py" "$base" "protshm benchmarks: kernel $KSEL, $mode"; then
 		echo "$PROG: chart $base.png"
 	else
 		echo "$PROG: gnuplot failed, no chart" >&2
