@@ -134,12 +134,13 @@ stage_libs() {
 # build_initramfs - uncompressed newc cpio of ROOT plus /dev/console, by the
 # kernel tree's gen_initramfs.sh (every file owned by root).
 build_initramfs() {
-	local out list
+	local out list root
 	out=$(realpath "$BUILDDIR/initramfs.cpio")
 	list=$(realpath "$BUILDDIR/console.list")
+	root=$(realpath "$ROOT")
 	echo 'nod /dev/console 0600 0 0 c 5 1' >"$list"
-	(cd "$KSRC" && sh usr/gen_initramfs.sh -o "$out" -u squash -g squash \
-		"$(realpath "$ROOT")" "$list") || die "usr/gen_initramfs.sh failed"
+	(cd "$KSRC" && sh usr/gen_initramfs.sh -o "$out" -u squash -g squash "$root" "$list") ||
+		die "usr/gen_initramfs.sh failed"
 }
 
 # has_pvh_note ELF - true if ELF has the Xen PHYS32_ENTRY note QEMU needs to boot it.
