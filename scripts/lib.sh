@@ -10,10 +10,10 @@
 
 # shellcheck disable=SC2034 # HERE, TOP and TROUBLE are for the sourcing scripts
 {
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(dirname "$HERE")
-PROG=${PROG:-${0##*/}}
-TROUBLE='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection|Kernel panic|sleeping function called from invalid context|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object|Call Trace:|enqueued on deprecated workqueue'
+	HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	TOP=$(dirname "$HERE")
+	PROG=${PROG:-${0##*/}}
+	TROUBLE='BUG:|WARNING:|Oops|KASAN|UBSAN|general protection|Kernel panic|sleeping function called from invalid context|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|unreferenced object|Call Trace:|enqueued on deprecated workqueue'
 }
 
 # msg TEXT... - "PROG: TEXT" on stderr.
