@@ -27,7 +27,7 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 #define PROTSHM_NS_CHECK_PERIOD	HZ
 

@@ -23,7 +23,7 @@
 
 #include "netlink.h"
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 #ifndef CONFIG_MEMCG
 #error "protshm needs CONFIG_MEMCG (segment pages are charged to a memcg, fork uses mm->owner)"

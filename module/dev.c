@@ -12,7 +12,7 @@
 #include <linux/slab.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 static int protshm_open(struct inode *inode, struct file *file)
 {

@@ -18,7 +18,7 @@
 #include <linux/user_namespace.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 /*
  * Copy a size-prefixed struct.  @ksize is the first (and so far only) ABI

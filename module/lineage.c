@@ -42,7 +42,7 @@
 #include <linux/workqueue.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 #ifndef CONFIG_TRACEPOINTS
 #error "protshm needs CONFIG_TRACEPOINTS (fork lineage, see lineage.c)"

@@ -7,7 +7,7 @@
 #include <linux/sizes.h>
 
 #include "netlink.h"
-#include "protshm.h"
+#include "internal.h"
 
 unsigned int protshm_max_segments = 4096;
 module_param_named(max_segments, protshm_max_segments, uint, 0644);

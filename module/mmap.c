@@ -29,7 +29,7 @@
 #include <linux/mutex.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 /*
  * Bumped, under the mm's mmap_lock held for writing, whenever a protshm

@@ -67,7 +67,7 @@
 
 #include "compat.h"
 #include "netlink.h"
-#include "protshm.h"
+#include "internal.h"
 
 enum protshm_nl_mcgrp {
 	PROTSHM_NL_MCGRP_EVENTS,

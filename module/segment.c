@@ -17,7 +17,7 @@
 
 #include "compat.h"
 #include "netlink.h"
-#include "protshm.h"
+#include "internal.h"
 
 /* Backing pages: zeroed, charged to the memcg set with set_active_memcg(). */
 #define PROTSHM_PAGE_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
