@@ -25,10 +25,6 @@
 #include "compat.h"
 #include "internal.h"
 
-#ifndef CONFIG_MEMCG
-#error "protshm needs CONFIG_MEMCG (segment pages are charged to a memcg, fork uses mm->owner)"
-#endif
-
 static atomic64_t protshm_next_attach_id = ATOMIC64_INIT(0);
 static atomic64_t protshm_next_restrict_gen = ATOMIC64_INIT(0);
 

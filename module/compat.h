@@ -11,7 +11,8 @@
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
 #include <linux/user_namespace.h>
-#include <net/genetlink.h>
+
+#include "config.h"
 
 #ifndef PROTSHM_HAVE_VM_FLAGS_SET
 /* Before the vm_flags wrappers, vma->vm_flags was written directly. */
@@ -152,16 +153,6 @@ static inline vm_fault_t protshm_insert_pfn(struct vm_area_struct *vma,
 }
 #endif
 
-/* The parsed attributes of a dump request moved into a struct genl_info. */
-static inline struct nlattr **protshm_genl_dump_attrs(struct netlink_callback *cb)
-{
-#ifdef PROTSHM_HAVE_GENL_INFO_DUMP
-	return genl_info_dump(cb)->attrs;
-#else
-	return genl_dumpit_info(cb)->attrs;
-#endif
-}
-
 /*
  * Is current in execve()?  task_struct.in_execve tells; kernels without it
  * fall back to "no", and a forked child that execs before it is resolved
@@ -265,17 +256,7 @@ static inline void protshm_assert_mmap_write_locked(struct mm_struct *mm)
 	lockdep_assert_held_write(&mm->mmap_lock);
 }
 
-/*
- * 2 MiB mappings of VM_MIXEDMAP memory need the huge PFN map support of the
- * fault path: ->huge_fault(vmf, order) is called for such VMAs and
- * vmf_insert_pfn_pmd() installs a special PMD that GUP refuses (with
- * CONFIG_ARCH_SUPPORTS_PMD_PFNMAP).  Without it, everything stays 4 KiB.
- */
-#if defined(PROTSHM_HAVE_PMD_PFNMAP) && \
-	defined(PROTSHM_HAVE_HUGE_FAULT_ORDER) && \
-	defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && \
-	defined(CONFIG_TRANSPARENT_HUGEPAGE)
-#define PROTSHM_HUGE 1
+#ifdef PROTSHM_HUGE
 #include <linux/huge_mm.h>
 
 /* vmf_insert_pfn_pmd() took a pfn_t until the type was removed. */

@@ -38,6 +38,8 @@
 #include <linux/uidgid.h>
 #include <linux/protshm.h>
 
+#include "config.h"
+
 struct ipc_namespace;
 struct mem_cgroup;
 struct pid;

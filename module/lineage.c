@@ -44,13 +44,6 @@
 #include "compat.h"
 #include "internal.h"
 
-#ifndef CONFIG_TRACEPOINTS
-#error "protshm needs CONFIG_TRACEPOINTS (fork lineage, see lineage.c)"
-#endif
-#ifdef CONFIG_PREEMPT_RT
-#error "protshm's fork probe allocates with preemption disabled: not on PREEMPT_RT"
-#endif
-
 /**
  * struct protshm_key - an entry of the set of keys whose forks are recorded
  * @node: entry in protshm_keys

@@ -288,10 +288,6 @@ static vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf,
 }
 #endif
 
-#ifndef CONFIG_ARCH_HAS_PTE_SPECIAL
-#error "protshm needs special PTEs (CONFIG_ARCH_HAS_PTE_SPECIAL)"
-#endif
-
 /* Could a part of @vma be mapped by a PMD?  Then it has no refill. */
 static bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
 {

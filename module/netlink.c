@@ -66,6 +66,7 @@
 #include <net/sock.h>
 
 #include "compat.h"
+#include "compat_genl.h"
 #include "netlink.h"
 #include "internal.h"
 
