@@ -43,10 +43,7 @@ static const struct file_operations protshm_fops = {
 	.open = protshm_open,
 	.release = protshm_release,
 	.mmap = protshm_mmap,
-#ifdef PROTSHM_HUGE
-	/* vm_start = pgoff mod 2 MiB where possible, for PMD mappings */
-	.get_unmapped_area = thp_get_unmapped_area,
-#endif
+	.get_unmapped_area = PROTSHM_GET_UNMAPPED_AREA,
 	.unlocked_ioctl = protshm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

@@ -20,7 +20,8 @@
  * of the forks, to the segments of its parent's marks (by pid and by mm)
  * and of its parent's own record still to apply: only there can the child
  * inherit a ceiling.  Each such segment gets a node on its own queue (seg->forks),
- * which is applied under that segment's lock (protshm_attach_inherit_locked())
+ * which is applied under that segment's lock by the function given to
+ * protshm_lineage_init() (attach.c's protshm_attach_inherit_locked())
  * by a work item, and before any lookup of an attachment of that segment
  * (protshm_lineage_drain()).  While a record names it as a parent, the
  * lowered attachment of a process that exited (the lowered ceiling of an
@@ -140,18 +141,8 @@ static struct tracepoint *protshm_fork_tp;
 /* records made since the module was loaded, for tests and monitoring */
 static atomic_long_t protshm_fork_records = ATOMIC_LONG_INIT(0);
 
-static int protshm_fork_records_get(char *buf, const struct kernel_param *kp)
-{
-	return scnprintf(buf, PAGE_SIZE, "%ld\n",
-			 atomic_long_read(&protshm_fork_records));
-}
-
-static const struct kernel_param_ops protshm_fork_records_ops = {
-	.get = protshm_fork_records_get,
-};
-module_param_cb(fork_records, &protshm_fork_records_ops, NULL, 0444);
-MODULE_PARM_DESC(fork_records,
-		 "Forks recorded since the module was loaded (read-only)");
+/* applies one record to one segment, seg->lock held; set once at init */
+static protshm_inherit_fn protshm_inherit;
 
 static void protshm_lineage_workfn(struct work_struct *work);
 static DECLARE_WORK(protshm_lineage_work, protshm_lineage_workfn);
@@ -664,7 +655,7 @@ static void protshm_seg_apply_locked(struct protshm_seg *seg)
 	lockdep_assert_held(&seg->lock);
 	batch = llist_reverse_order(llist_del_all(&seg->forks));
 	llist_for_each_entry_safe(fs, tmp, batch, node) {
-		protshm_attach_inherit_locked(seg, &fs->child->fork);
+		protshm_inherit(seg, &fs->child->fork);
 		spin_lock(&protshm_keys_lock);
 		list_del(&fs->key_node);
 		spin_unlock(&protshm_keys_lock);
@@ -734,14 +725,29 @@ static void protshm_find_fork_tp(struct tracepoint *tp, void *priv)
 }
 
 /**
+ * protshm_lineage_nr_records() - forks recorded since the module was loaded
+ *
+ * Context: any.
+ * Return: the count.
+ */
+long protshm_lineage_nr_records(void)
+{
+	return atomic_long_read(&protshm_fork_records);
+}
+
+/**
  * protshm_lineage_init() - attach the probe to sched_process_fork
+ * @inherit: applies a fork record to a segment, called with seg->lock held
+ *	in the order of the forks; the only way records reach attachments
  *
  * Context: module init, before the device exists.
  * Return: 0 or -errno.
  */
-int protshm_lineage_init(void)
+int protshm_lineage_init(protshm_inherit_fn inherit)
 {
 	int err;
+
+	protshm_inherit = inherit;
 
 	for_each_kernel_tracepoint(protshm_find_fork_tp, NULL);
 	if (!protshm_fork_tp) {

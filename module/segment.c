@@ -45,7 +45,7 @@ static u32 protshm_name_hash(const struct ipc_namespace *ns, const char *name)
 }
 
 /* Context: protshm_registry_lock held. */
-static struct protshm_seg *protshm_find_locked(struct ipc_namespace *ns,
+static struct protshm_seg *protshm_name_find_locked(struct ipc_namespace *ns,
 					       const char *name)
 {
 	struct protshm_seg *seg;
@@ -130,7 +130,7 @@ static int protshm_seg_register(struct protshm_seg *seg)
 
 	mutex_lock(&protshm_registry_lock);
 	err = -EEXIST;
-	if (protshm_find_locked(seg->ipc_ns, seg->name))
+	if (protshm_name_find_locked(seg->ipc_ns, seg->name))
 		goto out;
 	err = protshm_account_charge(seg);
 	if (err)
@@ -199,7 +199,7 @@ struct protshm_seg *protshm_seg_lookup(const char *name)
 	struct protshm_seg *seg;
 
 	mutex_lock(&protshm_registry_lock);
-	seg = protshm_find_locked(ns, name);
+	seg = protshm_name_find_locked(ns, name);
 	if (seg)
 		kref_get(&seg->ref);
 	mutex_unlock(&protshm_registry_lock);
@@ -374,9 +374,19 @@ struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx, bool alloc)
 	return page;
 }
 
-#ifdef PROTSHM_HUGE
-/* The chunk's first PFN if its pages are contiguous and 2 MiB aligned, or 0. */
-static unsigned long protshm_chunk_pfn(struct protshm_seg *seg, pgoff_t base)
+/**
+ * protshm_seg_block_pfn() - the backing of a run of pages, if one block
+ * @seg: the segment
+ * @base: first page index of the run, a multiple of 1 << @order; the run
+ *	lies inside the segment
+ * @order: the run has 1 << @order pages
+ *
+ * Context: any; no lock needed (see @pages).
+ * Return: the PFN of the run's first page if all its pages are present,
+ * physically contiguous and aligned to their number; 0 otherwise.
+ */
+unsigned long protshm_seg_block_pfn(struct protshm_seg *seg, pgoff_t base,
+				    unsigned int order)
 {
 	struct page *page = READ_ONCE(seg->pages[base]);
 	unsigned long pfn;
@@ -385,9 +395,9 @@ static unsigned long protshm_chunk_pfn(struct protshm_seg *seg, pgoff_t base)
 	if (!page)
 		return 0;
 	pfn = page_to_pfn(page);
-	if (!IS_ALIGNED(pfn, HPAGE_PMD_NR))
+	if (!IS_ALIGNED(pfn, 1UL << order))
 		return 0;
-	for (i = 1; i < HPAGE_PMD_NR; i++) {
+	for (i = 1; i < (1UL << order); i++) {
 		page = READ_ONCE(seg->pages[base + i]);
 		if (!page || page_to_pfn(page) != pfn + i)
 			return 0;
@@ -395,79 +405,80 @@ static unsigned long protshm_chunk_pfn(struct protshm_seg *seg, pgoff_t base)
 	return pfn;
 }
 
-static bool protshm_chunk_empty(struct protshm_seg *seg, pgoff_t base)
+static bool protshm_seg_block_empty(struct protshm_seg *seg, pgoff_t base,
+				    unsigned int order)
 {
 	pgoff_t i;
 
-	for (i = 0; i < HPAGE_PMD_NR; i++)
+	for (i = 0; i < (1UL << order); i++)
 		if (READ_ONCE(seg->pages[base + i]))
 			return false;
 	return true;
 }
 
 /*
- * A zeroed order-9 block, charged like the 4 KiB pages, split so that each
- * of its pages is an order-0 page that protshm_seg_free() frees alone.
+ * A zeroed block of 1 << @order pages, charged like the single pages, split
+ * so that each of its pages is an order-0 page that protshm_seg_free()
+ * frees alone.
  */
-static struct page *protshm_chunk_alloc(struct protshm_seg *seg)
+static struct page *protshm_seg_block_alloc(struct protshm_seg *seg,
+					    unsigned int order)
 {
 	struct mem_cgroup *old_memcg;
 	struct page *block;
 
 	old_memcg = set_active_memcg(seg->memcg);
 	block = alloc_pages(PROTSHM_PAGE_GFP | __GFP_NORETRY | __GFP_NOWARN,
-			    HPAGE_PMD_ORDER);
+			    order);
 	set_active_memcg(old_memcg);
 	if (block)
-		split_page(block, HPAGE_PMD_ORDER);
+		split_page(block, order);
 	return block;
 }
 
 /*
- * Install @block's pages in the chunk's slots, in order, with the same
+ * Install @block's pages in the run's slots, in order, with the same
  * cmpxchg() as protshm_seg_page(); stop at the first slot someone else
  * filled meanwhile and free the pages that were not installed.
  */
-static void protshm_chunk_install(struct protshm_seg *seg, pgoff_t base,
-				  struct page *block)
+static void protshm_seg_block_install(struct protshm_seg *seg, pgoff_t base,
+				      struct page *block, unsigned int order)
 {
 	pgoff_t i, n;
 
-	for (n = 0; n < HPAGE_PMD_NR; n++)
+	for (n = 0; n < (1UL << order); n++)
 		if (cmpxchg(&seg->pages[base + n], NULL, block + n))
 			break;
 	atomic_long_add(n, &seg->nr_resident);
-	for (i = n; i < HPAGE_PMD_NR; i++)
+	for (i = n; i < (1UL << order); i++)
 		__free_page(block + i);
 }
 
 /**
- * protshm_seg_chunk() - the backing of a 2 MiB chunk, for a PMD mapping
+ * protshm_seg_block_fill() - back an empty run of pages with one block
  * @seg: the segment
- * @base: first page index of the chunk, a multiple of HPAGE_PMD_NR; the
- *	chunk lies inside the segment
+ * @base: first page index of the run, a multiple of 1 << @order; the run
+ *	lies inside the segment
+ * @order: the run has 1 << @order pages
  *
- * If no page of the chunk exists yet, allocates them as one physically
- * contiguous, 2 MiB aligned block.  Chunks whose pages were allocated one by
- * one (or that lost a race against a 4 KiB fault) are left as they are.
+ * If no page of the run exists yet, allocates them as one physically
+ * contiguous, aligned block (without retrying hard: the caller falls back
+ * to single pages).  Runs whose pages were allocated one by one (or that
+ * lost a race against a single page's allocation) are left as they are.
  *
  * Context: process context; may sleep.  No lock needed (see @pages).
- * Return: the PFN of the chunk's first page if all its pages are present,
- * contiguous and 2 MiB aligned; 0 otherwise (map it with 4 KiB pages).
  */
-unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base)
+void protshm_seg_block_fill(struct protshm_seg *seg, pgoff_t base,
+			    unsigned int order)
 {
 	struct page *block;
 
-	if (protshm_chunk_empty(seg, base)) {
-		block = protshm_chunk_alloc(seg);
-		if (!block)
-			return 0;
-		protshm_chunk_install(seg, base, block);
-	}
-	return protshm_chunk_pfn(seg, base);
+	if (!protshm_seg_block_empty(seg, base, order))
+		return;
+	block = protshm_seg_block_alloc(seg, order);
+	if (block)
+		protshm_seg_block_install(seg, base, block, order);
 }
-#endif
 
 /*
  * Remove the names of the segments of @ns (of every segment if NULL) and
