@@ -221,7 +221,8 @@ static int protshm_limits_check_locked(const struct protshm_seg *seg,
  * (which pins the namespace) and is counted, in the totals and for its
  * owner, until protshm_account_uncharge().
  *
- * Context: process context, protshm_registry_lock held.
+ * Context: process context; protshm_registry_lock held; takes
+ * protshm_account_lock.
  * Return: 0; -ENOSPC if max_segments or the owner's max_user_segments
  * is reached; -ENOMEM if max_total_bytes or the owner's max_user_bytes
  * would be exceeded, or out of memory.
@@ -259,8 +260,8 @@ out:
  * protshm_account_uncharge() - a charged segment is being freed
  * @seg: the segment; its IPC namespace may be freed on return
  *
- * Context: process context (an mmap_lock may be held); protshm_account_lock
- * not held.
+ * Context: process context; no protshm lock held but an mmap_lock may be;
+ * takes protshm_account_lock.
  */
 void protshm_account_uncharge(struct protshm_seg *seg)
 {
@@ -287,7 +288,7 @@ void protshm_account_uncharge(struct protshm_seg *seg)
  * Segments that no file or mapping holds are freed; the others lose their
  * name and stay until they are closed and unmapped.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held.
  * Return: true if it found such a namespace.
  */
 bool protshm_ns_reclaim(void)
@@ -320,7 +321,7 @@ bool protshm_ns_reclaim(void)
  * An exiting process releases its files after it has left its namespaces:
  * if it was the last one in @seg's namespace, reclaim now.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held.
  */
 void protshm_ns_released(struct protshm_seg *seg)
 {
@@ -343,7 +344,7 @@ static void protshm_ns_check_fn(struct work_struct *work)
 /**
  * protshm_account_exit() - stop the periodic check
  *
- * Context: module exit, after every segment has been freed.
+ * Context: module exit; no protshm lock held (every segment is freed).
  */
 void protshm_account_exit(void)
 {

@@ -35,6 +35,7 @@ static atomic64_t protshm_next_attach_id = ATOMIC64_INIT(0);
  * protshm_prot_valid() - is @prot one of NONE, READ, READ|WRITE?
  * @prot: PROTSHM_PROT_* bits
  *
+ * Context: any context; no lock needed.
  * Return: true if valid.
  */
 bool protshm_prot_valid(u32 prot)
@@ -70,7 +71,8 @@ static void protshm_attach_mark_locked(struct protshm_attachment *a)
  * protshm_attach_put() - drop an attachment reference
  * @a: the attachment
  *
- * Context: any process context.
+ * Context: process context; any protshm lock but protshm_keys_lock may be
+ * held; takes protshm_keys_lock.
  */
 void protshm_attach_put(struct protshm_attachment *a)
 {
@@ -192,7 +194,7 @@ static void protshm_restrict_since_locked(struct protshm_attachment *a,
  * @a: the attachment
  * @prot: its new ceiling is (ceiling & @prot)
  *
- * Context: seg->lock held.
+ * Context: process context; seg->lock held.
  */
 void protshm_attach_restrict_locked(struct protshm_attachment *a, u32 prot)
 {
@@ -387,7 +389,7 @@ protshm_find_task_locked(struct protshm_seg *seg, struct task_struct *task)
  * Any thread of the process counts: the group leader may have exited while
  * the others run on.
  *
- * Context: seg->lock held.
+ * Context: process context; seg->lock held.
  * Return: true if one of its threads (or, while @a is pending, the child
  * being forked) uses @mm.
  */
@@ -495,7 +497,8 @@ protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp)
  * protshm_attach_current() - current's attachment to @seg, created if needed
  * @seg: the segment
  *
- * Context: process context; may be called with current's mmap_lock held.
+ * Context: process context; no protshm lock held but current's mmap_lock
+ * may be; takes seg->lock.
  * Return: the attachment with a reference for the caller, or ERR_PTR().
  */
 struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
@@ -533,8 +536,8 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
  * address space.  RESTRICT on the parent holds the parent's mmap_lock, as
  * dup_mmap() does, so the two cannot interleave.
  *
- * Context: vm_ops->open from dup_mmap(), in the parent; parent and child
- * mmap_lock held.
+ * Context: vm_ops->open from dup_mmap(), in the parent; the parent's and
+ * the child's mmap_lock held; takes seg->lock.
  * Return: the child's attachment with a reference (cannot fail).
  */
 struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
@@ -574,7 +577,8 @@ found:
  * is torn down by the exec.  Its VMAs are closed by the exec'ing task, which
  * is the child (or a process sharing its address space).
  *
- * Context: vm_ops->close during execve(), the old mm's mmap_lock held.
+ * Context: vm_ops->close during execve(); the old mm's mmap_lock held;
+ * takes seg->lock.
  */
 void protshm_attach_exec(struct protshm_attachment *a)
 {
@@ -600,6 +604,7 @@ out:
  * protshm_ceiling_current() - current's ceiling on @seg
  * @seg: the segment
  *
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: PROTSHM_PROT_* ceiling (what a new attachment would get if current
  * has none).
  */
@@ -621,6 +626,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
  * protshm_nr_attachments() - number of live attachments
  * @seg: the segment
  *
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the count.
  */
 unsigned int protshm_nr_attachments(struct protshm_seg *seg)
@@ -647,7 +653,7 @@ unsigned int protshm_nr_attachments(struct protshm_seg *seg)
  *
  * Forgets dead attachments and resolves those of finished forks first.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the number of entries filled, by ascending id.
  */
 unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
@@ -681,6 +687,8 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
  * protshm_attach_snap_put() - release what protshm_attach_snapshot() took
  * @snap: the entries
  * @n: their number
+ *
+ * Context: process context; no protshm lock held.
  */
 void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n)
 {
@@ -695,7 +703,8 @@ void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n)
  * protshm_attachments_free() - free the attachments of a dying segment
  * @seg: the segment, no longer referenced by any file or VMA
  *
- * Context: process context, no protshm lock held; takes seg->lock.
+ * Context: process context; no protshm lock held but an mmap_lock may be;
+ * takes seg->lock.
  */
 void protshm_attachments_free(struct protshm_seg *seg)
 {
@@ -776,7 +785,7 @@ static void protshm_bind_child_locked(struct protshm_seg *seg,
  * Records reach a segment in the order of the forks, so the record of a
  * child's own child comes later.
  *
- * Context: seg->lock held.
+ * Context: process context; seg->lock held.
  */
 void protshm_attach_inherit_locked(struct protshm_seg *seg,
 				   const struct protshm_fork *f)
@@ -805,7 +814,8 @@ void protshm_attach_inherit_locked(struct protshm_seg *seg,
  * @a: the attachment of the process mapping it
  * @pf: the bound file it maps
  *
- * Context: process context (->mmap); takes seg->lock.
+ * Context: process context (->mmap); current's mmap_lock held; takes
+ * seg->lock.
  * Return: the PROTSHM_PROT_* rights the mapping may have at most: those
  * granted when @pf was bound, within @a's ceiling and the ceiling of the
  * attachment that bound @pf.
@@ -830,7 +840,7 @@ u32 protshm_attach_file_rights(struct protshm_attachment *a,
  * Applies the fork records that may concern it, forgets dead attachments
  * and resolves those of finished forks first.
  *
- * Context: process context, no protshm lock held; takes seg->lock.
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the attachment with a reference, or NULL if there is none.
  */
 struct protshm_attachment *protshm_attach_get(struct protshm_seg *seg,
@@ -857,7 +867,7 @@ struct protshm_attachment *protshm_attach_get(struct protshm_seg *seg,
  *
  * Sends the RESTRICT event.  The mappings are left to the caller.
  *
- * Context: process context, no protshm lock held; takes seg->lock.
+ * Context: process context; no protshm lock held; takes seg->lock.
  */
 void protshm_attach_restrict(struct protshm_attachment *a, u32 prot, u64 gen)
 {
@@ -879,7 +889,7 @@ void protshm_attach_restrict(struct protshm_attachment *a, u32 prot, u64 gen)
  * A child still being forked has no task->mm yet but already has the VMAs
  * copied into the mm it was created with: that one.
  *
- * Context: process context, no protshm lock held; takes seg->lock.
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the mm with an mm_users reference, or NULL if the process has
  * none (gone, exiting).
  */
@@ -906,8 +916,8 @@ struct mm_struct *protshm_attach_mm(struct protshm_attachment *a)
  * of them may get more.  The ceiling's mark makes the lineage probe record
  * the forks of every process using @mm.
  *
- * Context: @mm's mmap_lock held for writing, seg->lock held; @mm has a
- * user.
+ * Context: process context; @mm's mmap_lock held for writing and
+ * seg->lock held; @mm has a user.
  * Return: @a's ceiling, to which the mappings in @mm must be restricted
  * (protshm_vmas_restrict_locked()).
  */
@@ -945,7 +955,7 @@ static struct protshm_attachment *protshm_find_id_locked(struct protshm_seg *seg
  * @seg: the segment
  * @gen: a RESTRICT operation (see protshm_attach_restrict())
  *
- * Context: process context, no protshm lock held; takes seg->lock.
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: with a reference, an attachment whose parent operation @gen
  * processed and that it has not processed itself, or NULL if none is left.
  */

@@ -88,6 +88,7 @@ DEFINE_SHOW_ATTRIBUTE(protshm_mmap_writable);
 /**
  * protshm_dev_init() - register /dev/protshm and its debugfs files
  *
+ * Context: module init; no protshm lock held.
  * Return: 0 or a negative errno.
  */
 int protshm_dev_init(void)
@@ -105,6 +106,8 @@ int protshm_dev_init(void)
 
 /**
  * protshm_dev_exit() - unregister /dev/protshm and its debugfs files
+ *
+ * Context: module exit; no protshm lock held.
  */
 void protshm_dev_exit(void)
 {

@@ -38,7 +38,7 @@ static struct mutex protshm_pmd_locks[1 << PROTSHM_PMD_LOCK_BITS];
 /**
  * protshm_huge_init() - initialise the PMD insertion locks
  *
- * Context: module init.
+ * Context: module init; no protshm lock held.
  */
 void protshm_huge_init(void)
 {
@@ -64,8 +64,8 @@ static struct mutex *protshm_pmd_lock(struct vm_fault *vmf)
  *
  * protshm_fault_map(), under the PMD insertion lock of the 2 MiB.
  *
- * Context: the VMA's per-VMA lock or its mm's mmap_lock held for reading;
- * takes a protshm_pmd_locks mutex.
+ * Context: ->fault; the VMA's per-VMA lock or its mm's mmap_lock held for
+ * reading; takes a protshm_pmd_locks mutex.
  * Return: what protshm_fault_map() returns, or VM_FAULT_NOPAGE (the access
  * is retried through the PMD).
  */
@@ -105,7 +105,7 @@ static pgoff_t protshm_huge_pgoff(struct vm_area_struct *vma,
  * protshm_vma_may_be_huge() - could a part of @vma be mapped by a PMD?
  * @vma: a protshm VMA
  *
- * Context: the VMA's mm mmap_lock held.
+ * Context: process context; the VMA's mm mmap_lock held.
  * Return: true if one of its 2 MiB ranges could be.
  */
 bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
@@ -139,8 +139,9 @@ static unsigned long protshm_huge_chunk(struct protshm_seg *seg, pgoff_t base)
  * installed meanwhile by a concurrent 4 KiB fault is then left alone (the
  * fault is retried) instead of tripping insert_pfn_pmd()'s pfn check.
  *
- * Context: the VMA's per-VMA lock or its mm's mmap_lock held for reading;
- * the page tables are not locked; takes a protshm_pmd_locks mutex.
+ * Context: ->huge_fault; the VMA's per-VMA lock or its mm's mmap_lock
+ * held for reading, the page tables not locked; takes a protshm_pmd_locks
+ * mutex.
  * Return: a vm_fault_t.
  */
 vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf, unsigned int order)

@@ -273,7 +273,7 @@ static long protshm_ioctl_bound(struct protshm_file *pf, unsigned int cmd,
  * @cmd: PROTSHM_IOC_*
  * @arg: user pointer to the command's struct
  *
- * Context: process context, no locks held.
+ * Context: process context; no lock held.
  * Return: 0 or the ABI version on success, -ENOTTY for unknown commands,
  * -EBADFD for commands that need a bound file on an unbound one, or the
  * command's error.
@@ -308,6 +308,8 @@ long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 /**
  * protshm_check_abi() - the uapi layout must not change by accident
+ *
+ * Context: module init; no lock needed (compile-time checks).
  */
 void protshm_check_abi(void)
 {

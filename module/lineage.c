@@ -291,8 +291,8 @@ static void protshm_mark_move_locked(struct protshm_mark *m,
  * lowering time), against the probe's lookup, which follows the child's
  * start time.
  *
- * Context: process context, may sleep; the holder's seg->lock held, or
- * the holder not visible.
+ * Context: process context; the holder's seg->lock held, or the holder
+ * not visible yet; takes protshm_keys_lock.
  */
 void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
 		  const void *key)
@@ -318,8 +318,8 @@ void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
  * protshm_unmark() - stop recording forks for @m
  * @m: a mark, set or not
  *
- * Context: any process context; the holder's seg->lock held, or the holder
- * unreachable.
+ * Context: process context; the holder's seg->lock held, or the holder
+ * unreachable; takes protshm_keys_lock.
  */
 void protshm_unmark(struct protshm_mark *m)
 {
@@ -338,6 +338,8 @@ void protshm_unmark(struct protshm_mark *m)
  * of a fork it made before is counted already.  Exact: only the records of
  * the forks of @m's process (by its pid, or by its mm) count.
  *
+ * Context: process context; the holder's seg->lock held; takes
+ * protshm_keys_lock.
  * Return: true if one may.
  */
 bool protshm_parent_pending(const struct protshm_mark *m)
@@ -687,7 +689,8 @@ static bool protshm_forking(struct pid *tgid)
  * @seg if it concerns @seg.  The records of other segments are left to the
  * work item: a lookup never applies them.
  *
- * Context: process context; no protshm lock held (mmap_lock may be held).
+ * Context: process context; no protshm lock held but an mmap_lock may be;
+ * takes protshm_lineage_lock and seg->lock.
  */
 void protshm_lineage_drain(struct protshm_seg *seg, struct pid *tgid)
 {
@@ -727,7 +730,7 @@ static void protshm_find_fork_tp(struct tracepoint *tp, void *priv)
 /**
  * protshm_lineage_nr_records() - forks recorded since the module was loaded
  *
- * Context: any.
+ * Context: any context; no lock needed.
  * Return: the count.
  */
 long protshm_lineage_nr_records(void)
@@ -740,7 +743,7 @@ long protshm_lineage_nr_records(void)
  * @inherit: applies a fork record to a segment, called with seg->lock held
  *	in the order of the forks; the only way records reach attachments
  *
- * Context: module init, before the device exists.
+ * Context: module init, before the device exists; no protshm lock held.
  * Return: 0 or -errno.
  */
 int protshm_lineage_init(protshm_inherit_fn inherit)
@@ -769,7 +772,7 @@ int protshm_lineage_init(protshm_inherit_fn inherit)
 /**
  * protshm_lineage_exit() - detach the probe and apply pending records
  *
- * Context: module exit, after the device is gone.
+ * Context: module exit, after the device is gone; no protshm lock held.
  */
 void protshm_lineage_exit(void)
 {
@@ -784,7 +787,7 @@ void protshm_lineage_exit(void)
  * protshm_lineage_destroy() - free the set of keys
  *
  * Context: module exit, after protshm_lineage_exit() and after every
- * attachment is freed (protshm_segments_destroy()).
+ * attachment is freed (protshm_segments_destroy()); no protshm lock held.
  */
 void protshm_lineage_destroy(void)
 {

@@ -133,8 +133,8 @@ static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
  * @seg: the VMA's segment
  * @pfn: the page to map at the fault
  *
- * Context: the VMA's per-VMA lock or its mm's mmap_lock held for reading
- * (->fault).
+ * Context: ->fault; the VMA's per-VMA lock or its mm's mmap_lock held for
+ * reading.
  * Return: a vm_fault_t.
  */
 vm_fault_t protshm_fault_map(struct vm_fault *vmf, struct protshm_seg *seg,
@@ -230,7 +230,7 @@ static void protshm_vma_refill_locked(struct vm_area_struct *vma,
  * not refilled (apply_to_*page_range() refuse huge PMDs; a reader refaults
  * once per 2 MiB there).
  *
- * Context: the VMA's mm mmap_lock held for writing.
+ * Context: process context; the VMA's mm mmap_lock held for writing.
  */
 void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
 {
@@ -263,7 +263,8 @@ void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
  * protshm_vma_attachment() - the attachment a VMA belongs to
  * @vma: any VMA
  *
- * Context: the VMA's mm mmap_lock held (for reading or writing).
+ * Context: process context; the VMA's mm mmap_lock held (for reading or
+ * writing).
  * Return: the attachment (not counted: the VMA holds it), or NULL if @vma
  * is not a protshm mapping.
  */
@@ -290,7 +291,8 @@ static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
  * process's: mappings outlive the CLONE_VM sibling that made them) are
  * restricted to @prot.
  *
- * Context: @mm's mmap_lock held for writing, seg->lock held.
+ * Context: process context; @mm's mmap_lock held for writing and
+ * seg->lock held.
  */
 void protshm_vmas_restrict_locked(struct protshm_seg *seg,
 				  struct mm_struct *mm, u32 prot)
@@ -337,7 +339,7 @@ static bool protshm_range_covered_locked(struct mm_struct *mm,
  *
  * Only the mappings change, not the ceiling of any attachment.
  *
- * Context: @mm's mmap_lock held for writing.
+ * Context: process context; @mm's mmap_lock held for writing.
  * Return: 0, or -EINVAL if the range is not exactly covered by mappings
  * of @seg (then nothing changed).
  */
@@ -414,6 +416,8 @@ static unsigned int protshm_vmas_fill_locked(struct protshm_vmas *c,
 /**
  * protshm_vmas_free() - release a copy of an address space's mappings
  * @c: the copy, emptied
+ *
+ * Context: process context; no protshm lock held.
  */
 void protshm_vmas_free(struct protshm_vmas *c)
 {
@@ -432,7 +436,7 @@ void protshm_vmas_free(struct protshm_vmas *c)
  * One walk under @mm's mmap_lock held for reading counts the mappings, one
  * copies them; the copy is sorted by segment, then address.
  *
- * Context: process context, no protshm lock held; takes @mm's mmap_lock.
+ * Context: process context; no protshm lock held; takes @mm's mmap_lock.
  * Return: 0, -ENOMEM, -EINTR.
  */
 int protshm_vmas_snapshot(struct protshm_vmas *c, struct mm_struct *mm)
@@ -539,7 +543,7 @@ static int protshm_mmap_check(struct vm_area_struct *vma,
  * @file: a bound file
  * @vma: the new VMA
  *
- * Context: current's mmap_lock held for writing.
+ * Context: ->mmap; current's mmap_lock held for writing; takes seg->lock.
  * Return: 0, -EBADFD (unbound), -EINVAL (not MAP_SHARED), -EPERM
  * (PROT_EXEC), -ENXIO (beyond the segment), -EACCES (beyond the rights).
  */

@@ -1018,7 +1018,7 @@ static int protshm_nl_put_seg_created(struct sk_buff *skb,
  * @seg: the segment
  * @cmd: PROTSHM_CMD_SEG_CREATE_NTF (by current) or _SEG_DESTROY_NTF
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held.
  */
 void protshm_nl_seg_event(struct protshm_seg *seg, u8 cmd)
 {
@@ -1207,6 +1207,7 @@ static struct genl_family protshm_nl_family __ro_after_init = {
 /**
  * protshm_nl_init() - register the generic netlink family
  *
+ * Context: module init; no protshm lock held.
  * Return: 0 or a negative errno.
  */
 int protshm_nl_init(void)
@@ -1222,6 +1223,8 @@ int protshm_nl_init(void)
  * protshm_nl_exit() - unregister the generic netlink family
  *
  * Waits for requests in progress; no event is sent afterwards.
+ *
+ * Context: module exit; no protshm lock held.
  */
 void protshm_nl_exit(void)
 {

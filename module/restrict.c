@@ -108,7 +108,7 @@ static int protshm_restrict_descendants(struct protshm_seg *seg, u32 prot,
  * target's ceiling may be lowered already, its mappings or its descendants
  * not yet: the same call again finishes the job.
  *
- * Context: process context, no protshm lock held; takes mmap_lock and
+ * Context: process context; no protshm lock held; takes mmap_lock, then
  * seg->lock.
  * Return: 0, -ESRCH (no such process, or not attached, or still being
  * forked), -EPERM (another process and current is not the owner), -EINTR
@@ -147,7 +147,7 @@ int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
  * @len: length of the range
  * @prot: the mappings' rights are intersected with @prot
  *
- * Context: process context, no protshm lock held; takes current's
+ * Context: process context; no protshm lock held; takes current's
  * mmap_lock.
  * Return: 0, -EINVAL (range not exactly covered by mappings of @seg),
  * -EINTR.
@@ -186,7 +186,7 @@ static struct pid *protshm_pidfd_get(int fd)
  * @id: a pid number in current's pid namespace (0: current), or a pidfd
  * @pidfd: @id is a file descriptor of current, a pidfd
  *
- * Context: process context.
+ * Context: process context; no lock needed.
  * Return: the struct pid (counted), ERR_PTR(-ESRCH) if there is no such
  * process, or ERR_PTR(-EBADF) if @id is not a pidfd.
  */

@@ -83,7 +83,8 @@ static void protshm_seg_release(struct kref *ref)
  * protshm_seg_put() - drop a segment reference
  * @seg: the segment
  *
- * Context: process context; no protshm lock held (may free the segment).
+ * Context: process context; no protshm lock held but an mmap_lock may be
+ * (may free the segment).
  */
 void protshm_seg_put(struct protshm_seg *seg)
 {
@@ -159,7 +160,8 @@ out:
  * A limit that refuses is tried again once if segments of IPC namespaces
  * nothing else references were found (see protshm_ns_reclaim()).
  *
- * Context: process context, no locks held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: 0, -EEXIST, -ENOSPC (a count limit), -ENOMEM (memory or a bytes
  * limit).
  */
@@ -190,7 +192,8 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode,
  * protshm_seg_lookup() - find a segment by name in the caller's IPC namespace
  * @name: the name
  *
- * Context: process context, no locks held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: the segment with a reference, or NULL.
  */
 struct protshm_seg *protshm_seg_lookup(const char *name)
@@ -228,7 +231,8 @@ protshm_seg_next_in(u64 id, const struct ipc_namespace *ns)
  *
  * Named and unlinked segments alike, as long as they exist.
  *
- * Context: process context, any protshm lock may be held.
+ * Context: process context; any protshm lock may be held; takes the
+ * xarray lock.
  * Return: the segment with the smallest id above @id, with a reference, or
  * NULL if there is none.
  */
@@ -241,7 +245,8 @@ struct protshm_seg *protshm_seg_next(u64 id)
  * protshm_seg_lookup_id() - find a segment by id in the caller's IPC namespace
  * @id: the id
  *
- * Context: process context, any protshm lock may be held.
+ * Context: process context; any protshm lock may be held; takes the
+ * xarray lock.
  * Return: the segment (named or unlinked) with a reference, or NULL.
  */
 struct protshm_seg *protshm_seg_lookup_id(u64 id)
@@ -261,7 +266,8 @@ struct protshm_seg *protshm_seg_lookup_id(u64 id)
  * protshm_seg_unlink() - remove a segment's name
  * @seg: the segment (the caller holds a reference)
  *
- * Context: process context, no locks held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: 0, or -ENOENT if it was already unlinked.
  */
 int protshm_seg_unlink(struct protshm_seg *seg)
@@ -285,6 +291,8 @@ int protshm_seg_unlink(struct protshm_seg *seg)
  * protshm_seg_unlinked() - has the segment's name been removed?
  * @seg: the segment
  *
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: true once unlinked.
  */
 bool protshm_seg_unlinked(struct protshm_seg *seg)
@@ -306,6 +314,7 @@ static bool protshm_capable_ipc_owner(const struct protshm_seg *seg)
  * protshm_seg_is_owner() - may current act as the segment's owner?
  * @seg: the segment
  *
+ * Context: process context; no lock needed.
  * Return: true if current's fsuid owns the segment or current has
  * CAP_IPC_OWNER in the segment's IPC namespace.
  */
@@ -320,6 +329,7 @@ bool protshm_seg_is_owner(const struct protshm_seg *seg)
  * @seg: the segment
  * @prot: PROTSHM_PROT_* rights wanted
  *
+ * Context: process context; no lock needed.
  * Return: 0 or -EACCES.
  */
 int protshm_seg_permission(const struct protshm_seg *seg, u32 prot)
@@ -348,7 +358,8 @@ int protshm_seg_permission(const struct protshm_seg *seg, u32 prot)
  *
  * Pages are installed once with cmpxchg() and live as long as the segment.
  *
- * Context: process context; may sleep if @alloc.
+ * Context: process context, may sleep if @alloc; no lock needed (see
+ * @pages).
  * Return: the page, or NULL if it is absent and @alloc is false or the
  * allocation failed.
  */
@@ -381,7 +392,7 @@ struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx, bool alloc)
  *	lies inside the segment
  * @order: the run has 1 << @order pages
  *
- * Context: any; no lock needed (see @pages).
+ * Context: any context; no lock needed (see @pages).
  * Return: the PFN of the run's first page if all its pages are present,
  * physically contiguous and aligned to their number; 0 otherwise.
  */
@@ -466,7 +477,7 @@ static void protshm_seg_block_install(struct protshm_seg *seg, pgoff_t base,
  * to single pages).  Runs whose pages were allocated one by one (or that
  * lost a race against a single page's allocation) are left as they are.
  *
- * Context: process context; may sleep.  No lock needed (see @pages).
+ * Context: process context, may sleep; no lock needed (see @pages).
  */
 void protshm_seg_block_fill(struct protshm_seg *seg, pgoff_t base,
 			    unsigned int order)
@@ -512,7 +523,8 @@ static void protshm_unlink_all(struct ipc_namespace *ns, bool last)
  *
  * As protshm_seg_unlink() on each: files and mappings keep their segment.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  */
 void protshm_seg_unlink_ns(struct ipc_namespace *ns)
 {
@@ -522,7 +534,8 @@ void protshm_seg_unlink_ns(struct ipc_namespace *ns)
 /**
  * protshm_segments_destroy() - free every segment still in the name table
  *
- * Context: module exit; no file or mapping can exist any more.
+ * Context: module exit, no file or mapping left; takes
+ * protshm_registry_lock.
  */
 void protshm_segments_destroy(void)
 {
