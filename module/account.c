@@ -214,7 +214,7 @@ static int protshm_limits_check_locked(const struct protshm_seg *seg,
 }
 
 /**
- * protshm_account_charge() - count a new segment against the limits
+ * protshm_account_charge_locked() - count a new segment against the limits
  * @seg: the segment, of current's IPC namespace, with its size and owner
  *
  * On success the segment holds a reference to the record of its namespace
@@ -227,12 +227,13 @@ static int protshm_limits_check_locked(const struct protshm_seg *seg,
  * is reached; -ENOMEM if max_total_bytes or the owner's max_user_bytes
  * would be exceeded, or out of memory.
  */
-int protshm_account_charge(struct protshm_seg *seg)
+int protshm_account_charge_locked(struct protshm_seg *seg)
 {
 	struct protshm_user *u;
 	struct protshm_ns *pns;
 	int err = -ENOMEM;
 
+	lockdep_assert_held(&protshm_registry_lock);
 	mutex_lock(&protshm_account_lock);
 	u = protshm_user_get_locked(seg->uid);
 	if (!u)

@@ -48,7 +48,7 @@ static void protshm_attach_release(struct kref *ref)
 {
 	struct protshm_attachment *a = container_of(ref, struct protshm_attachment, ref);
 
-	protshm_unmark(&a->mark);
+	protshm_unmark_locked(&a->mark);
 	put_pid(a->tgid);
 	if (a->mm)
 		mmdrop(a->mm);
@@ -63,8 +63,8 @@ static void protshm_attach_mark_locked(struct protshm_attachment *a)
 {
 	lockdep_assert_held(&a->seg->lock);
 	if (a->ceiling != PROTSHM_PROT_RW)
-		protshm_mark(&a->mark, a->seg,
-			     a->tgid ? (const void *)a->tgid : a->mm);
+		protshm_mark_locked(&a->mark, a->seg,
+				    a->tgid ? (const void *)a->tgid : a->mm);
 }
 
 /**
@@ -174,7 +174,8 @@ static u32 protshm_stamped_at(u32 ceiling, u64 lost_write_ns, u64 lost_read_ns,
 
 /*
  * Lower @a's ceiling to (ceiling & @prot), as of time @since (0: now).
- * The lineage mark is set before the time is taken (see protshm_mark()).
+ * The lineage mark is set before the time is taken (see
+ * protshm_mark_locked()).
  * Context: seg->lock held.
  */
 static void protshm_restrict_since_locked(struct protshm_attachment *a,
@@ -262,7 +263,7 @@ static void protshm_mm_ceiling_restrict_locked(struct protshm_seg *seg,
 		mmgrab(mm);
 		mc->mm = mm;
 		mc->ceiling = PROTSHM_PROT_RW;
-		protshm_mark(&mc->mark, seg, mm);
+		protshm_mark_locked(&mc->mark, seg, mm);
 		list_add(&mc->node, &seg->mm_ceilings);
 	}
 	old = mc->ceiling;
@@ -277,7 +278,7 @@ static void protshm_mm_ceiling_free_locked(struct protshm_seg *seg,
 {
 	lockdep_assert_held(&seg->lock);
 	list_del(&mc->node);
-	protshm_unmark(&mc->mark);
+	protshm_unmark_locked(&mc->mark);
 	mmdrop(mc->mm);
 	kfree(mc);
 }
@@ -296,7 +297,7 @@ static void protshm_mm_prune_locked(struct protshm_seg *seg)
 			continue;
 		/* unused: the records of its forks are counted */
 		smp_mb();
-		if (!protshm_parent_pending(&mc->mark))
+		if (!protshm_parent_pending_locked(&mc->mark))
 			protshm_mm_ceiling_free_locked(seg, mc);
 	}
 }
@@ -316,7 +317,7 @@ static bool protshm_attach_dead_locked(struct protshm_attachment *a)
 		return false;
 	/* gone: the records of its forks are counted, see llist_add() */
 	smp_mb();
-	return !protshm_parent_pending(&a->mark);
+	return !protshm_parent_pending_locked(&a->mark);
 }
 
 /*
@@ -347,7 +348,7 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 	protshm_mm_prune_locked(seg);
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
 		if (protshm_attach_dead_locked(a)) {
-			protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
+			protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
 			protshm_reparent_locked(seg, a);
 			list_del(&a->node);
 			protshm_attach_put(a);
@@ -487,6 +488,7 @@ protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp)
 		return NULL;
 	kref_init(&a->ref);	/* the list's reference */
 	a->seg = seg;
+	a->mark.seg = seg;
 	a->ceiling = ceiling;
 	a->id = atomic64_inc_return(&protshm_next_attach_id);
 	list_add_tail(&a->node, &seg->attachments);
@@ -516,7 +518,7 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 		if (a) {
 			a->tgid = get_pid(task_tgid(current));
 			protshm_attach_mark_locked(a);
-			protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+			protshm_nl_attach_event_locked(a, PROTSHM_CMD_ATTACH_NTF);
 		}
 	}
 	if (a)
@@ -561,7 +563,7 @@ struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent
 	mmgrab(child_mm);
 	a->mm = child_mm;
 	protshm_attach_mark_locked(a);
-	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+	protshm_nl_attach_event_locked(a, PROTSHM_CMD_ATTACH_NTF);
 found:
 	kref_get(&a->ref);
 	mutex_unlock(&seg->lock);
@@ -716,7 +718,7 @@ void protshm_attachments_free(struct protshm_seg *seg)
 		protshm_mm_ceiling_free_locked(seg, mc);
 
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
-		protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
+		protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
 		list_del(&a->node);
 		WARN_ON(kref_read(&a->ref) != 1);
 		protshm_attach_put(a);
@@ -747,7 +749,7 @@ static void protshm_attach_child_locked(struct protshm_seg *seg,
 	a->parent_id = parent ? parent->id : 0;
 	a->tgid = get_pid(f->child);
 	protshm_attach_mark_locked(a);
-	protshm_nl_inherit_event(a, f->parent);
+	protshm_nl_inherit_event_locked(a, f->parent);
 }
 
 /*
@@ -814,8 +816,7 @@ void protshm_attach_inherit_locked(struct protshm_seg *seg,
  * @a: the attachment of the process mapping it
  * @pf: the bound file it maps
  *
- * Context: process context (->mmap); current's mmap_lock held; takes
- * seg->lock.
+ * Context: process context; takes seg->lock.
  * Return: the PROTSHM_PROT_* rights the mapping may have at most: those
  * granted when @pf was bound, within @a's ceiling and the ceiling of the
  * attachment that bound @pf.
@@ -878,7 +879,7 @@ void protshm_attach_restrict(struct protshm_attachment *a, u32 prot, u64 gen)
 	old = a->ceiling;
 	protshm_attach_restrict_locked(a, prot);
 	a->restrict_gen = gen;
-	protshm_nl_restrict_event(a, old);
+	protshm_nl_restrict_event_locked(a, old);
 	mutex_unlock(&seg->lock);
 }
 

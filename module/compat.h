@@ -38,16 +38,18 @@ static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
  * Context: the VMA's mm mmap_lock held for writing (no link, unlink or fork
  * of the VMA meanwhile).
  */
-static inline void protshm_vma_clear_flags(struct vm_area_struct *vma,
-					   vm_flags_t flags)
+static inline void protshm_vma_clear_flags_locked(struct vm_area_struct *vma,
+						  vm_flags_t flags)
 {
 #ifdef PROTSHM_HAVE_SHARED_MAYWRITE
 	bool counted = vma_is_shared_maywrite(vma);
 
+	lockdep_assert_held_write(&vma->vm_mm->mmap_lock);
 	vm_flags_clear(vma, flags);
 	if (counted && !vma_is_shared_maywrite(vma))
 		mapping_unmap_writable(vma->vm_file->f_mapping);
 #else
+	lockdep_assert_held_write(&vma->vm_mm->mmap_lock);
 	vm_flags_clear(vma, flags);
 #endif
 }
@@ -82,9 +84,11 @@ static inline int protshm_probe_pte(pte_t *pte, unsigned long addr, void *data)
  * Has @mm a PTE in [@start, @end), a range within one PMD?  Allocates no
  * page table.  Context: the mmap_lock held for writing.
  */
-static inline bool protshm_range_has_pte(struct mm_struct *mm,
-					 unsigned long start, unsigned long end)
+static inline bool protshm_range_has_pte_locked(struct mm_struct *mm,
+						unsigned long start,
+						unsigned long end)
 {
+	lockdep_assert_held_write(&mm->mmap_lock);
 	return apply_to_existing_page_range(mm, start, end - start,
 					    protshm_probe_pte, NULL);
 }
@@ -97,8 +101,9 @@ static inline bool protshm_range_has_pte(struct mm_struct *mm,
  * fault (per-VMA lock) may add a PTE meanwhile, as it may after the probe.
  * Context: the mmap_lock held for writing.
  */
-static inline bool protshm_range_has_pte(struct mm_struct *mm,
-					 unsigned long start, unsigned long end)
+static inline bool protshm_range_has_pte_locked(struct mm_struct *mm,
+						unsigned long start,
+						unsigned long end)
 {
 	pgd_t *pgd = pgd_offset(mm, start);
 	p4d_t *p4d;
@@ -106,6 +111,7 @@ static inline bool protshm_range_has_pte(struct mm_struct *mm,
 	pmd_t *pmd, pmdval;
 	pte_t *pte;
 
+	lockdep_assert_held_write(&mm->mmap_lock);
 	if (pgd_none(*pgd) || pgd_bad(*pgd))
 		return false;
 	p4d = p4d_offset(pgd, start);

@@ -102,16 +102,17 @@ static pgoff_t protshm_huge_pgoff(struct vm_area_struct *vma,
 }
 
 /**
- * protshm_vma_may_be_huge() - could a part of @vma be mapped by a PMD?
+ * protshm_vma_may_be_huge_locked() - could a part of @vma be mapped by a PMD?
  * @vma: a protshm VMA
  *
- * Context: process context; the VMA's mm mmap_lock held.
+ * Context: process context; the VMA's mm mmap_lock held for writing.
  * Return: true if one of its 2 MiB ranges could be.
  */
-bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
+bool protshm_vma_may_be_huge_locked(struct vm_area_struct *vma)
 {
 	unsigned long haddr = ALIGN(vma->vm_start, HPAGE_PMD_SIZE);
 
+	protshm_assert_mmap_write_locked(vma->vm_mm);
 	return protshm_huge_pgoff(vma, haddr) != (pgoff_t)-1;
 }
 

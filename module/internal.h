@@ -117,7 +117,8 @@ struct protshm_seg {
  * @key: the entry of the set it counts in (a process's struct pid, or an
  *	mm), or NULL; changed under the owner's seg->lock and protshm_keys_lock
  * @node: entry in @key's list of marks; protshm_keys_lock
- * @seg: the segment, to which the records of @key's forks are applied
+ * @seg: the segment, to which the records of @key's forks are applied; set
+ *	when the mark's holder is created, whose lock is @seg->lock
  *
  * While marked, every fork of the process (or of a process using the mm)
  * is recorded; see lineage.c.
@@ -274,11 +275,16 @@ struct protshm_vmas {
 /*
  * Interfaces, by owning file.  Every function documents its locking in
  * its kernel-doc, in one form: "Context: <where it runs>; <locks held or
- * taken>."  A function named *_locked needs the lock it names held and
- * asserts it with lockdep.
+ * taken>."  Every function that needs its caller to hold a lock is named
+ * *_locked and starts with lockdep_assert_held() (or
+ * protshm_assert_mmap_write_locked()).  The exceptions are the callbacks
+ * the MM core calls with its own locks held (vm_ops, ->mmap, ->fault, page
+ * table walkers) and the halves they alone call; their Context: line names
+ * the callback.
  */
 
 /* segment.c: the name table and the backing pages */
+extern struct mutex protshm_registry_lock;	/* taken in segment.c only */
 int protshm_seg_create(const char *name, u64 size, umode_t mode,
 		       struct protshm_seg **out);
 struct protshm_seg *protshm_seg_lookup(const char *name);
@@ -299,7 +305,7 @@ void protshm_seg_unlink_ns(struct ipc_namespace *ns);
 void protshm_segments_destroy(void);
 
 /* account.c: limits and per-user, per-IPC-namespace counts */
-int protshm_account_charge(struct protshm_seg *seg);
+int protshm_account_charge_locked(struct protshm_seg *seg);
 void protshm_account_uncharge(struct protshm_seg *seg);
 bool protshm_ns_reclaim(void);
 void protshm_ns_released(struct protshm_seg *seg);
@@ -345,10 +351,10 @@ struct pid *protshm_target_pid(u32 id, bool pidfd);
 /* lineage.c: fork records; a leaf, it reaches attach.c only through @inherit */
 typedef void (*protshm_inherit_fn)(struct protshm_seg *seg,
 				   const struct protshm_fork *f);
-void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
-		  const void *key);
-void protshm_unmark(struct protshm_mark *m);
-bool protshm_parent_pending(const struct protshm_mark *m);
+void protshm_mark_locked(struct protshm_mark *m, struct protshm_seg *seg,
+			 const void *key);
+void protshm_unmark_locked(struct protshm_mark *m);
+bool protshm_parent_pending_locked(const struct protshm_mark *m);
 void protshm_lineage_drain(struct protshm_seg *seg, struct pid *tgid);
 long protshm_lineage_nr_records(void);
 int protshm_lineage_init(protshm_inherit_fn inherit);
@@ -380,7 +386,7 @@ void protshm_huge_init(void);
 vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf, unsigned int order);
 vm_fault_t protshm_huge_insert_pte(struct vm_fault *vmf,
 				   struct protshm_seg *seg, unsigned long pfn);
-bool protshm_vma_may_be_huge(struct vm_area_struct *vma);
+bool protshm_vma_may_be_huge_locked(struct vm_area_struct *vma);
 #else
 #define PROTSHM_HUGE_MAPPINGS	false
 #define PROTSHM_VM_HUGE		0
@@ -397,8 +403,9 @@ static inline vm_fault_t protshm_huge_insert_pte(struct vm_fault *vmf,
 	return protshm_fault_map(vmf, seg, pfn);
 }
 
-static inline bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
+static inline bool protshm_vma_may_be_huge_locked(struct vm_area_struct *vma)
 {
+	lockdep_assert_held_write(&vma->vm_mm->mmap_lock);
 	return false;
 }
 #endif

@@ -189,7 +189,7 @@ static void protshm_vma_regions_locked(struct vm_area_struct *vma,
 	protshm_assert_mmap_write_locked(vma->vm_mm);
 	for (i = 0; i < protshm_vma_nr_regions(vma); i++) {
 		protshm_vma_region(vma, i, &start, &end);
-		if (protshm_range_has_pte(vma->vm_mm, start, end))
+		if (protshm_range_has_pte_locked(vma->vm_mm, start, end))
 			__set_bit(i, map);
 	}
 }
@@ -217,7 +217,7 @@ static void protshm_vma_refill_locked(struct vm_area_struct *vma,
  * @prot: PROTSHM_PROT_* rights it keeps at most
  *
  * Clears the VMA's flags (a VMA losing VM_MAYWRITE no longer counts as a
- * writable mapping of its file, see protshm_vma_clear_flags()), recomputes
+ * writable mapping of its file, see protshm_vma_clear_flags_locked()), recomputes
  * its page protection and zaps its PTEs (which flushes the TLBs and calls
  * the mmu notifiers) so that the next access faults and is checked.
  *
@@ -242,7 +242,7 @@ void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
 		return;
 	atomic64_inc(&protshm_maps_gen);
 	if ((vma->vm_flags & ~clear & VM_READ) &&
-	    READ_ONCE(protshm_restrict_refill) && !protshm_vma_may_be_huge(vma)) {
+	    READ_ONCE(protshm_restrict_refill) && !protshm_vma_may_be_huge_locked(vma)) {
 		map = &small;
 		if (protshm_vma_nr_regions(vma) > BITS_PER_LONG)
 			map = bitmap_zalloc(protshm_vma_nr_regions(vma),
@@ -250,7 +250,7 @@ void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
 		if (map)
 			protshm_vma_regions_locked(vma, map);
 	}
-	protshm_vma_clear_flags(vma, clear);
+	protshm_vma_clear_flags_locked(vma, clear);
 	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
 	protshm_zap_vma(vma);
 	if (map)
@@ -263,8 +263,8 @@ void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
  * protshm_vma_attachment() - the attachment a VMA belongs to
  * @vma: any VMA
  *
- * Context: process context; the VMA's mm mmap_lock held (for reading or
- * writing).
+ * Context: any context; @vma's mm mmap_lock or its per-VMA lock held (the
+ * VMA cannot change).
  * Return: the attachment (not counted: the VMA holds it), or NULL if @vma
  * is not a protshm mapping.
  */
@@ -273,7 +273,7 @@ struct protshm_attachment *protshm_vma_attachment(struct vm_area_struct *vma)
 	return vma->vm_ops == &protshm_vm_ops ? vma->vm_private_data : NULL;
 }
 
-/* Is @vma a mapping of @seg?  Context: its mm mmap_lock held. */
+/* Is @vma a mapping of @seg?  As protshm_vma_attachment(). */
 static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
 {
 	struct protshm_attachment *a = protshm_vma_attachment(vma);
@@ -350,6 +350,7 @@ int protshm_range_restrict_locked(struct mm_struct *mm, struct protshm_seg *seg,
 	VMA_ITERATOR(vmi, mm, addr);
 	struct vm_area_struct *vma;
 
+	protshm_assert_mmap_write_locked(mm);
 	if (!protshm_range_covered_locked(mm, seg, addr, end))
 		return -EINVAL;
 	for_each_vma_range(vmi, vma, end)
@@ -484,7 +485,7 @@ static int protshm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
  * mappings.  Honour the VMA's current flags: a debugger may read a readable
  * mapping and write a writable one, nothing more.
  *
- * Context: the VMA's mm mmap_lock held for reading.
+ * Context: vm_ops->access; the VMA's mm mmap_lock held for reading.
  */
 static int protshm_vm_access(struct vm_area_struct *vma, unsigned long addr,
 			     void *buf, int len, int write)

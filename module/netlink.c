@@ -1088,44 +1088,48 @@ static void protshm_nl_att_event(struct protshm_attachment *a, u8 cmd,
 }
 
 /**
- * protshm_nl_attach_event() - an attachment was created or is forgotten
+ * protshm_nl_attach_event_locked() - an attachment was created or is forgotten
  * @a: the attachment
  * @cmd: PROTSHM_CMD_ATTACH_NTF (current attached, or is forking the
  *	process of @a) or PROTSHM_CMD_DETACH_NTF
  *
- * Context: process context; a->seg->lock held, or a->seg being freed.
+ * Context: process context; a->seg->lock held.
  */
-void protshm_nl_attach_event(struct protshm_attachment *a, u8 cmd)
+void protshm_nl_attach_event_locked(struct protshm_attachment *a, u8 cmd)
 {
+	lockdep_assert_held(&a->seg->lock);
 	protshm_nl_att_event(a, cmd, NULL);
 }
 
 /**
- * protshm_nl_inherit_event() - a forked child got an attachment from its
+ * protshm_nl_inherit_event_locked() - a forked child got an attachment from its
  *	fork record, with the ceiling of its parent
  * @a: the child's new attachment
  * @forker: the parent
  *
  * Context: process context; a->seg->lock held.
  */
-void protshm_nl_inherit_event(struct protshm_attachment *a, struct pid *forker)
+void protshm_nl_inherit_event_locked(struct protshm_attachment *a,
+				     struct pid *forker)
 {
+	lockdep_assert_held(&a->seg->lock);
 	protshm_nl_att_event(a, PROTSHM_CMD_ATTACH_NTF, forker);
 }
 
 /**
- * protshm_nl_restrict_event() - current restricted the process of @a
+ * protshm_nl_restrict_event_locked() - current restricted the process of @a
  * @a: the attachment, with its new ceiling
  * @old: its ceiling before
  *
  * Context: process context; a->seg->lock held.
  */
-void protshm_nl_restrict_event(struct protshm_attachment *a, u32 old)
+void protshm_nl_restrict_event_locked(struct protshm_attachment *a, u32 old)
 {
 	struct sk_buff *skb;
 	void *hdr;
 	int err;
 
+	lockdep_assert_held(&a->seg->lock);
 	skb = protshm_nl_event_new(PROTSHM_CMD_RESTRICT_NTF, &hdr);
 	if (!skb)
 		return;

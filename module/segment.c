@@ -27,7 +27,7 @@
  * hnode/linked.  The last put of a segment, which can happen under an
  * mmap_lock, does not take it (the limits are counted in account.c).
  */
-static DEFINE_MUTEX(protshm_registry_lock);
+DEFINE_MUTEX(protshm_registry_lock);
 static DEFINE_HASHTABLE(protshm_names, 8);
 static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
 
@@ -46,7 +46,7 @@ static u32 protshm_name_hash(const struct ipc_namespace *ns, const char *name)
 
 /* Context: protshm_registry_lock held. */
 static struct protshm_seg *protshm_name_find_locked(struct ipc_namespace *ns,
-					       const char *name)
+						    const char *name)
 {
 	struct protshm_seg *seg;
 
@@ -118,7 +118,7 @@ static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
 	seg->uid = current_fsuid();
 	seg->gid = current_fsgid();
 	seg->id = atomic64_inc_return(&protshm_next_id);
-	/* pinned by protshm_account_charge() */
+	/* pinned by protshm_account_charge_locked() */
 	seg->ipc_ns = current->nsproxy->ipc_ns;
 	seg->memcg = get_mem_cgroup_from_mm(current->mm);
 	return seg;
@@ -133,7 +133,7 @@ static int protshm_seg_register(struct protshm_seg *seg)
 	err = -EEXIST;
 	if (protshm_name_find_locked(seg->ipc_ns, seg->name))
 		goto out;
-	err = protshm_account_charge(seg);
+	err = protshm_account_charge_locked(seg);
 	if (err)
 		goto out;
 	err = xa_insert(&protshm_segs, seg->id, seg, GFP_KERNEL_ACCOUNT);
