@@ -13,6 +13,19 @@
  *                         bound by that process (the file's "origin").
  * struct protshm_file     file->private_data of /dev/protshm.
  *
+ * Owners (the one file that changes each piece of data)
+ * -----------------------------------------------------
+ *   segment.c  the name table, segment ids, seg->pages and nr_resident
+ *   account.c  the limits' counts, seg->acct_ns
+ *   attach.c   seg->attachments, seg->mm_ceilings: every ceiling
+ *   restrict.c nothing of its own: the order of a RESTRICT's steps
+ *   lineage.c  the key set, fork records, seg->forks and lineage_*
+ *   mmap.c     every VMA and PTE of a protshm mapping, the mapping
+ *              generation (protshm_vmas_snapshot())
+ *   huge.c     PMD mappings and their insertion locks
+ *   netlink.c  the generic netlink family; messages only
+ *   dev.c, ioctl.c  struct protshm_file
+ *
  * Lock order (outer to inner)
  * ---------------------------
  *   mm->mmap_lock (of one mm at a time)
