@@ -27,7 +27,7 @@
 #include <linux/xarray.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 #define PROTSHM_NS_CHECK_PERIOD	HZ
 
@@ -214,24 +214,26 @@ static int protshm_limits_check_locked(const struct protshm_seg *seg,
 }
 
 /**
- * protshm_account_charge() - count a new segment against the limits
+ * protshm_account_charge_locked() - count a new segment against the limits
  * @seg: the segment, of current's IPC namespace, with its size and owner
  *
  * On success the segment holds a reference to the record of its namespace
  * (which pins the namespace) and is counted, in the totals and for its
  * owner, until protshm_account_uncharge().
  *
- * Context: process context, protshm_registry_lock held.
+ * Context: process context; protshm_registry_lock held; takes
+ * protshm_account_lock.
  * Return: 0; -ENOSPC if max_segments or the owner's max_user_segments
  * is reached; -ENOMEM if max_total_bytes or the owner's max_user_bytes
  * would be exceeded, or out of memory.
  */
-int protshm_account_charge(struct protshm_seg *seg)
+int protshm_account_charge_locked(struct protshm_seg *seg)
 {
 	struct protshm_user *u;
 	struct protshm_ns *pns;
 	int err = -ENOMEM;
 
+	lockdep_assert_held(&protshm_registry_lock);
 	mutex_lock(&protshm_account_lock);
 	u = protshm_user_get_locked(seg->uid);
 	if (!u)
@@ -259,8 +261,8 @@ out:
  * protshm_account_uncharge() - a charged segment is being freed
  * @seg: the segment; its IPC namespace may be freed on return
  *
- * Context: process context (an mmap_lock may be held); protshm_account_lock
- * not held.
+ * Context: process context; no protshm lock held but an mmap_lock may be;
+ * takes protshm_account_lock.
  */
 void protshm_account_uncharge(struct protshm_seg *seg)
 {
@@ -287,7 +289,7 @@ void protshm_account_uncharge(struct protshm_seg *seg)
  * Segments that no file or mapping holds are freed; the others lose their
  * name and stay until they are closed and unmapped.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held.
  * Return: true if it found such a namespace.
  */
 bool protshm_ns_reclaim(void)
@@ -320,7 +322,7 @@ bool protshm_ns_reclaim(void)
  * An exiting process releases its files after it has left its namespaces:
  * if it was the last one in @seg's namespace, reclaim now.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held.
  */
 void protshm_ns_released(struct protshm_seg *seg)
 {
@@ -343,7 +345,7 @@ static void protshm_ns_check_fn(struct work_struct *work)
 /**
  * protshm_account_exit() - stop the periodic check
  *
- * Context: module exit, after every segment has been freed.
+ * Context: module exit; no protshm lock held (every segment is freed).
  */
 void protshm_account_exit(void)
 {

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Attachments: one per (segment, process), holding the process's ceiling,
- * and the RESTRICT operations that lower ceilings and mappings.
+ * and the ceilings of address spaces.  This file owns them: everything
+ * else reads and lowers ceilings through its functions (restrict.c runs the
+ * RESTRICT operations with them, lineage.c's fork records reach
+ * protshm_attach_inherit_locked()).  Every helper named *_locked needs
+ * seg->lock and asserts it.
  *
  * A process is identified by its thread-group pid (struct pid), which
  * survives execve().  A child being forked has no pid yet when its VMAs are
@@ -23,19 +27,15 @@
 
 #include "netlink.h"
 #include "compat.h"
-#include "protshm.h"
-
-#ifndef CONFIG_MEMCG
-#error "protshm needs CONFIG_MEMCG (segment pages are charged to a memcg, fork uses mm->owner)"
-#endif
+#include "internal.h"
 
 static atomic64_t protshm_next_attach_id = ATOMIC64_INIT(0);
-static atomic64_t protshm_next_restrict_gen = ATOMIC64_INIT(0);
 
 /**
  * protshm_prot_valid() - is @prot one of NONE, READ, READ|WRITE?
  * @prot: PROTSHM_PROT_* bits
  *
+ * Context: any context; no lock needed.
  * Return: true if valid.
  */
 bool protshm_prot_valid(u32 prot)
@@ -48,7 +48,7 @@ static void protshm_attach_release(struct kref *ref)
 {
 	struct protshm_attachment *a = container_of(ref, struct protshm_attachment, ref);
 
-	protshm_unmark(&a->mark);
+	protshm_unmark_locked(&a->mark);
 	put_pid(a->tgid);
 	if (a->mm)
 		mmdrop(a->mm);
@@ -57,21 +57,22 @@ static void protshm_attach_release(struct kref *ref)
 
 /*
  * Keep @a's mark in the lineage set in step with its ceiling and key, so
- * that the forks of its process are recorded.  Context: seg->lock held, or
- * @a not yet visible.
+ * that the forks of its process are recorded.  Context: seg->lock held.
  */
-static void protshm_attach_mark(struct protshm_attachment *a)
+static void protshm_attach_mark_locked(struct protshm_attachment *a)
 {
+	lockdep_assert_held(&a->seg->lock);
 	if (a->ceiling != PROTSHM_PROT_RW)
-		protshm_mark(&a->mark, a->seg,
-			     a->tgid ? (const void *)a->tgid : a->mm);
+		protshm_mark_locked(&a->mark, a->seg,
+				    a->tgid ? (const void *)a->tgid : a->mm);
 }
 
 /**
  * protshm_attach_put() - drop an attachment reference
  * @a: the attachment
  *
- * Context: any process context.
+ * Context: process context; any protshm lock but protshm_keys_lock may be
+ * held; takes protshm_keys_lock.
  */
 void protshm_attach_put(struct protshm_attachment *a)
 {
@@ -82,10 +83,11 @@ void protshm_attach_put(struct protshm_attachment *a)
  * The task of @a with a reference, or NULL if the process is gone or still
  * being forked.  Context: seg->lock held.
  */
-static struct task_struct *protshm_attach_task(struct protshm_attachment *a)
+static struct task_struct *protshm_attach_task_locked(struct protshm_attachment *a)
 {
 	struct task_struct *task;
 
+	lockdep_assert_held(&a->seg->lock);
 	if (!a->tgid)
 		return NULL;
 	rcu_read_lock();
@@ -120,8 +122,9 @@ static struct pid *protshm_mm_owner_tgid(struct mm_struct *mm)
 static void protshm_attach_bind_locked(struct protshm_attachment *a,
 				       struct pid *tgid)
 {
+	lockdep_assert_held(&a->seg->lock);
 	a->tgid = tgid;
-	protshm_attach_mark(a);
+	protshm_attach_mark_locked(a);
 	mmdrop(a->mm);
 	a->mm = NULL;
 }
@@ -171,30 +174,39 @@ static u32 protshm_stamped_at(u32 ceiling, u64 lost_write_ns, u64 lost_read_ns,
 
 /*
  * Lower @a's ceiling to (ceiling & @prot), as of time @since (0: now).
- * The lineage mark is set before the time is taken (see protshm_mark()).
+ * The lineage mark is set before the time is taken (see
+ * protshm_mark_locked()).
  * Context: seg->lock held.
  */
-static void protshm_lower_since_locked(struct protshm_attachment *a, u32 prot,
-				       u64 since)
+static void protshm_restrict_since_locked(struct protshm_attachment *a,
+					  u32 prot, u64 since)
 {
 	u32 old = a->ceiling;
 
 	lockdep_assert_held(&a->seg->lock);
 	a->ceiling &= prot;
-	protshm_attach_mark(a);
+	protshm_attach_mark_locked(a);
 	protshm_stamp(old, a->ceiling, since ?: ktime_get_ns(),
 		      &a->lost_write_ns, &a->lost_read_ns);
 }
 
-/* Lower @a's ceiling to (ceiling & @prot) now.  Context: seg->lock held. */
-static void protshm_lower_ceiling_locked(struct protshm_attachment *a, u32 prot)
+/**
+ * protshm_attach_restrict_locked() - lower an attachment's ceiling now
+ * @a: the attachment
+ * @prot: its new ceiling is (ceiling & @prot)
+ *
+ * Context: process context; seg->lock held.
+ */
+void protshm_attach_restrict_locked(struct protshm_attachment *a, u32 prot)
 {
-	protshm_lower_since_locked(a, prot, 0);
+	lockdep_assert_held(&a->seg->lock);
+	protshm_restrict_since_locked(a, prot, 0);
 }
 
 /* @a's ceiling as it was at time @t (ktime_get_ns()). */
-static u32 protshm_ceiling_at(const struct protshm_attachment *a, u64 t)
+static u32 protshm_ceiling_at_locked(const struct protshm_attachment *a, u64 t)
 {
+	lockdep_assert_held(&a->seg->lock);
 	return protshm_stamped_at(a->ceiling, a->lost_write_ns,
 				  a->lost_read_ns, t);
 }
@@ -219,8 +231,10 @@ static struct protshm_mm_ceiling *protshm_mm_find_locked(struct protshm_seg *seg
 static u32 protshm_mm_ceiling_locked(struct protshm_seg *seg,
 				     struct mm_struct *mm, u64 t)
 {
-	struct protshm_mm_ceiling *mc = mm ? protshm_mm_find_locked(seg, mm) : NULL;
+	struct protshm_mm_ceiling *mc;
 
+	lockdep_assert_held(&seg->lock);
+	mc = mm ? protshm_mm_find_locked(seg, mm) : NULL;
 	if (!mc)
 		return PROTSHM_PROT_RW;
 	if (!t)
@@ -234,12 +248,14 @@ static u32 protshm_mm_ceiling_locked(struct protshm_seg *seg,
  * mark makes the lineage probe record the forks of every process using
  * @mm.  Context: seg->lock held; @mm has a user.
  */
-static void protshm_mm_lower_locked(struct protshm_seg *seg,
-				    struct mm_struct *mm, u32 prot)
+static void protshm_mm_ceiling_restrict_locked(struct protshm_seg *seg,
+					       struct mm_struct *mm, u32 prot)
 {
-	struct protshm_mm_ceiling *mc = protshm_mm_find_locked(seg, mm);
+	struct protshm_mm_ceiling *mc;
 	u32 old;
 
+	lockdep_assert_held(&seg->lock);
+	mc = protshm_mm_find_locked(seg, mm);
 	if (!mc) {
 		if (prot == PROTSHM_PROT_RW)
 			return;
@@ -247,7 +263,7 @@ static void protshm_mm_lower_locked(struct protshm_seg *seg,
 		mmgrab(mm);
 		mc->mm = mm;
 		mc->ceiling = PROTSHM_PROT_RW;
-		protshm_mark(&mc->mark, seg, mm);
+		protshm_mark_locked(&mc->mark, seg, mm);
 		list_add(&mc->node, &seg->mm_ceilings);
 	}
 	old = mc->ceiling;
@@ -256,10 +272,13 @@ static void protshm_mm_lower_locked(struct protshm_seg *seg,
 		      &mc->lost_read_ns);
 }
 
-static void protshm_mm_ceiling_free(struct protshm_mm_ceiling *mc)
+/* Context: seg->lock held. */
+static void protshm_mm_ceiling_free_locked(struct protshm_seg *seg,
+					   struct protshm_mm_ceiling *mc)
 {
+	lockdep_assert_held(&seg->lock);
 	list_del(&mc->node);
-	protshm_unmark(&mc->mark);
+	protshm_unmark_locked(&mc->mark);
 	mmdrop(mc->mm);
 	kfree(mc);
 }
@@ -278,8 +297,8 @@ static void protshm_mm_prune_locked(struct protshm_seg *seg)
 			continue;
 		/* unused: the records of its forks are counted */
 		smp_mb();
-		if (!protshm_parent_pending(&mc->mark))
-			protshm_mm_ceiling_free(mc);
+		if (!protshm_parent_pending_locked(&mc->mark))
+			protshm_mm_ceiling_free_locked(seg, mc);
 	}
 }
 
@@ -287,16 +306,18 @@ static void protshm_mm_prune_locked(struct protshm_seg *seg)
  * An attachment is dead when nothing but the list references it and its
  * process is gone (or, still unresolved, never came to exist).  A lowered
  * one is kept while a fork record may name it as the parent.
+ * Context: seg->lock held.
  */
-static bool protshm_attach_dead(struct protshm_attachment *a)
+static bool protshm_attach_dead_locked(struct protshm_attachment *a)
 {
+	lockdep_assert_held(&a->seg->lock);
 	if (kref_read(&a->ref) != 1)
 		return false;
 	if (a->tgid && pid_has_task(a->tgid, PIDTYPE_TGID))
 		return false;
 	/* gone: the records of its forks are counted, see llist_add() */
 	smp_mb();
-	return !protshm_parent_pending(&a->mark);
+	return !protshm_parent_pending_locked(&a->mark);
 }
 
 /*
@@ -322,11 +343,12 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a, *tmp;
 
+	lockdep_assert_held(&seg->lock);
 	protshm_resolve_locked(seg);
 	protshm_mm_prune_locked(seg);
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
-		if (protshm_attach_dead(a)) {
-			protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
+		if (protshm_attach_dead_locked(a)) {
+			protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
 			protshm_reparent_locked(seg, a);
 			list_del(&a->node);
 			protshm_attach_put(a);
@@ -353,22 +375,32 @@ static struct protshm_attachment *protshm_find_key_locked(struct protshm_seg *se
 }
 
 /* Context: seg->lock held, pending attachments resolved. */
-static struct protshm_attachment *protshm_find_locked(struct protshm_seg *seg,
-						      struct task_struct *task)
+static struct protshm_attachment *
+protshm_find_task_locked(struct protshm_seg *seg, struct task_struct *task)
 {
+	lockdep_assert_held(&seg->lock);
 	return protshm_find_key_locked(seg, task_tgid(task), NULL);
 }
 
-/*
- * Does a thread of @a's process use @mm?  Any thread: the group leader may
- * have exited while the others run on.  Context: seg->lock held.
+/**
+ * protshm_attach_uses_mm_locked() - does @a's process use @mm?
+ * @a: the attachment
+ * @mm: an address space
+ *
+ * Any thread of the process counts: the group leader may have exited while
+ * the others run on.
+ *
+ * Context: process context; seg->lock held.
+ * Return: true if one of its threads (or, while @a is pending, the child
+ * being forked) uses @mm.
  */
-static bool protshm_attach_uses_mm(struct protshm_attachment *a,
+bool protshm_attach_uses_mm_locked(struct protshm_attachment *a,
 				   struct mm_struct *mm)
 {
 	struct task_struct *task, *t;
 	bool found = false;
 
+	lockdep_assert_held(&a->seg->lock);
 	if (!a->tgid)
 		return a->mm == mm;
 	rcu_read_lock();
@@ -422,8 +454,9 @@ static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
 	struct protshm_attachment *a;
 	u32 ceiling = PROTSHM_PROT_RW;
 
+	lockdep_assert_held(&seg->lock);
 	list_for_each_entry(a, &seg->attachments, node)
-		if (protshm_attach_uses_mm(a, current->mm))
+		if (protshm_attach_uses_mm_locked(a, current->mm))
 			ceiling &= a->ceiling;
 	return ceiling;
 }
@@ -438,19 +471,24 @@ static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
  */
 static u32 protshm_new_ceiling_locked(struct protshm_seg *seg)
 {
+	lockdep_assert_held(&seg->lock);
 	return protshm_shared_mm_ceiling_locked(seg) &
 	       protshm_mm_ceiling_locked(seg, current->mm, 0);
 }
 
-static struct protshm_attachment *protshm_attach_new(struct protshm_seg *seg,
-						     u32 ceiling, gfp_t gfp)
+/* A new attachment on @seg's list.  Context: seg->lock held. */
+static struct protshm_attachment *
+protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp)
 {
-	struct protshm_attachment *a = kzalloc(sizeof(*a), gfp);
+	struct protshm_attachment *a;
 
+	lockdep_assert_held(&seg->lock);
+	a = kzalloc(sizeof(*a), gfp);
 	if (!a)
 		return NULL;
 	kref_init(&a->ref);	/* the list's reference */
 	a->seg = seg;
+	a->mark.seg = seg;
 	a->ceiling = ceiling;
 	a->id = atomic64_inc_return(&protshm_next_attach_id);
 	list_add_tail(&a->node, &seg->attachments);
@@ -461,7 +499,8 @@ static struct protshm_attachment *protshm_attach_new(struct protshm_seg *seg,
  * protshm_attach_current() - current's attachment to @seg, created if needed
  * @seg: the segment
  *
- * Context: process context; may be called with current's mmap_lock held.
+ * Context: process context; no protshm lock held but current's mmap_lock
+ * may be; takes seg->lock.
  * Return: the attachment with a reference for the caller, or ERR_PTR().
  */
 struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
@@ -471,14 +510,15 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 	protshm_lineage_drain(seg, task_tgid(current));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
-	a = protshm_find_locked(seg, current);
+	a = protshm_find_task_locked(seg, current);
 	if (!a) {
-		a = protshm_attach_new(seg, protshm_new_ceiling_locked(seg),
-				       GFP_KERNEL_ACCOUNT);
+		a = protshm_attach_new_locked(seg,
+					      protshm_new_ceiling_locked(seg),
+					      GFP_KERNEL_ACCOUNT);
 		if (a) {
 			a->tgid = get_pid(task_tgid(current));
-			protshm_attach_mark(a);
-			protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+			protshm_attach_mark_locked(a);
+			protshm_nl_attach_event_locked(a, PROTSHM_CMD_ATTACH_NTF);
 		}
 	}
 	if (a)
@@ -498,8 +538,8 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
  * address space.  RESTRICT on the parent holds the parent's mmap_lock, as
  * dup_mmap() does, so the two cannot interleave.
  *
- * Context: vm_ops->open from dup_mmap(), in the parent; parent and child
- * mmap_lock held.
+ * Context: vm_ops->open from dup_mmap(), in the parent; the parent's and
+ * the child's mmap_lock held; takes seg->lock.
  * Return: the child's attachment with a reference (cannot fail).
  */
 struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
@@ -514,16 +554,16 @@ struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent
 		  protshm_mm_ceiling_locked(seg, current->mm, 0);
 	list_for_each_entry(a, &seg->attachments, node) {
 		if (!a->tgid && a->mm == child_mm) {
-			protshm_lower_ceiling_locked(a, ceiling);
+			protshm_attach_restrict_locked(a, ceiling);
 			goto found;
 		}
 	}
-	a = protshm_attach_new(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	a = protshm_attach_new_locked(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 	a->parent_id = parent->id;
 	mmgrab(child_mm);
 	a->mm = child_mm;
-	protshm_attach_mark(a);
-	protshm_nl_attach_event(a, PROTSHM_CMD_ATTACH_NTF);
+	protshm_attach_mark_locked(a);
+	protshm_nl_attach_event_locked(a, PROTSHM_CMD_ATTACH_NTF);
 found:
 	kref_get(&a->ref);
 	mutex_unlock(&seg->lock);
@@ -539,19 +579,22 @@ found:
  * is torn down by the exec.  Its VMAs are closed by the exec'ing task, which
  * is the child (or a process sharing its address space).
  *
- * Context: vm_ops->close during execve(), the old mm's mmap_lock held.
+ * Context: vm_ops->close during execve(); the old mm's mmap_lock held;
+ * takes seg->lock.
  */
 void protshm_attach_exec(struct protshm_attachment *a)
 {
 	struct protshm_seg *seg = a->seg;
 	struct protshm_attachment *b;
 
+	if (READ_ONCE(a->tgid))		/* resolved: nothing to keep */
+		return;
 	mutex_lock(&seg->lock);
 	if (a->tgid)
 		goto out;
-	b = protshm_find_locked(seg, current);
+	b = protshm_find_task_locked(seg, current);
 	if (b) {
-		protshm_lower_ceiling_locked(b, a->ceiling);
+		protshm_attach_restrict_locked(b, a->ceiling);
 		goto out;
 	}
 	protshm_attach_bind_locked(a, get_pid(task_tgid(current)));
@@ -563,6 +606,7 @@ out:
  * protshm_ceiling_current() - current's ceiling on @seg
  * @seg: the segment
  *
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: PROTSHM_PROT_* ceiling (what a new attachment would get if current
  * has none).
  */
@@ -574,7 +618,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
 	protshm_lineage_drain(seg, task_tgid(current));
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
-	a = protshm_find_locked(seg, current);
+	a = protshm_find_task_locked(seg, current);
 	ceiling = a ? a->ceiling : protshm_new_ceiling_locked(seg);
 	mutex_unlock(&seg->lock);
 	return ceiling;
@@ -584,6 +628,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
  * protshm_nr_attachments() - number of live attachments
  * @seg: the segment
  *
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the count.
  */
 unsigned int protshm_nr_attachments(struct protshm_seg *seg)
@@ -610,7 +655,7 @@ unsigned int protshm_nr_attachments(struct protshm_seg *seg)
  *
  * Forgets dead attachments and resolves those of finished forks first.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the number of entries filled, by ascending id.
  */
 unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
@@ -633,7 +678,7 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 		snap[n].parent_id = a->parent_id;
 		snap[n].ceiling = a->ceiling;
 		snap[n].tgid = get_pid(a->tgid);
-		snap[n].task = protshm_attach_task(a);
+		snap[n].task = protshm_attach_task_locked(a);
 		n++;
 	}
 	mutex_unlock(&seg->lock);
@@ -644,6 +689,8 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
  * protshm_attach_snap_put() - release what protshm_attach_snapshot() took
  * @snap: the entries
  * @n: their number
+ *
+ * Context: process context; no protshm lock held.
  */
 void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n)
 {
@@ -657,21 +704,26 @@ void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n)
 /**
  * protshm_attachments_free() - free the attachments of a dying segment
  * @seg: the segment, no longer referenced by any file or VMA
+ *
+ * Context: process context; no protshm lock held but an mmap_lock may be;
+ * takes seg->lock.
  */
 void protshm_attachments_free(struct protshm_seg *seg)
 {
 	struct protshm_mm_ceiling *mc, *next;
 	struct protshm_attachment *a, *tmp;
 
+	mutex_lock(&seg->lock);
 	list_for_each_entry_safe(mc, next, &seg->mm_ceilings, node)
-		protshm_mm_ceiling_free(mc);
+		protshm_mm_ceiling_free_locked(seg, mc);
 
 	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
-		protshm_nl_attach_event(a, PROTSHM_CMD_DETACH_NTF);
+		protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
 		list_del(&a->node);
 		WARN_ON(kref_read(&a->ref) != 1);
 		protshm_attach_put(a);
 	}
+	mutex_unlock(&seg->lock);
 }
 
 /*
@@ -682,20 +734,22 @@ void protshm_attachments_free(struct protshm_seg *seg)
  */
 static void protshm_attach_child_locked(struct protshm_seg *seg,
 					struct protshm_attachment *parent,
-					struct protshm_fork *f, u32 ceiling)
+					const struct protshm_fork *f,
+					u32 ceiling)
 {
 	struct mem_cgroup *memcg, *old_memcg;
 	struct protshm_attachment *a;
 
+	lockdep_assert_held(&seg->lock);
 	memcg = get_mem_cgroup_from_mm(f->child_mm ?: f->parent_mm);
 	old_memcg = set_active_memcg(memcg);
-	a = protshm_attach_new(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	a = protshm_attach_new_locked(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
 	a->parent_id = parent ? parent->id : 0;
 	a->tgid = get_pid(f->child);
-	protshm_attach_mark(a);
-	protshm_nl_inherit_event(a, f->parent);
+	protshm_attach_mark_locked(a);
+	protshm_nl_inherit_event_locked(a, f->parent);
 }
 
 /*
@@ -705,10 +759,11 @@ static void protshm_attach_child_locked(struct protshm_seg *seg,
  * Context: seg->lock held.
  */
 static void protshm_bind_child_locked(struct protshm_seg *seg,
-				      struct protshm_fork *f)
+				      const struct protshm_fork *f)
 {
 	struct protshm_attachment *a;
 
+	lockdep_assert_held(&seg->lock);
 	if (!f->child_mm)
 		return;
 	list_for_each_entry(a, &seg->attachments, node) {
@@ -732,10 +787,10 @@ static void protshm_bind_child_locked(struct protshm_seg *seg,
  * Records reach a segment in the order of the forks, so the record of a
  * child's own child comes later.
  *
- * Context: seg->lock held.
+ * Context: process context; seg->lock held.
  */
 void protshm_attach_inherit_locked(struct protshm_seg *seg,
-				   struct protshm_fork *f)
+				   const struct protshm_fork *f)
 {
 	struct protshm_attachment *parent, *child;
 	u32 ceiling;
@@ -746,113 +801,141 @@ void protshm_attach_inherit_locked(struct protshm_seg *seg,
 	parent = protshm_find_key_locked(seg, f->parent, f->parent_mm);
 	ceiling = protshm_mm_ceiling_locked(seg, f->parent_mm, f->start_ns);
 	if (parent)
-		ceiling &= protshm_ceiling_at(parent, f->start_ns);
+		ceiling &= protshm_ceiling_at_locked(parent, f->start_ns);
 	if (ceiling == PROTSHM_PROT_RW)
 		return;
 	child = protshm_find_key_locked(seg, f->child, NULL);
 	if (child)
-		protshm_lower_since_locked(child, ceiling, f->start_ns);
+		protshm_restrict_since_locked(child, ceiling, f->start_ns);
 	else
 		protshm_attach_child_locked(seg, parent, f, ceiling);
 }
 
-static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
-{
-	struct protshm_attachment *a = vma->vm_private_data;
-
-	return vma->vm_ops == &protshm_vm_ops && a->seg == seg;
-}
-
-/*
- * Lower @mm to @prot on @seg: its own ceiling, the ceiling of every process
- * that uses it, and every mapping of @seg in it together with the
- * attachment the mapping belongs to.  Processes sharing an address space
- * without being threads of one another (CLONE_VM, vfork) share its
- * mappings, which outlive the process that made them: none of them may
- * map the segment more widely than another may access it, and no process
- * forked from one of them may get more.
+/**
+ * protshm_attach_file_rights() - rights of a new mapping through a file
+ * @a: the attachment of the process mapping it
+ * @pf: the bound file it maps
  *
- * Context: mm's mmap_lock held for writing, seg->lock held.
+ * Context: process context; takes seg->lock.
+ * Return: the PROTSHM_PROT_* rights the mapping may have at most: those
+ * granted when @pf was bound, within @a's ceiling and the ceiling of the
+ * attachment that bound @pf.
  */
-static void protshm_lower_mm_locked(struct mm_struct *mm,
-				    struct protshm_seg *seg, u32 prot)
+u32 protshm_attach_file_rights(struct protshm_attachment *a,
+			       const struct protshm_file *pf)
 {
-	VMA_ITERATOR(vmi, mm, 0);
-	struct protshm_attachment *b;
-	struct vm_area_struct *vma;
-
-	protshm_assert_mmap_write_locked(mm);
-	lockdep_assert_held(&seg->lock);
-	protshm_mm_lower_locked(seg, mm, prot);
-	list_for_each_entry(b, &seg->attachments, node)
-		if (protshm_attach_uses_mm(b, mm))
-			protshm_lower_ceiling_locked(b, prot);
-	for_each_vma(vmi, vma) {
-		if (protshm_vma_of(vma, seg)) {
-			protshm_lower_ceiling_locked(vma->vm_private_data, prot);
-			protshm_vma_lower(vma, prot);
-		}
-	}
-}
-
-/*
- * Lower the address space @a's process uses now to @a's ceiling.
- * Return: 1 if done (the process still used it once its mappings were
- * lowered, or it has none), 0 if the process moved to another address
- * space meanwhile (execve()), -EINTR.
- */
-static int protshm_revoke_mm(struct protshm_seg *seg,
-			     struct protshm_attachment *a)
-{
-	struct mm_struct *mm;
-	int done;
+	struct protshm_seg *seg = a->seg;
+	u32 rights;
 
 	mutex_lock(&seg->lock);
-	mm = protshm_attach_mm_locked(a);
+	rights = a->ceiling & pf->rights & pf->origin->ceiling;
 	mutex_unlock(&seg->lock);
-	if (!mm)
-		return 1;
-	if (mmap_write_lock_killable(mm)) {
-		mmput(mm);
-		return -EINTR;
-	}
-	mutex_lock(&seg->lock);
-	protshm_lower_mm_locked(mm, seg, a->ceiling);
-	done = protshm_attach_uses_mm(a, mm);
-	mutex_unlock(&seg->lock);
-	mmap_write_unlock(mm);
-	mmput(mm);
-	return done;
+	return rights;
 }
 
-/*
- * Lower one attachment's ceiling to (ceiling & prot), then every mapping of
- * the segment in its process's address space.  The ceiling goes first, so
- * every mapping made after it, in any address space, is within it; the
- * mappings made before are in the address space the process used then,
- * which is lowered under its mmap_lock.  If the process execs meanwhile,
- * its new address space is lowered too, until the one lowered is still
- * the process's own afterwards.  Zapping the PTEs flushes the TLBs before
- * this returns.
+/**
+ * protshm_attach_get() - the attachment of a process to @seg
+ * @seg: the segment
+ * @task: a task of the process
+ *
+ * Applies the fork records that may concern it, forgets dead attachments
+ * and resolves those of finished forks first.
+ *
+ * Context: process context; no protshm lock held; takes seg->lock.
+ * Return: the attachment with a reference, or NULL if there is none.
  */
-static int protshm_revoke(struct protshm_seg *seg, struct protshm_attachment *a,
-			  u32 prot, u64 gen)
+struct protshm_attachment *protshm_attach_get(struct protshm_seg *seg,
+					      struct task_struct *task)
 {
-	int done;
+	struct protshm_attachment *a;
+
+	protshm_lineage_drain(seg, task_tgid(task));
+	mutex_lock(&seg->lock);
+	protshm_prune_locked(seg);
+	a = protshm_find_task_locked(seg, task);
+	if (a)
+		kref_get(&a->ref);
+	mutex_unlock(&seg->lock);
+	return a;
+}
+
+/**
+ * protshm_attach_restrict() - lower an attachment's ceiling for a RESTRICT
+ * @a: the attachment
+ * @prot: its new ceiling is (ceiling & @prot)
+ * @gen: the RESTRICT operation, recorded in @a (see
+ *	protshm_attach_next_descendant())
+ *
+ * Sends the RESTRICT event.  The mappings are left to the caller.
+ *
+ * Context: process context; no protshm lock held; takes seg->lock.
+ */
+void protshm_attach_restrict(struct protshm_attachment *a, u32 prot, u64 gen)
+{
+	struct protshm_seg *seg = a->seg;
 	u32 old;
 
 	mutex_lock(&seg->lock);
 	old = a->ceiling;
-	protshm_lower_ceiling_locked(a, prot);
+	protshm_attach_restrict_locked(a, prot);
 	a->restrict_gen = gen;
-	protshm_nl_restrict_event(a, old);
+	protshm_nl_restrict_event_locked(a, old);
 	mutex_unlock(&seg->lock);
-	do {
-		if (fatal_signal_pending(current))
-			return -EINTR;
-		done = protshm_revoke_mm(seg, a);
-	} while (!done);
-	return done < 0 ? done : 0;
+}
+
+/**
+ * protshm_attach_mm() - the address space @a's process uses now
+ * @a: the attachment
+ *
+ * A child still being forked has no task->mm yet but already has the VMAs
+ * copied into the mm it was created with: that one.
+ *
+ * Context: process context; no protshm lock held; takes seg->lock.
+ * Return: the mm with an mm_users reference, or NULL if the process has
+ * none (gone, exiting).
+ */
+struct mm_struct *protshm_attach_mm(struct protshm_attachment *a)
+{
+	struct mm_struct *mm;
+
+	mutex_lock(&a->seg->lock);
+	mm = protshm_attach_mm_locked(a);
+	mutex_unlock(&a->seg->lock);
+	return mm;
+}
+
+/**
+ * protshm_mm_restrict_locked() - lower the ceilings tied to an address space
+ * @a: the attachment whose ceiling applies
+ * @mm: an address space @a's process used
+ *
+ * Lowers to @a's ceiling the ceiling of @mm on @a's segment and of every
+ * process using @mm.  Processes sharing an address space without being
+ * threads of one another (CLONE_VM, vfork) share its mappings, which
+ * outlive the process that made them: none of them may map the segment
+ * more widely than another may access it, and no process forked from one
+ * of them may get more.  The ceiling's mark makes the lineage probe record
+ * the forks of every process using @mm.
+ *
+ * Context: process context; @mm's mmap_lock held for writing and
+ * seg->lock held; @mm has a user.
+ * Return: @a's ceiling, to which the mappings in @mm must be restricted
+ * (protshm_vmas_restrict_locked()).
+ */
+u32 protshm_mm_restrict_locked(struct protshm_attachment *a,
+			       struct mm_struct *mm)
+{
+	struct protshm_seg *seg = a->seg;
+	u32 prot = a->ceiling;
+	struct protshm_attachment *b;
+
+	lockdep_assert_held(&seg->lock);
+	protshm_assert_mmap_write_locked(mm);
+	protshm_mm_ceiling_restrict_locked(seg, mm, prot);
+	list_for_each_entry(b, &seg->attachments, node)
+		if (protshm_attach_uses_mm_locked(b, mm))
+			protshm_attach_restrict_locked(b, prot);
+	return prot;
 }
 
 /* Context: seg->lock held. */
@@ -861,17 +944,23 @@ static struct protshm_attachment *protshm_find_id_locked(struct protshm_seg *seg
 {
 	struct protshm_attachment *a;
 
+	lockdep_assert_held(&seg->lock);
 	list_for_each_entry(a, &seg->attachments, node)
 		if (a->id == id)
 			return a;
 	return NULL;
 }
 
-/*
- * The next descendant of an attachment processed by restrict operation
- * @gen that has not been processed itself, with a reference, or NULL.
+/**
+ * protshm_attach_next_descendant() - the next descendant to restrict
+ * @seg: the segment
+ * @gen: a RESTRICT operation (see protshm_attach_restrict())
+ *
+ * Context: process context; no protshm lock held; takes seg->lock.
+ * Return: with a reference, an attachment whose parent operation @gen
+ * processed and that it has not processed itself, or NULL if none is left.
  */
-static struct protshm_attachment *protshm_next_descendant(struct protshm_seg *seg,
+struct protshm_attachment *protshm_attach_next_descendant(struct protshm_seg *seg,
 							  u64 gen)
 {
 	struct protshm_attachment *a, *parent;
@@ -891,130 +980,4 @@ static struct protshm_attachment *protshm_next_descendant(struct protshm_seg *se
 	}
 	mutex_unlock(&seg->lock);
 	return NULL;
-}
-
-/*
- * Descendants are processed until none is left: a child forked while its
- * parent was being processed is found by a later pass, and one forked after
- * inherits the lowered ceiling and mappings.
- */
-static int protshm_revoke_descendants(struct protshm_seg *seg, u32 prot,
-				      u64 gen)
-{
-	struct protshm_attachment *a;
-	int err = 0;
-
-	while (!err && (a = protshm_next_descendant(seg, gen))) {
-		err = protshm_revoke(seg, a, prot, gen);
-		protshm_attach_put(a);
-	}
-	return err;
-}
-
-static struct protshm_attachment *protshm_target_attach(struct protshm_seg *seg,
-							struct task_struct *task)
-{
-	struct protshm_attachment *a;
-
-	protshm_lineage_drain(seg, task_tgid(task));
-	mutex_lock(&seg->lock);
-	protshm_prune_locked(seg);
-	a = protshm_find_locked(seg, task);
-	if (a)
-		kref_get(&a->ref);
-	mutex_unlock(&seg->lock);
-	return a;
-}
-
-/**
- * protshm_restrict_pid() - lower the ceiling of process @pid on @seg
- * @seg: the segment
- * @pid: the process (its thread group's pid)
- * @prot: new ceiling = old ceiling & @prot
- * @flags: PROTSHM_RESTRICT_DESCENDANTS or 0
- *
- * When this returns 0, no thread of the target can access the segment
- * beyond the new ceiling through any of its mappings.  On -EINTR the
- * target's ceiling may be lowered already, its mappings or its descendants
- * not yet: the same call again finishes the job.
- *
- * Context: process context, no locks held.
- * Return: 0, -ESRCH (no such process, or not attached, or still being
- * forked), -EPERM (another process and current is not the owner), -EINTR
- * (fatal signal).
- */
-int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
-			 u32 flags)
-{
-	u64 gen = atomic64_inc_return(&protshm_next_restrict_gen);
-	struct protshm_attachment *a;
-	struct task_struct *task;
-	int err = -ESRCH;
-
-	task = get_pid_task(pid, PIDTYPE_TGID);
-	if (!task)
-		return -ESRCH;
-	if (!same_thread_group(task, current) && !protshm_seg_is_owner(seg)) {
-		put_task_struct(task);
-		return -EPERM;
-	}
-	a = protshm_target_attach(seg, task);
-	put_task_struct(task);
-	if (!a)
-		return err;
-	err = protshm_revoke(seg, a, prot, gen);
-	protshm_attach_put(a);
-	if (!err && (flags & PROTSHM_RESTRICT_DESCENDANTS))
-		err = protshm_revoke_descendants(seg, prot, gen);
-	return err;
-}
-
-/* Context: current's mmap_lock held.  Is [addr, end) exactly covered? */
-static bool protshm_range_covered(struct protshm_seg *seg, unsigned long addr,
-				  unsigned long end)
-{
-	VMA_ITERATOR(vmi, current->mm, addr);
-	struct vm_area_struct *vma;
-	unsigned long next = addr;
-
-	for_each_vma_range(vmi, vma, end) {
-		if (vma->vm_start != next || !protshm_vma_of(vma, seg))
-			return false;
-		next = vma->vm_end;
-	}
-	return next == end;
-}
-
-/**
- * protshm_restrict_mapping() - lower current's own mappings of @seg
- * @seg: the segment
- * @addr: start of the range
- * @len: length of the range
- * @prot: the mappings' rights are intersected with @prot
- *
- * Context: process context, no locks held.
- * Return: 0, -EINVAL (range not exactly covered by mappings of @seg),
- * -EINTR.
- */
-int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
-			     unsigned long len, u32 prot)
-{
-	struct mm_struct *mm = current->mm;
-	unsigned long end = addr + len;
-	struct vm_area_struct *vma;
-	int err = -EINVAL;
-
-	if (!len || end < addr || !PAGE_ALIGNED(addr) || !PAGE_ALIGNED(len))
-		return -EINVAL;
-	if (mmap_write_lock_killable(mm))
-		return -EINTR;
-	if (protshm_range_covered(seg, addr, end)) {
-		VMA_ITERATOR(vmi, mm, addr);
-
-		for_each_vma_range(vmi, vma, end)
-			protshm_vma_lower(vma, prot);
-		err = 0;
-	}
-	mmap_write_unlock(mm);
-	return err;
 }

@@ -11,7 +11,8 @@
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
 #include <linux/user_namespace.h>
-#include <net/genetlink.h>
+
+#include "config.h"
 
 #ifndef PROTSHM_HAVE_VM_FLAGS_SET
 /* Before the vm_flags wrappers, vma->vm_flags was written directly. */
@@ -37,16 +38,18 @@ static inline void vm_flags_mod(struct vm_area_struct *vma, vm_flags_t set,
  * Context: the VMA's mm mmap_lock held for writing (no link, unlink or fork
  * of the VMA meanwhile).
  */
-static inline void protshm_vma_clear_flags(struct vm_area_struct *vma,
-					   vm_flags_t flags)
+static inline void protshm_vma_clear_flags_locked(struct vm_area_struct *vma,
+						  vm_flags_t flags)
 {
 #ifdef PROTSHM_HAVE_SHARED_MAYWRITE
 	bool counted = vma_is_shared_maywrite(vma);
 
+	lockdep_assert_held_write(&vma->vm_mm->mmap_lock);
 	vm_flags_clear(vma, flags);
 	if (counted && !vma_is_shared_maywrite(vma))
 		mapping_unmap_writable(vma->vm_file->f_mapping);
 #else
+	lockdep_assert_held_write(&vma->vm_mm->mmap_lock);
 	vm_flags_clear(vma, flags);
 #endif
 }
@@ -81,9 +84,11 @@ static inline int protshm_probe_pte(pte_t *pte, unsigned long addr, void *data)
  * Has @mm a PTE in [@start, @end), a range within one PMD?  Allocates no
  * page table.  Context: the mmap_lock held for writing.
  */
-static inline bool protshm_range_has_pte(struct mm_struct *mm,
-					 unsigned long start, unsigned long end)
+static inline bool protshm_range_has_pte_locked(struct mm_struct *mm,
+						unsigned long start,
+						unsigned long end)
 {
+	lockdep_assert_held_write(&mm->mmap_lock);
 	return apply_to_existing_page_range(mm, start, end - start,
 					    protshm_probe_pte, NULL);
 }
@@ -96,8 +101,9 @@ static inline bool protshm_range_has_pte(struct mm_struct *mm,
  * fault (per-VMA lock) may add a PTE meanwhile, as it may after the probe.
  * Context: the mmap_lock held for writing.
  */
-static inline bool protshm_range_has_pte(struct mm_struct *mm,
-					 unsigned long start, unsigned long end)
+static inline bool protshm_range_has_pte_locked(struct mm_struct *mm,
+						unsigned long start,
+						unsigned long end)
 {
 	pgd_t *pgd = pgd_offset(mm, start);
 	p4d_t *p4d;
@@ -105,6 +111,7 @@ static inline bool protshm_range_has_pte(struct mm_struct *mm,
 	pmd_t *pmd, pmdval;
 	pte_t *pte;
 
+	lockdep_assert_held_write(&mm->mmap_lock);
 	if (pgd_none(*pgd) || pgd_bad(*pgd))
 		return false;
 	p4d = p4d_offset(pgd, start);
@@ -151,16 +158,6 @@ static inline vm_fault_t protshm_insert_pfn(struct vm_area_struct *vma,
 	return vmf_insert_mixed(vma, addr, pfn);
 }
 #endif
-
-/* The parsed attributes of a dump request moved into a struct genl_info. */
-static inline struct nlattr **protshm_genl_dump_attrs(struct netlink_callback *cb)
-{
-#ifdef PROTSHM_HAVE_GENL_INFO_DUMP
-	return genl_info_dump(cb)->attrs;
-#else
-	return genl_dumpit_info(cb)->attrs;
-#endif
-}
 
 /*
  * Is current in execve()?  task_struct.in_execve tells; kernels without it
@@ -265,17 +262,7 @@ static inline void protshm_assert_mmap_write_locked(struct mm_struct *mm)
 	lockdep_assert_held_write(&mm->mmap_lock);
 }
 
-/*
- * 2 MiB mappings of VM_MIXEDMAP memory need the huge PFN map support of the
- * fault path: ->huge_fault(vmf, order) is called for such VMAs and
- * vmf_insert_pfn_pmd() installs a special PMD that GUP refuses (with
- * CONFIG_ARCH_SUPPORTS_PMD_PFNMAP).  Without it, everything stays 4 KiB.
- */
-#if defined(PROTSHM_HAVE_PMD_PFNMAP) && \
-	defined(PROTSHM_HAVE_HUGE_FAULT_ORDER) && \
-	defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) && \
-	defined(CONFIG_TRANSPARENT_HUGEPAGE)
-#define PROTSHM_HUGE 1
+#ifdef PROTSHM_HUGE
 #include <linux/huge_mm.h>
 
 /* vmf_insert_pfn_pmd() took a pfn_t until the type was removed. */

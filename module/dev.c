@@ -12,7 +12,7 @@
 #include <linux/slab.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 static int protshm_open(struct inode *inode, struct file *file)
 {
@@ -43,10 +43,7 @@ static const struct file_operations protshm_fops = {
 	.open = protshm_open,
 	.release = protshm_release,
 	.mmap = protshm_mmap,
-#ifdef PROTSHM_HUGE
-	/* vm_start = pgoff mod 2 MiB where possible, for PMD mappings */
-	.get_unmapped_area = thp_get_unmapped_area,
-#endif
+	.get_unmapped_area = PROTSHM_GET_UNMAPPED_AREA,
 	.unlocked_ioctl = protshm_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
@@ -91,6 +88,7 @@ DEFINE_SHOW_ATTRIBUTE(protshm_mmap_writable);
 /**
  * protshm_dev_init() - register /dev/protshm and its debugfs files
  *
+ * Context: module init; no protshm lock held.
  * Return: 0 or a negative errno.
  */
 int protshm_dev_init(void)
@@ -108,6 +106,8 @@ int protshm_dev_init(void)
 
 /**
  * protshm_dev_exit() - unregister /dev/protshm and its debugfs files
+ *
+ * Context: module exit; no protshm lock held.
  */
 void protshm_dev_exit(void)
 {

@@ -7,7 +7,6 @@
  * lock is held while user memory is accessed.
  */
 #include <linux/build_bug.h>
-#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
@@ -18,7 +17,7 @@
 #include <linux/user_namespace.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 /*
  * Copy a size-prefixed struct.  @ksize is the first (and so far only) ABI
@@ -207,37 +206,6 @@ static int protshm_ioc_info(struct protshm_file *pf, void __user *uarg)
 	return 0;
 }
 
-/* The process a pidfd of current refers to (counted), or ERR_PTR(-EBADF). */
-static struct pid *protshm_pidfd_get(int fd)
-{
-	struct file *file = fget(fd);
-	struct pid *pid;
-
-	if (!file)
-		return ERR_PTR(-EBADF);
-	pid = get_pid(protshm_file_pid(file));
-	fput(file);
-	return pid ?: ERR_PTR(-EBADF);
-}
-
-/**
- * protshm_target_pid() - the process a RESTRICT request names
- * @id: a pid number in current's pid namespace (0: current), or a pidfd
- * @pidfd: @id is a file descriptor of current, a pidfd
- *
- * Return: the struct pid (counted), ERR_PTR(-ESRCH) if there is no such
- * process, or ERR_PTR(-EBADF) if @id is not a pidfd.
- */
-struct pid *protshm_target_pid(u32 id, bool pidfd)
-{
-	struct pid *pid;
-
-	if (pidfd)
-		return protshm_pidfd_get(id);
-	pid = id ? find_get_pid(id) : get_pid(task_tgid(current));
-	return pid ?: ERR_PTR(-ESRCH);
-}
-
 static int protshm_ioc_restrict(struct protshm_file *pf, void __user *uarg)
 {
 	struct protshm_restrict r;
@@ -305,7 +273,7 @@ static long protshm_ioctl_bound(struct protshm_file *pf, unsigned int cmd,
  * @cmd: PROTSHM_IOC_*
  * @arg: user pointer to the command's struct
  *
- * Context: process context, no locks held.
+ * Context: process context; no lock held.
  * Return: 0 or the ABI version on success, -ENOTTY for unknown commands,
  * -EBADFD for commands that need a bound file on an unbound one, or the
  * command's error.
@@ -340,6 +308,8 @@ long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 /**
  * protshm_check_abi() - the uapi layout must not change by accident
+ *
+ * Context: module init; no lock needed (compile-time checks).
  */
 void protshm_check_abi(void)
 {

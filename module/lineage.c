@@ -14,18 +14,20 @@
  * a record of its own fork pending; an address space with a lowered
  * ceiling, or the mm of a fork child whose lowered attachments are still
  * pending), and only for a key found there allocates one record.  Each
- * lowered ceiling holds a struct protshm_mark on its key (protshm_mark()).
+ * lowered ceiling holds a struct protshm_mark on its key
+ * (protshm_mark_locked()).
  *
  * A record is then "dispatched" (protshm_lineage_dispatch()), in the order
  * of the forks, to the segments of its parent's marks (by pid and by mm)
  * and of its parent's own record still to apply: only there can the child
  * inherit a ceiling.  Each such segment gets a node on its own queue (seg->forks),
- * which is applied under that segment's lock (protshm_attach_inherit_locked())
+ * which is applied under that segment's lock by the function given to
+ * protshm_lineage_init() (attach.c's protshm_attach_inherit_locked())
  * by a work item, and before any lookup of an attachment of that segment
  * (protshm_lineage_drain()).  While a record names it as a parent, the
  * lowered attachment of a process that exited (the lowered ceiling of an
  * address space nobody uses) is kept, so that the record finds it
- * (protshm_parent_pending()).
+ * (protshm_parent_pending_locked()).
  */
 #include <linux/llist.h>
 #include <linux/memcontrol.h>
@@ -42,14 +44,7 @@
 #include <linux/workqueue.h>
 
 #include "compat.h"
-#include "protshm.h"
-
-#ifndef CONFIG_TRACEPOINTS
-#error "protshm needs CONFIG_TRACEPOINTS (fork lineage, see lineage.c)"
-#endif
-#ifdef CONFIG_PREEMPT_RT
-#error "protshm's fork probe allocates with preemption disabled: not on PREEMPT_RT"
-#endif
+#include "internal.h"
 
 /**
  * struct protshm_key - an entry of the set of keys whose forks are recorded
@@ -147,18 +142,8 @@ static struct tracepoint *protshm_fork_tp;
 /* records made since the module was loaded, for tests and monitoring */
 static atomic_long_t protshm_fork_records = ATOMIC_LONG_INIT(0);
 
-static int protshm_fork_records_get(char *buf, const struct kernel_param *kp)
-{
-	return scnprintf(buf, PAGE_SIZE, "%ld\n",
-			 atomic_long_read(&protshm_fork_records));
-}
-
-static const struct kernel_param_ops protshm_fork_records_ops = {
-	.get = protshm_fork_records_get,
-};
-module_param_cb(fork_records, &protshm_fork_records_ops, NULL, 0444);
-MODULE_PARM_DESC(fork_records,
-		 "Forks recorded since the module was loaded (read-only)");
+/* applies one record to one segment, seg->lock held; set once at init */
+static protshm_inherit_fn protshm_inherit;
 
 static void protshm_lineage_workfn(struct work_struct *work);
 static DECLARE_WORK(protshm_lineage_work, protshm_lineage_workfn);
@@ -245,8 +230,10 @@ static void protshm_keys_unoverflow(void)
 static struct protshm_key *protshm_key_get_locked(const void *key,
 						  struct protshm_key **spare)
 {
-	struct protshm_key *k = protshm_key_find_locked(key);
+	struct protshm_key *k;
 
+	lockdep_assert_held(&protshm_keys_lock);
+	k = protshm_key_find_locked(key);
 	if (k || !*spare)
 		return k;
 	k = *spare;
@@ -280,6 +267,7 @@ static void protshm_mark_move_locked(struct protshm_mark *m,
 {
 	struct protshm_key *old = m->key;
 
+	lockdep_assert_held(&protshm_keys_lock);
 	if (old)
 		list_del(&m->node);
 	if (k) {
@@ -295,7 +283,7 @@ static void protshm_mark_move_locked(struct protshm_mark *m,
 }
 
 /**
- * protshm_mark() - record the forks of the process (or mm) @key
+ * protshm_mark_locked() - record the forks of the process (or mm) @key
  * @m: the mark of a lowered ceiling on @seg
  * @seg: the segment
  * @key: a process's struct pid, or an mm (of a pending child, or whose
@@ -307,14 +295,15 @@ static void protshm_mark_move_locked(struct protshm_mark *m,
  * lowering time), against the probe's lookup, which follows the child's
  * start time.
  *
- * Context: process context, may sleep; the holder's seg->lock held, or
- * the holder not visible.
+ * Context: process context; the holder's seg->lock held, or the holder
+ * not visible yet; takes protshm_keys_lock.
  */
-void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
-		  const void *key)
+void protshm_mark_locked(struct protshm_mark *m, struct protshm_seg *seg,
+			 const void *key)
 {
 	struct protshm_key *k, *spare = NULL;
 
+	lockdep_assert_held(&seg->lock);
 	if (m->key && m->key->key == key)
 		return;
 	spin_lock(&protshm_keys_lock);
@@ -331,14 +320,15 @@ void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
 }
 
 /**
- * protshm_unmark() - stop recording forks for @m
+ * protshm_unmark_locked() - stop recording forks for @m
  * @m: a mark, set or not
  *
- * Context: any process context; the holder's seg->lock held, or the holder
- * unreachable.
+ * Context: process context; the holder's seg->lock held, or the holder
+ * unreachable; takes protshm_keys_lock.
  */
-void protshm_unmark(struct protshm_mark *m)
+void protshm_unmark_locked(struct protshm_mark *m)
 {
+	lockdep_assert_held(&m->seg->lock);
 	if (!m->key)
 		return;
 	spin_lock(&protshm_keys_lock);
@@ -347,19 +337,22 @@ void protshm_unmark(struct protshm_mark *m)
 }
 
 /**
- * protshm_parent_pending() - may a pending record name @m's key as parent?
+ * protshm_parent_pending_locked() - may a pending record name @m's key?
  * @m: a mark, set or not
  *
  * The caller saw @m's process (or mm) gone and issued smp_mb(): the record
  * of a fork it made before is counted already.  Exact: only the records of
  * the forks of @m's process (by its pid, or by its mm) count.
  *
+ * Context: process context; the holder's seg->lock held; takes
+ * protshm_keys_lock.
  * Return: true if one may.
  */
-bool protshm_parent_pending(const struct protshm_mark *m)
+bool protshm_parent_pending_locked(const struct protshm_mark *m)
 {
 	bool pending;
 
+	lockdep_assert_held(&m->seg->lock);
 	if (!m->key)
 		return false;
 	spin_lock(&protshm_keys_lock);
@@ -387,6 +380,7 @@ static bool protshm_fork_count_locked(struct protshm_key *ck,
 {
 	struct protshm_fork *f = &ck->fork;
 
+	lockdep_assert_held(&protshm_keys_lock);
 	ck->pkey = protshm_key_get_locked(f->parent, spare);
 	if (!ck->pkey)
 		return false;
@@ -400,6 +394,7 @@ static bool protshm_fork_count_locked(struct protshm_key *ck,
 /* Undo protshm_fork_count_locked().  protshm_keys_lock held. */
 static void protshm_fork_uncount_locked(struct protshm_key *ck)
 {
+	lockdep_assert_held(&protshm_keys_lock);
 	ck->pkey->parents--;
 	protshm_key_put_locked(ck->pkey);
 	if (ck->mkey) {
@@ -481,7 +476,7 @@ static void protshm_fork_probe(void *data, struct task_struct *parent,
 
 	if (!thread_group_leader(child) || !parent->mm)	/* a thread */
 		return;
-	/* pairs with protshm_mark(): the child's start time was taken */
+	/* pairs with protshm_mark_locked(): the child's start time was taken */
 	smp_mb();
 	rcu_read_lock();
 	marked = protshm_key_marked(task_tgid(parent));
@@ -547,10 +542,12 @@ static unsigned int protshm_key_segs_locked(const void *key,
 					    struct protshm_seg **segs,
 					    unsigned int n, unsigned int max)
 {
-	struct protshm_key *k = key ? protshm_key_find_locked(key) : NULL;
 	struct protshm_fork_seg *fs;
 	struct protshm_mark *m;
+	struct protshm_key *k;
 
+	lockdep_assert_held(&protshm_keys_lock);
+	k = key ? protshm_key_find_locked(key) : NULL;
 	if (!k)
 		return n;
 	list_for_each_entry(m, &k->list, node) {
@@ -580,13 +577,14 @@ static int protshm_ptr_cmp(const void *a, const void *b)
  * their number and the array in *@out (kfree() it).
  * Context: protshm_lineage_lock held.
  */
-static unsigned int protshm_fork_segs(struct protshm_key *ck,
-				      struct protshm_seg ***out)
+static unsigned int protshm_fork_segs_locked(struct protshm_key *ck,
+					     struct protshm_seg ***out)
 {
 	const struct protshm_fork *f = &ck->fork;
 	struct protshm_seg **segs = NULL;
 	unsigned int max = 0, n, i, m = 0;
 
+	lockdep_assert_held(&protshm_lineage_lock);
 	for (;;) {
 		spin_lock(&protshm_keys_lock);
 		n = protshm_key_segs_locked(f->parent, segs, 0, max);
@@ -613,9 +611,9 @@ static unsigned int protshm_fork_segs(struct protshm_key *ck,
 
 /*
  * Queue the record of @ck on every segment it may concern, with a node
- * charged to the child's memory cgroup.  Context: protshm_lineage_lock.
+ * charged to the child's memory cgroup.  Context: protshm_lineage_lock held.
  */
-static void protshm_fork_dispatch(struct protshm_key *ck)
+static void protshm_fork_dispatch_locked(struct protshm_key *ck)
 {
 	const struct protshm_fork *f = &ck->fork;
 	struct mem_cgroup *memcg, *old_memcg;
@@ -624,7 +622,7 @@ static void protshm_fork_dispatch(struct protshm_key *ck)
 	unsigned int i, n;
 
 	lockdep_assert_held(&protshm_lineage_lock);
-	n = protshm_fork_segs(ck, &segs);
+	n = protshm_fork_segs_locked(ck, &segs);
 	memcg = get_mem_cgroup_from_mm(f->child_mm ?: f->parent_mm);
 	old_memcg = set_active_memcg(memcg);
 	for (i = 0; i < n; i++) {
@@ -655,7 +653,8 @@ static void protshm_lineage_dispatch(void)
 	mutex_lock(&protshm_lineage_lock);
 	batch = llist_reverse_order(llist_del_all(&protshm_forks));
 	llist_for_each_entry_safe(f, tmp, batch, node) {
-		protshm_fork_dispatch(container_of(f, struct protshm_key, fork));
+		protshm_fork_dispatch_locked(container_of(f, struct protshm_key,
+							  fork));
 		smp_mb__before_atomic();	/* the nodes are queued */
 		atomic_dec(&protshm_forks_queued);
 	}
@@ -671,7 +670,7 @@ static void protshm_seg_apply_locked(struct protshm_seg *seg)
 	lockdep_assert_held(&seg->lock);
 	batch = llist_reverse_order(llist_del_all(&seg->forks));
 	llist_for_each_entry_safe(fs, tmp, batch, node) {
-		protshm_attach_inherit_locked(seg, &fs->child->fork);
+		protshm_inherit(seg, &fs->child->fork);
 		spin_lock(&protshm_keys_lock);
 		list_del(&fs->key_node);
 		spin_unlock(&protshm_keys_lock);
@@ -703,7 +702,8 @@ static bool protshm_forking(struct pid *tgid)
  * @seg if it concerns @seg.  The records of other segments are left to the
  * work item: a lookup never applies them.
  *
- * Context: process context; no protshm lock held (mmap_lock may be held).
+ * Context: process context; no protshm lock held but an mmap_lock may be;
+ * takes protshm_lineage_lock and seg->lock.
  */
 void protshm_lineage_drain(struct protshm_seg *seg, struct pid *tgid)
 {
@@ -741,14 +741,29 @@ static void protshm_find_fork_tp(struct tracepoint *tp, void *priv)
 }
 
 /**
- * protshm_lineage_init() - attach the probe to sched_process_fork
+ * protshm_lineage_nr_records() - forks recorded since the module was loaded
  *
- * Context: module init, before the device exists.
+ * Context: any context; no lock needed.
+ * Return: the count.
+ */
+long protshm_lineage_nr_records(void)
+{
+	return atomic_long_read(&protshm_fork_records);
+}
+
+/**
+ * protshm_lineage_init() - attach the probe to sched_process_fork
+ * @inherit: applies a fork record to a segment, called with seg->lock held
+ *	in the order of the forks; the only way records reach attachments
+ *
+ * Context: module init, before the device exists; no protshm lock held.
  * Return: 0 or -errno.
  */
-int protshm_lineage_init(void)
+int protshm_lineage_init(protshm_inherit_fn inherit)
 {
 	int err;
+
+	protshm_inherit = inherit;
 
 	for_each_kernel_tracepoint(protshm_find_fork_tp, NULL);
 	if (!protshm_fork_tp) {
@@ -770,7 +785,7 @@ int protshm_lineage_init(void)
 /**
  * protshm_lineage_exit() - detach the probe and apply pending records
  *
- * Context: module exit, after the device is gone.
+ * Context: module exit, after the device is gone; no protshm lock held.
  */
 void protshm_lineage_exit(void)
 {
@@ -785,7 +800,7 @@ void protshm_lineage_exit(void)
  * protshm_lineage_destroy() - free the set of keys
  *
  * Context: module exit, after protshm_lineage_exit() and after every
- * attachment is freed (protshm_segments_destroy()).
+ * attachment is freed (protshm_segments_destroy()); no protshm lock held.
  */
 void protshm_lineage_destroy(void)
 {

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * protshm: protected shared memory.  Module entry points and limits.
+ * protshm: protected shared memory.  Module entry points and every module
+ * parameter.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/sizes.h>
 
 #include "netlink.h"
-#include "protshm.h"
+#include "internal.h"
 
 unsigned int protshm_max_segments = 4096;
 module_param_named(max_segments, protshm_max_segments, uint, 0644);
@@ -37,13 +38,36 @@ module_param_named(fault_around_pages, protshm_fault_around_pages, ulong, 0644);
 MODULE_PARM_DESC(fault_around_pages,
 		 "Pages mapped per page fault, a power of two up to 512 (0 or 1: off)");
 
+bool protshm_restrict_refill = true;
+module_param_named(revoke_refill, protshm_restrict_refill, bool, 0644);
+MODULE_PARM_DESC(revoke_refill,
+		 "After a write revoke, map what stays readable again at once (0: readers refault)");
+
+/* What this build supports (config.h), for tests and monitoring. */
+static bool protshm_huge_mappings = PROTSHM_HUGE_MAPPINGS;
+module_param_named(huge_mappings, protshm_huge_mappings, bool, 0444);
+MODULE_PARM_DESC(huge_mappings,
+		 "2 MiB mappings are supported by this build (read-only)");
+
+static int protshm_fork_records_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%ld\n", protshm_lineage_nr_records());
+}
+
+static const struct kernel_param_ops protshm_fork_records_ops = {
+	.get = protshm_fork_records_get,
+};
+module_param_cb(fork_records, &protshm_fork_records_ops, NULL, 0444);
+MODULE_PARM_DESC(fork_records,
+		 "Forks recorded since the module was loaded (read-only)");
+
 static int __init protshm_init(void)
 {
 	int err;
 
 	protshm_check_abi();
-	protshm_mmap_init();
-	err = protshm_lineage_init();
+	protshm_huge_init();
+	err = protshm_lineage_init(protshm_attach_inherit_locked);
 	if (err)
 		return err;
 	err = protshm_dev_init();

@@ -12,37 +12,30 @@
  * and which split, mremap and fork copy.  vm_private_data is the
  * attachment of the process the VMA belongs to (counted).
  *
- * Where the kernel supports huge PFN maps (PROTSHM_HUGE), a 2 MiB aligned
- * range of a VMA whose segment chunk is physically contiguous is mapped with
- * one special PMD (->huge_fault).  Anything else - alignment, size, THP
- * policy, a chunk already backed by single pages, no order-9 block - falls
- * back to 4 KiB PTEs.  Page-table changes need nothing more: zap, split
- * (partial mprotect/munmap) and mremap clear a special PMD and the range
- * refaults.
+ * Every test of whether a VMA is protshm's, every walk over an address
+ * space's VMAs and every PTE change is here; 2 MiB mappings are in huge.c.
  */
 #include <linux/bitmap.h>
-#include <linux/hash.h>
 #include <linux/highmem.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 
 #include "compat.h"
-#include "protshm.h"
+#include "internal.h"
 
 /*
  * Bumped, under the mm's mmap_lock held for writing, whenever a protshm
  * mapping comes, goes or changes its range or flags: a copy of an address
  * space's protshm mappings taken under its mmap_lock is exact as long as
- * this has not moved (netlink.c).
+ * this has not moved (protshm_vmas_snapshot()).
  */
-atomic64_t protshm_maps_gen = ATOMIC64_INIT(0);
+static atomic64_t protshm_maps_gen = ATOMIC64_INIT(0);
 
-static bool protshm_revoke_refill = true;
-module_param_named(revoke_refill, protshm_revoke_refill, bool, 0644);
-MODULE_PARM_DESC(revoke_refill,
-		 "After a write revoke, map what stays readable again at once (0: readers refault)");
+static const struct vm_operations_struct protshm_vm_ops;
 
 static vm_flags_t protshm_denied_flags(u32 prot)
 {
@@ -73,8 +66,7 @@ static void protshm_vm_close(struct vm_area_struct *vma)
 	struct protshm_seg *seg = a->seg;
 
 	atomic64_inc(&protshm_maps_gen);
-	if (!READ_ONCE(a->tgid) && protshm_in_execve() &&
-	    current->mm != vma->vm_mm)
+	if (protshm_in_execve() && current->mm != vma->vm_mm)
 		protshm_attach_exec(a);
 	protshm_attach_put(a);
 	protshm_seg_put(seg);
@@ -135,9 +127,18 @@ static void protshm_fault_around(struct vm_fault *vmf, struct protshm_seg *seg)
 			    vma);
 }
 
-/* Map @pfn at the 4 KiB fault, then fault around it. */
-static vm_fault_t protshm_fault_map(struct vm_fault *vmf,
-				    struct protshm_seg *seg, unsigned long pfn)
+/**
+ * protshm_fault_map() - map a 4 KiB fault, then fault around it
+ * @vmf: the fault
+ * @seg: the VMA's segment
+ * @pfn: the page to map at the fault
+ *
+ * Context: ->fault; the VMA's per-VMA lock or its mm's mmap_lock held for
+ * reading.
+ * Return: a vm_fault_t.
+ */
+vm_fault_t protshm_fault_map(struct vm_fault *vmf, struct protshm_seg *seg,
+			     unsigned long pfn)
 {
 	vm_fault_t ret = protshm_insert_pfn(vmf->vma, vmf->address, pfn);
 
@@ -145,64 +146,6 @@ static vm_fault_t protshm_fault_map(struct vm_fault *vmf,
 		protshm_fault_around(vmf, seg);
 	return ret;
 }
-
-#ifdef PROTSHM_HUGE
-/*
- * A 4 KiB fault and a ->huge_fault of the same 2 MiB may run at once (each
- * under the per-VMA lock or the mmap_lock held for reading).  The PTE
- * insertion must never meet the special PMD the other installed:
- * walk_to_pmd() asserts that with VM_BUG_ON() (a BUG under CONFIG_DEBUG_VM;
- * without, the insertion failed with VM_FAULT_OOM).  So both insertions run
- * under one of these mutexes, hashed from the mm and the 2 MiB, and the
- * 4 KiB one looks at the PMD first.  Once a PTE table is there, a PMD
- * insertion leaves it alone (see protshm_vm_huge_fault()), and only a zap
- * (VMA write-locked: no fault meanwhile) takes a PMD away.
- */
-#define PROTSHM_PMD_LOCK_BITS	6
-static struct mutex protshm_pmd_locks[1 << PROTSHM_PMD_LOCK_BITS];
-
-void protshm_mmap_init(void)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(protshm_pmd_locks); i++)
-		mutex_init(&protshm_pmd_locks[i]);
-}
-
-static struct mutex *protshm_pmd_lock(struct vm_fault *vmf)
-{
-	unsigned long key = (unsigned long)vmf->vma->vm_mm +
-			    (vmf->address >> HPAGE_PMD_SHIFT);
-
-	return &protshm_pmd_locks[hash_long(key, PROTSHM_PMD_LOCK_BITS)];
-}
-
-/* protshm_fault_map(), unless the 2 MiB is mapped by a PMD now. */
-static vm_fault_t protshm_fault_insert(struct vm_fault *vmf,
-				       struct protshm_seg *seg,
-				       unsigned long pfn)
-{
-	struct mutex *lock = protshm_pmd_lock(vmf);
-	vm_fault_t ret = VM_FAULT_NOPAGE;	/* the access is retried: the PMD */
-
-	mutex_lock(lock);
-	if (!pmd_leaf(pmdp_get_lockless(vmf->pmd)))
-		ret = protshm_fault_map(vmf, seg, pfn);
-	mutex_unlock(lock);
-	return ret;
-}
-#else
-void protshm_mmap_init(void)
-{
-}
-
-static vm_fault_t protshm_fault_insert(struct vm_fault *vmf,
-				       struct protshm_seg *seg,
-				       unsigned long pfn)
-{
-	return protshm_fault_map(vmf, seg, pfn);
-}
-#endif
 
 static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 {
@@ -215,93 +158,7 @@ static vm_fault_t protshm_vm_fault(struct vm_fault *vmf)
 	page = protshm_seg_page(seg, vmf->pgoff, true);
 	if (!page)
 		return VM_FAULT_OOM;
-	return protshm_fault_insert(vmf, seg, page_to_pfn(page));
-}
-
-#ifdef PROTSHM_HUGE
-#define PROTSHM_VM_HUGE	VM_HUGEPAGE	/* for THP "madvise" mode */
-static bool protshm_huge_mappings = true;
-#else
-#define PROTSHM_VM_HUGE	0
-static bool protshm_huge_mappings;
-#endif
-module_param_named(huge_mappings, protshm_huge_mappings, bool, 0444);
-MODULE_PARM_DESC(huge_mappings,
-		 "2 MiB mappings are supported by this build (read-only)");
-
-#ifdef PROTSHM_HUGE
-/*
- * The segment chunk behind the 2 MiB of @vma at @haddr, if it can be mapped
- * with one PMD: the range lies inside the VMA and its page offset is 2 MiB
- * aligned (the VMA lies inside the segment, see protshm_mmap_check()).
- * Return: the chunk's first page index, or -1.
- */
-static pgoff_t protshm_huge_pgoff(struct vm_area_struct *vma,
-				  unsigned long haddr)
-{
-	pgoff_t pgoff;
-
-	if (haddr < vma->vm_start || haddr + HPAGE_PMD_SIZE > vma->vm_end)
-		return -1;
-	pgoff = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
-	if (!IS_ALIGNED(pgoff, HPAGE_PMD_NR))
-		return -1;
-	return pgoff;
-}
-
-/*
- * ->huge_fault: map a whole chunk with one PMD, or VM_FAULT_FALLBACK to
- * the 4 KiB ->fault.  Called for a none PMD, and for a write to a present
- * read-only PMD (e.g. mprotect() up again before the first write; a write
- * to a VMA without VM_WRITE never gets here).  A first insertion passes
- * write = false: the PMD still gets the VMA's vm_page_prot, and a PMD table
- * installed meanwhile by a concurrent 4 KiB fault is then left alone (the
- * fault is retried) instead of tripping insert_pfn_pmd()'s pfn check.
- *
- * Context: the VMA's per-VMA lock or its mm's mmap_lock held for reading;
- * the page tables are not locked.
- */
-static vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf,
-					unsigned int order)
-{
-	struct vm_area_struct *vma = vmf->vma;
-	struct protshm_attachment *a = vma->vm_private_data;
-	bool present = pmd_trans_huge(vmf->orig_pmd);
-	struct mutex *lock = protshm_pmd_lock(vmf);
-	unsigned long pfn;
-	vm_fault_t ret;
-	pgoff_t pgoff;
-
-	if (order != HPAGE_PMD_ORDER)
-		return VM_FAULT_FALLBACK;
-	pgoff = protshm_huge_pgoff(vma, vmf->address & HPAGE_PMD_MASK);
-	if (pgoff == (pgoff_t)-1)
-		return VM_FAULT_FALLBACK;
-	pfn = protshm_seg_chunk(a->seg, pgoff);
-	if (!pfn || (present && pmd_pfn(vmf->orig_pmd) != pfn))
-		return VM_FAULT_FALLBACK;
-	mutex_lock(lock);
-	ret = protshm_insert_pmd(vmf, pfn,
-				 present && (vmf->flags & FAULT_FLAG_WRITE));
-	mutex_unlock(lock);
-	return ret;
-}
-#endif
-
-#ifndef CONFIG_ARCH_HAS_PTE_SPECIAL
-#error "protshm needs special PTEs (CONFIG_ARCH_HAS_PTE_SPECIAL)"
-#endif
-
-/* Could a part of @vma be mapped by a PMD?  Then it has no refill. */
-static bool protshm_vma_may_be_huge(struct vm_area_struct *vma)
-{
-#ifdef PROTSHM_HUGE
-	unsigned long haddr = ALIGN(vma->vm_start, HPAGE_PMD_SIZE);
-
-	return protshm_huge_pgoff(vma, haddr) != (pgoff_t)-1;
-#else
-	return false;
-#endif
+	return protshm_huge_insert_pte(vmf, seg, page_to_pfn(page));
 }
 
 /* The part of @vma in its @i-th PMD-sized region. */
@@ -320,14 +177,19 @@ static unsigned long protshm_vma_nr_regions(struct vm_area_struct *vma)
 		ALIGN_DOWN(vma->vm_start, PMD_SIZE)) / PMD_SIZE;
 }
 
-/* Set bit i of @map if the i-th region of @vma has a PTE (before a zap). */
-static void protshm_vma_regions(struct vm_area_struct *vma, unsigned long *map)
+/*
+ * Set bit i of @map if the i-th region of @vma has a PTE (before a zap).
+ * Context: the mmap_lock held for writing.
+ */
+static void protshm_vma_regions_locked(struct vm_area_struct *vma,
+				       unsigned long *map)
 {
 	unsigned long i, start, end;
 
+	protshm_assert_mmap_write_locked(vma->vm_mm);
 	for (i = 0; i < protshm_vma_nr_regions(vma); i++) {
 		protshm_vma_region(vma, i, &start, &end);
-		if (protshm_range_has_pte(vma->vm_mm, start, end))
+		if (protshm_range_has_pte_locked(vma->vm_mm, start, end))
 			__set_bit(i, map);
 	}
 }
@@ -336,11 +198,12 @@ static void protshm_vma_regions(struct vm_area_struct *vma, unsigned long *map)
  * Map the resident pages again, with the VMA's new protection, in the
  * regions set in @map.  Context: the mmap_lock held for writing.
  */
-static void protshm_vma_refill(struct vm_area_struct *vma,
-			       const unsigned long *map)
+static void protshm_vma_refill_locked(struct vm_area_struct *vma,
+				      const unsigned long *map)
 {
 	unsigned long i, start, end;
 
+	protshm_assert_mmap_write_locked(vma->vm_mm);
 	for_each_set_bit(i, map, protshm_vma_nr_regions(vma)) {
 		protshm_vma_region(vma, i, &start, &end);
 		apply_to_page_range(vma->vm_mm, start, end - start,
@@ -349,12 +212,12 @@ static void protshm_vma_refill(struct vm_area_struct *vma,
 }
 
 /**
- * protshm_vma_lower() - take rights beyond @prot away from a mapping
+ * protshm_vma_restrict_locked() - take rights beyond @prot away from a mapping
  * @vma: a protshm VMA
  * @prot: PROTSHM_PROT_* rights it keeps at most
  *
  * Clears the VMA's flags (a VMA losing VM_MAYWRITE no longer counts as a
- * writable mapping of its file, see protshm_vma_clear_flags()), recomputes
+ * writable mapping of its file, see protshm_vma_clear_flags_locked()), recomputes
  * its page protection and zaps its PTEs (which flushes the TLBs and calls
  * the mmu notifiers) so that the next access faults and is checked.
  *
@@ -367,9 +230,9 @@ static void protshm_vma_refill(struct vm_area_struct *vma,
  * not refilled (apply_to_*page_range() refuse huge PMDs; a reader refaults
  * once per 2 MiB there).
  *
- * Context: the VMA's mm mmap_lock held for writing.
+ * Context: process context; the VMA's mm mmap_lock held for writing.
  */
-void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
+void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
 {
 	vm_flags_t clear = protshm_denied_flags(prot) & vma->vm_flags;
 	unsigned long small = 0, *map = NULL;
@@ -378,22 +241,229 @@ void protshm_vma_lower(struct vm_area_struct *vma, u32 prot)
 	if (!clear)
 		return;
 	atomic64_inc(&protshm_maps_gen);
-	if ((vma->vm_flags & ~clear & VM_READ) && READ_ONCE(protshm_revoke_refill) &&
-	    !protshm_vma_may_be_huge(vma)) {
+	if ((vma->vm_flags & ~clear & VM_READ) &&
+	    READ_ONCE(protshm_restrict_refill) && !protshm_vma_may_be_huge_locked(vma)) {
 		map = &small;
 		if (protshm_vma_nr_regions(vma) > BITS_PER_LONG)
 			map = bitmap_zalloc(protshm_vma_nr_regions(vma),
 					    GFP_KERNEL_ACCOUNT);
 		if (map)
-			protshm_vma_regions(vma, map);
+			protshm_vma_regions_locked(vma, map);
 	}
-	protshm_vma_clear_flags(vma, clear);
+	protshm_vma_clear_flags_locked(vma, clear);
 	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
 	protshm_zap_vma(vma);
 	if (map)
-		protshm_vma_refill(vma, map);
+		protshm_vma_refill_locked(vma, map);
 	if (map != &small)
 		bitmap_free(map);
+}
+
+/**
+ * protshm_vma_attachment() - the attachment a VMA belongs to
+ * @vma: any VMA
+ *
+ * Context: any context; @vma's mm mmap_lock or its per-VMA lock held (the
+ * VMA cannot change).
+ * Return: the attachment (not counted: the VMA holds it), or NULL if @vma
+ * is not a protshm mapping.
+ */
+struct protshm_attachment *protshm_vma_attachment(struct vm_area_struct *vma)
+{
+	return vma->vm_ops == &protshm_vm_ops ? vma->vm_private_data : NULL;
+}
+
+/* Is @vma a mapping of @seg?  As protshm_vma_attachment(). */
+static bool protshm_vma_of(struct vm_area_struct *vma, struct protshm_seg *seg)
+{
+	struct protshm_attachment *a = protshm_vma_attachment(vma);
+
+	return a && a->seg == seg;
+}
+
+/**
+ * protshm_vmas_restrict_locked() - restrict every mapping of @seg in @mm
+ * @seg: the segment
+ * @mm: the address space
+ * @prot: PROTSHM_PROT_* rights each mapping keeps at most
+ *
+ * Each mapping and the attachment it belongs to (which may be another
+ * process's: mappings outlive the CLONE_VM sibling that made them) are
+ * restricted to @prot.
+ *
+ * Context: process context; @mm's mmap_lock held for writing and
+ * seg->lock held.
+ */
+void protshm_vmas_restrict_locked(struct protshm_seg *seg,
+				  struct mm_struct *mm, u32 prot)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
+
+	protshm_assert_mmap_write_locked(mm);
+	lockdep_assert_held(&seg->lock);
+	for_each_vma(vmi, vma) {
+		if (protshm_vma_of(vma, seg)) {
+			protshm_attach_restrict_locked(vma->vm_private_data,
+						       prot);
+			protshm_vma_restrict_locked(vma, prot);
+		}
+	}
+}
+
+/* Is [addr, end) of @mm exactly covered by mappings of @seg? */
+static bool protshm_range_covered_locked(struct mm_struct *mm,
+					 struct protshm_seg *seg,
+					 unsigned long addr, unsigned long end)
+{
+	VMA_ITERATOR(vmi, mm, addr);
+	struct vm_area_struct *vma;
+	unsigned long next = addr;
+
+	protshm_assert_mmap_write_locked(mm);
+	for_each_vma_range(vmi, vma, end) {
+		if (vma->vm_start != next || !protshm_vma_of(vma, seg))
+			return false;
+		next = vma->vm_end;
+	}
+	return next == end;
+}
+
+/**
+ * protshm_range_restrict_locked() - restrict the mappings of a range
+ * @mm: the address space
+ * @seg: the segment the range must map
+ * @addr: start of the range, page aligned
+ * @end: end of the range, page aligned, above @addr
+ * @prot: the mappings' rights are intersected with @prot
+ *
+ * Only the mappings change, not the ceiling of any attachment.
+ *
+ * Context: process context; @mm's mmap_lock held for writing.
+ * Return: 0, or -EINVAL if the range is not exactly covered by mappings
+ * of @seg (then nothing changed).
+ */
+int protshm_range_restrict_locked(struct mm_struct *mm, struct protshm_seg *seg,
+				  unsigned long addr, unsigned long end,
+				  u32 prot)
+{
+	VMA_ITERATOR(vmi, mm, addr);
+	struct vm_area_struct *vma;
+
+	protshm_assert_mmap_write_locked(mm);
+	if (!protshm_range_covered_locked(mm, seg, addr, end))
+		return -EINVAL;
+	for_each_vma_range(vmi, vma, end)
+		protshm_vma_restrict_locked(vma, prot);
+	return 0;
+}
+
+static u32 protshm_vma_flags(struct vm_area_struct *vma)
+{
+	u32 flags = 0;
+
+	if (vma->vm_flags & VM_READ)
+		flags |= PROTSHM_VMA_F_READ;
+	if (vma->vm_flags & VM_WRITE)
+		flags |= PROTSHM_VMA_F_WRITE;
+	if (vma->vm_flags & VM_MAYREAD)
+		flags |= PROTSHM_VMA_F_MAYREAD;
+	if (vma->vm_flags & VM_MAYWRITE)
+		flags |= PROTSHM_VMA_F_MAYWRITE;
+	if (vma->vm_flags & VM_MAYSHARE)
+		flags |= PROTSHM_VMA_F_SHARED;
+	return flags;
+}
+
+static int protshm_vma_snap_cmp(const void *a, const void *b)
+{
+	const struct protshm_vma_snap *x = a, *y = b;
+
+	if (x->seg != y->seg)
+		return x->seg < y->seg ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Copy @mm's protshm mappings into @c (up to @max).  Return: how many there
+ * are.
+ */
+static unsigned int protshm_vmas_fill_locked(struct protshm_vmas *c,
+					     struct mm_struct *mm,
+					     unsigned int max)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct protshm_attachment *a;
+	struct vm_area_struct *vma;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&mm->mmap_lock);
+	for_each_vma(vmi, vma) {
+		a = protshm_vma_attachment(vma);
+		if (!a)
+			continue;
+		if (n < max) {
+			c->v[n] = (struct protshm_vma_snap) {
+				.seg = a->seg, .start = vma->vm_start,
+				.end = vma->vm_end, .pgoff = vma->vm_pgoff,
+				.flags = protshm_vma_flags(vma),
+			};
+		}
+		n++;
+	}
+	return n;
+}
+
+/**
+ * protshm_vmas_free() - release a copy of an address space's mappings
+ * @c: the copy, emptied
+ *
+ * Context: process context; no protshm lock held.
+ */
+void protshm_vmas_free(struct protshm_vmas *c)
+{
+	if (c->mm)
+		mmdrop(c->mm);
+	kvfree(c->v);
+	*c = (struct protshm_vmas) {};
+}
+
+/**
+ * protshm_vmas_snapshot() - copy the protshm mappings of an address space
+ * @c: the copy; left as it is if it is the copy of @mm already and no
+ *	protshm mapping anywhere changed since
+ * @mm: the address space (the caller holds mm_users)
+ *
+ * One walk under @mm's mmap_lock held for reading counts the mappings, one
+ * copies them; the copy is sorted by segment, then address.
+ *
+ * Context: process context; no protshm lock held; takes @mm's mmap_lock.
+ * Return: 0, -ENOMEM, -EINTR.
+ */
+int protshm_vmas_snapshot(struct protshm_vmas *c, struct mm_struct *mm)
+{
+	unsigned int n;
+
+	if (c->mm == mm && c->gen == atomic64_read(&protshm_maps_gen))
+		return 0;
+	protshm_vmas_free(c);
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	/* changes are made under the write lock: stable while this holds */
+	c->gen = atomic64_read(&protshm_maps_gen);
+	n = protshm_vmas_fill_locked(c, mm, 0);
+	/* one entry per mapping the process made: no warning on failure */
+	c->v = kvmalloc_array(n ?: 1, sizeof(*c->v),
+			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (c->v)
+		c->nr = protshm_vmas_fill_locked(c, mm, n);
+	mmap_read_unlock(mm);
+	if (!c->v)
+		return -ENOMEM;
+	sort(c->v, c->nr, sizeof(*c->v), protshm_vma_snap_cmp, NULL);
+	mmgrab(mm);
+	c->mm = mm;
+	return 0;
 }
 
 /* Second guard behind the VM_MAY* bits, which mprotect() checks first. */
@@ -415,7 +485,7 @@ static int protshm_vm_mprotect(struct vm_area_struct *vma, unsigned long start,
  * mappings.  Honour the VMA's current flags: a debugger may read a readable
  * mapping and write a writable one, nothing more.
  *
- * Context: the VMA's mm mmap_lock held for reading.
+ * Context: vm_ops->access; the VMA's mm mmap_lock held for reading.
  */
 static int protshm_vm_access(struct vm_area_struct *vma, unsigned long addr,
 			     void *buf, int len, int write)
@@ -447,29 +517,14 @@ static int protshm_vm_access(struct vm_area_struct *vma, unsigned long addr,
 	return len;
 }
 
-const struct vm_operations_struct protshm_vm_ops = {
+static const struct vm_operations_struct protshm_vm_ops = {
 	.open = protshm_vm_open,
 	.close = protshm_vm_close,
 	.fault = protshm_vm_fault,
-#ifdef PROTSHM_HUGE
-	.huge_fault = protshm_vm_huge_fault,
-#endif
+	.huge_fault = PROTSHM_VM_HUGE_FAULT,
 	.mprotect = protshm_vm_mprotect,
 	.access = protshm_vm_access,
 };
-
-/* Rights a new mapping by current through @pf may have at most. */
-static u32 protshm_file_rights(struct protshm_file *pf,
-			       struct protshm_attachment *a)
-{
-	struct protshm_seg *seg = pf->seg;
-	u32 rights;
-
-	mutex_lock(&seg->lock);
-	rights = a->ceiling & pf->rights & pf->origin->ceiling;
-	mutex_unlock(&seg->lock);
-	return rights;
-}
 
 static int protshm_mmap_check(struct vm_area_struct *vma,
 			      struct protshm_seg *seg)
@@ -489,7 +544,7 @@ static int protshm_mmap_check(struct vm_area_struct *vma,
  * @file: a bound file
  * @vma: the new VMA
  *
- * Context: current's mmap_lock held for writing.
+ * Context: ->mmap; current's mmap_lock held for writing; takes seg->lock.
  * Return: 0, -EBADFD (unbound), -EINVAL (not MAP_SHARED), -EPERM
  * (PROT_EXEC), -ENXIO (beyond the segment), -EACCES (beyond the rights).
  */
@@ -510,7 +565,7 @@ int protshm_mmap(struct file *file, struct vm_area_struct *vma)
 	a = protshm_attach_current(seg);
 	if (IS_ERR(a))
 		return PTR_ERR(a);
-	denied = protshm_denied_flags(protshm_file_rights(pf, a));
+	denied = protshm_denied_flags(protshm_attach_file_rights(a, pf));
 	if (vma->vm_flags & denied & (VM_READ | VM_WRITE)) {
 		protshm_attach_put(a);
 		return -EACCES;

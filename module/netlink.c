@@ -43,9 +43,10 @@
  *
  * Mappings
  *   One walk of an address space copies all of its protshm mappings
- *   (struct protshm_nl_vmas), sorted by segment; the attachments of the
- *   same process share that copy, across the parts of a dump too, for as
- *   long as no protshm mapping anywhere changed (protshm_maps_gen).
+ *   (struct protshm_vmas, from protshm_vmas_snapshot() in mmap.c), sorted
+ *   by segment; the attachments of the same process share that copy,
+ *   across the parts of a dump too, for as long as no protshm mapping
+ *   anywhere changed.
  *
  * Locking: the operations take no lock of their own (parallel_ops);
  * segments and attachments are copied with references, and a target's
@@ -60,14 +61,14 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/user_namespace.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
 #include "compat.h"
+#include "compat_genl.h"
 #include "netlink.h"
-#include "protshm.h"
+#include "internal.h"
 
 enum protshm_nl_mcgrp {
 	PROTSHM_NL_MCGRP_EVENTS,
@@ -145,37 +146,6 @@ struct protshm_nl_cursor {
 };
 
 /**
- * struct protshm_nl_vma - a mapping as reported
- * @seg: its segment (compared, never dereferenced)
- * @start: first address
- * @end: address after the last one
- * @pgoff: offset in the segment, in pages
- * @flags: PROTSHM_VMA_F_*
- */
-struct protshm_nl_vma {
-	const struct protshm_seg *seg;
-	u64 start;
-	u64 end;
-	u64 pgoff;
-	u32 flags;
-};
-
-/**
- * struct protshm_nl_vmas - the protshm mappings of one address space
- * @mm: the address space (mmgrab: only its identity is used), or NULL
- * @gen: protshm_maps_gen when they were copied; the copy is exact while
- *	it has not moved
- * @nr: number of entries
- * @v: the mappings, sorted by segment, then address
- */
-struct protshm_nl_vmas {
-	struct mm_struct *mm;
-	u64 gen;
-	unsigned int nr;
-	struct protshm_nl_vma *v;
-};
-
-/**
  * struct protshm_nl_att_state - the allocated part of an attachment dump
  * @cred: the socket opener's credentials (counted), see the top
  * @filter_seg: report only this segment, or 0
@@ -190,7 +160,7 @@ struct protshm_nl_att_state {
 	const struct cred *cred;
 	u64 filter_seg;
 	u32 filter_pid;
-	struct protshm_nl_vmas vmas;
+	struct protshm_vmas vmas;
 	int err;
 	const char *errmsg;
 };
@@ -213,7 +183,7 @@ struct protshm_nl_msg {
 	unsigned int max_len;
 	struct netlink_callback *cb;
 	const struct cred *cred;
-	struct protshm_nl_vmas *vmas;
+	struct protshm_vmas *vmas;
 };
 
 static u32 protshm_nl_seq(void)
@@ -435,103 +405,10 @@ static int protshm_nl_seg_get_dumpit(struct sk_buff *skb,
 
 /* ---- attachments and their mappings ------------------------------------ */
 
-static u32 protshm_nl_vma_flags(struct vm_area_struct *vma)
-{
-	u32 flags = 0;
-
-	if (vma->vm_flags & VM_READ)
-		flags |= PROTSHM_VMA_F_READ;
-	if (vma->vm_flags & VM_WRITE)
-		flags |= PROTSHM_VMA_F_WRITE;
-	if (vma->vm_flags & VM_MAYREAD)
-		flags |= PROTSHM_VMA_F_MAYREAD;
-	if (vma->vm_flags & VM_MAYWRITE)
-		flags |= PROTSHM_VMA_F_MAYWRITE;
-	if (vma->vm_flags & VM_MAYSHARE)
-		flags |= PROTSHM_VMA_F_SHARED;
-	return flags;
-}
-
-static int protshm_nl_vma_cmp(const void *a, const void *b)
-{
-	const struct protshm_nl_vma *x = a, *y = b;
-
-	if (x->seg != y->seg)
-		return x->seg < y->seg ? -1 : 1;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/*
- * Copy @mm's protshm mappings into @c (up to @max).  Return: how many there
- * are.  Context: @mm's mmap_lock held.
- */
-static unsigned int protshm_nl_vmas_fill(struct protshm_nl_vmas *c,
-					 struct mm_struct *mm, unsigned int max)
-{
-	VMA_ITERATOR(vmi, mm, 0);
-	struct protshm_attachment *a;
-	struct vm_area_struct *vma;
-	unsigned int n = 0;
-
-	for_each_vma(vmi, vma) {
-		if (vma->vm_ops != &protshm_vm_ops)
-			continue;
-		if (n < max) {
-			a = vma->vm_private_data;
-			c->v[n] = (struct protshm_nl_vma) {
-				.seg = a->seg, .start = vma->vm_start,
-				.end = vma->vm_end, .pgoff = vma->vm_pgoff,
-				.flags = protshm_nl_vma_flags(vma),
-			};
-		}
-		n++;
-	}
-	return n;
-}
-
-static void protshm_nl_vmas_free(struct protshm_nl_vmas *c)
-{
-	if (c->mm)
-		mmdrop(c->mm);
-	kvfree(c->v);
-	*c = (struct protshm_nl_vmas) {};
-}
-
-/*
- * Make @c the copy of @mm's mappings, unless it is already and no protshm
- * mapping changed since: one walk to count them, one to copy them.
- * Return: 0, -ENOMEM, -EINTR.
- */
-static int protshm_nl_vmas_load(struct protshm_nl_vmas *c,
-				struct mm_struct *mm)
-{
-	unsigned int n;
-
-	if (c->mm == mm && c->gen == atomic64_read(&protshm_maps_gen))
-		return 0;
-	protshm_nl_vmas_free(c);
-	if (mmap_read_lock_killable(mm))
-		return -EINTR;
-	/* changes are made under the write lock: stable while this holds */
-	c->gen = atomic64_read(&protshm_maps_gen);
-	n = protshm_nl_vmas_fill(c, mm, 0);
-	/* one entry per mapping the process made: no warning on failure */
-	c->v = kvmalloc_array(n ?: 1, sizeof(*c->v),
-			      GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (c->v)
-		c->nr = protshm_nl_vmas_fill(c, mm, n);
-	mmap_read_unlock(mm);
-	if (!c->v)
-		return -ENOMEM;
-	sort(c->v, c->nr, sizeof(*c->v), protshm_nl_vma_cmp, NULL);
-	mmgrab(mm);
-	c->mm = mm;
-	return 0;
-}
-
 /* The first mapping of @seg in @c, or the end. */
-static const struct protshm_nl_vma *protshm_nl_vmas_first(const struct protshm_nl_vmas *c,
-							  const struct protshm_seg *seg)
+static const struct protshm_vma_snap *
+protshm_nl_vmas_first(const struct protshm_vmas *c,
+		      const struct protshm_seg *seg)
 {
 	unsigned int lo = 0, hi = c->nr, mid;
 
@@ -546,7 +423,7 @@ static const struct protshm_nl_vma *protshm_nl_vmas_first(const struct protshm_n
 }
 
 /* Hash of a sequence of mappings: what the reported attributes depend on. */
-static u64 protshm_nl_vma_hash(u64 hash, const struct protshm_nl_vma *v)
+static u64 protshm_nl_vma_hash(u64 hash, const struct protshm_vma_snap *v)
 {
 	hash = (hash ^ v->start) * GOLDEN_RATIO_64;
 	hash = (hash ^ v->end) * GOLDEN_RATIO_64;
@@ -562,7 +439,7 @@ static size_t protshm_nl_vma_size(void)
 }
 
 static int protshm_nl_put_vma(struct sk_buff *skb,
-			      const struct protshm_nl_vma *v)
+			      const struct protshm_vma_snap *v)
 {
 	struct nlattr *nest = nla_nest_start(skb, PROTSHM_A_VMA);
 
@@ -591,12 +468,12 @@ static int protshm_nl_put_vma(struct sk_buff *skb,
  */
 static void protshm_nl_put_vmas(struct sk_buff *skb, void *hdr,
 				const struct protshm_nl_att *att,
-				const struct protshm_nl_vmas *c,
+				const struct protshm_vmas *c,
 				struct protshm_nl_cursor *cur)
 {
 	size_t need = protshm_nl_vma_size() + nla_total_size(0);
-	const struct protshm_nl_vma *v = protshm_nl_vmas_first(c, att->seg);
-	const struct protshm_nl_vma *end = c->v + c->nr;
+	const struct protshm_vma_snap *v = protshm_nl_vmas_first(c, att->seg);
+	const struct protshm_vma_snap *end = c->v + c->nr;
 	u64 prefix = 0;
 
 	for (; v < end && v->seg == att->seg && v->start < cur->addr; v++)
@@ -620,10 +497,10 @@ static void protshm_nl_put_vmas(struct sk_buff *skb, void *hdr,
 /* The mappings part of an attachment message, from a copy of them. */
 static int protshm_nl_put_att_vmas(struct sk_buff *skb, void *hdr,
 				   const struct protshm_nl_att *att,
-				   struct protshm_nl_vmas *c,
+				   struct protshm_vmas *c,
 				   struct protshm_nl_cursor *cur)
 {
-	int err = protshm_nl_vmas_load(c, att->mm);
+	int err = protshm_vmas_snapshot(c, att->mm);
 
 	if (err)
 		return err;
@@ -728,7 +605,7 @@ static bool protshm_nl_may_read_maps(const struct cred *cred,
 /*
  * The address space of @task's process (mm_users) if @cred may read its
  * memory map, else NULL.  It is taken from any thread that has one, as
- * revoke does: the group leader may have exited while the others run on.
+ * RESTRICT does: the group leader may have exited while the others run on.
  */
 static struct mm_struct *protshm_nl_readable_mm(const struct cred *cred,
 						struct task_struct *task)
@@ -809,7 +686,7 @@ static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
 				const struct cred *cred,
 				struct protshm_seg *seg, pid_t pid)
 {
-	struct protshm_nl_vmas vmas = {};
+	struct protshm_vmas vmas = {};
 	struct protshm_nl_msg m = {
 		.portid = info->snd_portid, .seq = info->snd_seq,
 		.max_len = NLMSG_GOODSIZE, .cred = cred, .vmas = &vmas,
@@ -828,7 +705,7 @@ static int protshm_nl_att_reply(struct sk_buff *msg, struct genl_info *info,
 	protshm_nl_att_init(&att, cred, seg, &s);
 	err = protshm_nl_att_msg(msg, &att, &m, &cur);
 	protshm_nl_att_fini(&att);
-	protshm_nl_vmas_free(&vmas);
+	protshm_vmas_free(&vmas);
 	protshm_attach_snap_put(&s, 1);
 	return err < 0 ? err : 0;
 }
@@ -907,7 +784,7 @@ static int protshm_nl_att_dump_done(struct netlink_callback *cb)
 	struct protshm_nl_att_dump *d = (void *)cb->ctx;
 
 	if (d->st) {
-		protshm_nl_vmas_free(&d->st->vmas);
+		protshm_vmas_free(&d->st->vmas);
 		put_cred(d->st->cred);
 		kfree(d->st);
 	}
@@ -1141,7 +1018,7 @@ static int protshm_nl_put_seg_created(struct sk_buff *skb,
  * @seg: the segment
  * @cmd: PROTSHM_CMD_SEG_CREATE_NTF (by current) or _SEG_DESTROY_NTF
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held.
  */
 void protshm_nl_seg_event(struct protshm_seg *seg, u8 cmd)
 {
@@ -1211,44 +1088,48 @@ static void protshm_nl_att_event(struct protshm_attachment *a, u8 cmd,
 }
 
 /**
- * protshm_nl_attach_event() - an attachment was created or is forgotten
+ * protshm_nl_attach_event_locked() - an attachment was created or is forgotten
  * @a: the attachment
  * @cmd: PROTSHM_CMD_ATTACH_NTF (current attached, or is forking the
  *	process of @a) or PROTSHM_CMD_DETACH_NTF
  *
- * Context: process context; a->seg->lock held, or a->seg being freed.
+ * Context: process context; a->seg->lock held.
  */
-void protshm_nl_attach_event(struct protshm_attachment *a, u8 cmd)
+void protshm_nl_attach_event_locked(struct protshm_attachment *a, u8 cmd)
 {
+	lockdep_assert_held(&a->seg->lock);
 	protshm_nl_att_event(a, cmd, NULL);
 }
 
 /**
- * protshm_nl_inherit_event() - a forked child got an attachment from its
+ * protshm_nl_inherit_event_locked() - a forked child got an attachment from its
  *	fork record, with the ceiling of its parent
  * @a: the child's new attachment
  * @forker: the parent
  *
  * Context: process context; a->seg->lock held.
  */
-void protshm_nl_inherit_event(struct protshm_attachment *a, struct pid *forker)
+void protshm_nl_inherit_event_locked(struct protshm_attachment *a,
+				     struct pid *forker)
 {
+	lockdep_assert_held(&a->seg->lock);
 	protshm_nl_att_event(a, PROTSHM_CMD_ATTACH_NTF, forker);
 }
 
 /**
- * protshm_nl_restrict_event() - current restricted the process of @a
+ * protshm_nl_restrict_event_locked() - current restricted the process of @a
  * @a: the attachment, with its new ceiling
  * @old: its ceiling before
  *
  * Context: process context; a->seg->lock held.
  */
-void protshm_nl_restrict_event(struct protshm_attachment *a, u32 old)
+void protshm_nl_restrict_event_locked(struct protshm_attachment *a, u32 old)
 {
 	struct sk_buff *skb;
 	void *hdr;
 	int err;
 
+	lockdep_assert_held(&a->seg->lock);
 	skb = protshm_nl_event_new(PROTSHM_CMD_RESTRICT_NTF, &hdr);
 	if (!skb)
 		return;
@@ -1330,6 +1211,7 @@ static struct genl_family protshm_nl_family __ro_after_init = {
 /**
  * protshm_nl_init() - register the generic netlink family
  *
+ * Context: module init; no protshm lock held.
  * Return: 0 or a negative errno.
  */
 int protshm_nl_init(void)
@@ -1345,6 +1227,8 @@ int protshm_nl_init(void)
  * protshm_nl_exit() - unregister the generic netlink family
  *
  * Waits for requests in progress; no event is sent afterwards.
+ *
+ * Context: module exit; no protshm lock held.
  */
 void protshm_nl_exit(void)
 {

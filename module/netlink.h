@@ -16,8 +16,9 @@ int protshm_nl_init(void);
 void protshm_nl_exit(void);
 
 void protshm_nl_seg_event(struct protshm_seg *seg, u8 cmd);
-void protshm_nl_attach_event(struct protshm_attachment *a, u8 cmd);
-void protshm_nl_inherit_event(struct protshm_attachment *a, struct pid *forker);
-void protshm_nl_restrict_event(struct protshm_attachment *a, u32 old);
+void protshm_nl_attach_event_locked(struct protshm_attachment *a, u8 cmd);
+void protshm_nl_inherit_event_locked(struct protshm_attachment *a,
+				     struct pid *forker);
+void protshm_nl_restrict_event_locked(struct protshm_attachment *a, u32 old);
 
 #endif /* PROTSHM_NETLINK_H */

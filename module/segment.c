@@ -17,7 +17,7 @@
 
 #include "compat.h"
 #include "netlink.h"
-#include "protshm.h"
+#include "internal.h"
 
 /* Backing pages: zeroed, charged to the memcg set with set_active_memcg(). */
 #define PROTSHM_PAGE_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
@@ -27,7 +27,7 @@
  * hnode/linked.  The last put of a segment, which can happen under an
  * mmap_lock, does not take it (the limits are counted in account.c).
  */
-static DEFINE_MUTEX(protshm_registry_lock);
+DEFINE_MUTEX(protshm_registry_lock);
 static DEFINE_HASHTABLE(protshm_names, 8);
 static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
 
@@ -45,8 +45,8 @@ static u32 protshm_name_hash(const struct ipc_namespace *ns, const char *name)
 }
 
 /* Context: protshm_registry_lock held. */
-static struct protshm_seg *protshm_find_locked(struct ipc_namespace *ns,
-					       const char *name)
+static struct protshm_seg *protshm_name_find_locked(struct ipc_namespace *ns,
+						    const char *name)
 {
 	struct protshm_seg *seg;
 
@@ -83,7 +83,8 @@ static void protshm_seg_release(struct kref *ref)
  * protshm_seg_put() - drop a segment reference
  * @seg: the segment
  *
- * Context: process context; no protshm lock held (may free the segment).
+ * Context: process context; no protshm lock held but an mmap_lock may be
+ * (may free the segment).
  */
 void protshm_seg_put(struct protshm_seg *seg)
 {
@@ -117,7 +118,7 @@ static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
 	seg->uid = current_fsuid();
 	seg->gid = current_fsgid();
 	seg->id = atomic64_inc_return(&protshm_next_id);
-	/* pinned by protshm_account_charge() */
+	/* pinned by protshm_account_charge_locked() */
 	seg->ipc_ns = current->nsproxy->ipc_ns;
 	seg->memcg = get_mem_cgroup_from_mm(current->mm);
 	return seg;
@@ -130,9 +131,9 @@ static int protshm_seg_register(struct protshm_seg *seg)
 
 	mutex_lock(&protshm_registry_lock);
 	err = -EEXIST;
-	if (protshm_find_locked(seg->ipc_ns, seg->name))
+	if (protshm_name_find_locked(seg->ipc_ns, seg->name))
 		goto out;
-	err = protshm_account_charge(seg);
+	err = protshm_account_charge_locked(seg);
 	if (err)
 		goto out;
 	err = xa_insert(&protshm_segs, seg->id, seg, GFP_KERNEL_ACCOUNT);
@@ -159,7 +160,8 @@ out:
  * A limit that refuses is tried again once if segments of IPC namespaces
  * nothing else references were found (see protshm_ns_reclaim()).
  *
- * Context: process context, no locks held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: 0, -EEXIST, -ENOSPC (a count limit), -ENOMEM (memory or a bytes
  * limit).
  */
@@ -190,7 +192,8 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode,
  * protshm_seg_lookup() - find a segment by name in the caller's IPC namespace
  * @name: the name
  *
- * Context: process context, no locks held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: the segment with a reference, or NULL.
  */
 struct protshm_seg *protshm_seg_lookup(const char *name)
@@ -199,7 +202,7 @@ struct protshm_seg *protshm_seg_lookup(const char *name)
 	struct protshm_seg *seg;
 
 	mutex_lock(&protshm_registry_lock);
-	seg = protshm_find_locked(ns, name);
+	seg = protshm_name_find_locked(ns, name);
 	if (seg)
 		kref_get(&seg->ref);
 	mutex_unlock(&protshm_registry_lock);
@@ -228,7 +231,8 @@ protshm_seg_next_in(u64 id, const struct ipc_namespace *ns)
  *
  * Named and unlinked segments alike, as long as they exist.
  *
- * Context: process context, any protshm lock may be held.
+ * Context: process context; any protshm lock may be held; takes the
+ * xarray lock.
  * Return: the segment with the smallest id above @id, with a reference, or
  * NULL if there is none.
  */
@@ -241,7 +245,8 @@ struct protshm_seg *protshm_seg_next(u64 id)
  * protshm_seg_lookup_id() - find a segment by id in the caller's IPC namespace
  * @id: the id
  *
- * Context: process context, any protshm lock may be held.
+ * Context: process context; any protshm lock may be held; takes the
+ * xarray lock.
  * Return: the segment (named or unlinked) with a reference, or NULL.
  */
 struct protshm_seg *protshm_seg_lookup_id(u64 id)
@@ -261,7 +266,8 @@ struct protshm_seg *protshm_seg_lookup_id(u64 id)
  * protshm_seg_unlink() - remove a segment's name
  * @seg: the segment (the caller holds a reference)
  *
- * Context: process context, no locks held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: 0, or -ENOENT if it was already unlinked.
  */
 int protshm_seg_unlink(struct protshm_seg *seg)
@@ -285,6 +291,8 @@ int protshm_seg_unlink(struct protshm_seg *seg)
  * protshm_seg_unlinked() - has the segment's name been removed?
  * @seg: the segment
  *
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  * Return: true once unlinked.
  */
 bool protshm_seg_unlinked(struct protshm_seg *seg)
@@ -306,6 +314,7 @@ static bool protshm_capable_ipc_owner(const struct protshm_seg *seg)
  * protshm_seg_is_owner() - may current act as the segment's owner?
  * @seg: the segment
  *
+ * Context: process context; no lock needed.
  * Return: true if current's fsuid owns the segment or current has
  * CAP_IPC_OWNER in the segment's IPC namespace.
  */
@@ -320,6 +329,7 @@ bool protshm_seg_is_owner(const struct protshm_seg *seg)
  * @seg: the segment
  * @prot: PROTSHM_PROT_* rights wanted
  *
+ * Context: process context; no lock needed.
  * Return: 0 or -EACCES.
  */
 int protshm_seg_permission(const struct protshm_seg *seg, u32 prot)
@@ -348,7 +358,8 @@ int protshm_seg_permission(const struct protshm_seg *seg, u32 prot)
  *
  * Pages are installed once with cmpxchg() and live as long as the segment.
  *
- * Context: process context; may sleep if @alloc.
+ * Context: process context, may sleep if @alloc; no lock needed (see
+ * @pages).
  * Return: the page, or NULL if it is absent and @alloc is false or the
  * allocation failed.
  */
@@ -374,9 +385,19 @@ struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx, bool alloc)
 	return page;
 }
 
-#ifdef PROTSHM_HUGE
-/* The chunk's first PFN if its pages are contiguous and 2 MiB aligned, or 0. */
-static unsigned long protshm_chunk_pfn(struct protshm_seg *seg, pgoff_t base)
+/**
+ * protshm_seg_block_pfn() - the backing of a run of pages, if one block
+ * @seg: the segment
+ * @base: first page index of the run, a multiple of 1 << @order; the run
+ *	lies inside the segment
+ * @order: the run has 1 << @order pages
+ *
+ * Context: any context; no lock needed (see @pages).
+ * Return: the PFN of the run's first page if all its pages are present,
+ * physically contiguous and aligned to their number; 0 otherwise.
+ */
+unsigned long protshm_seg_block_pfn(struct protshm_seg *seg, pgoff_t base,
+				    unsigned int order)
 {
 	struct page *page = READ_ONCE(seg->pages[base]);
 	unsigned long pfn;
@@ -385,9 +406,9 @@ static unsigned long protshm_chunk_pfn(struct protshm_seg *seg, pgoff_t base)
 	if (!page)
 		return 0;
 	pfn = page_to_pfn(page);
-	if (!IS_ALIGNED(pfn, HPAGE_PMD_NR))
+	if (!IS_ALIGNED(pfn, 1UL << order))
 		return 0;
-	for (i = 1; i < HPAGE_PMD_NR; i++) {
+	for (i = 1; i < (1UL << order); i++) {
 		page = READ_ONCE(seg->pages[base + i]);
 		if (!page || page_to_pfn(page) != pfn + i)
 			return 0;
@@ -395,79 +416,80 @@ static unsigned long protshm_chunk_pfn(struct protshm_seg *seg, pgoff_t base)
 	return pfn;
 }
 
-static bool protshm_chunk_empty(struct protshm_seg *seg, pgoff_t base)
+static bool protshm_seg_block_empty(struct protshm_seg *seg, pgoff_t base,
+				    unsigned int order)
 {
 	pgoff_t i;
 
-	for (i = 0; i < HPAGE_PMD_NR; i++)
+	for (i = 0; i < (1UL << order); i++)
 		if (READ_ONCE(seg->pages[base + i]))
 			return false;
 	return true;
 }
 
 /*
- * A zeroed order-9 block, charged like the 4 KiB pages, split so that each
- * of its pages is an order-0 page that protshm_seg_free() frees alone.
+ * A zeroed block of 1 << @order pages, charged like the single pages, split
+ * so that each of its pages is an order-0 page that protshm_seg_free()
+ * frees alone.
  */
-static struct page *protshm_chunk_alloc(struct protshm_seg *seg)
+static struct page *protshm_seg_block_alloc(struct protshm_seg *seg,
+					    unsigned int order)
 {
 	struct mem_cgroup *old_memcg;
 	struct page *block;
 
 	old_memcg = set_active_memcg(seg->memcg);
 	block = alloc_pages(PROTSHM_PAGE_GFP | __GFP_NORETRY | __GFP_NOWARN,
-			    HPAGE_PMD_ORDER);
+			    order);
 	set_active_memcg(old_memcg);
 	if (block)
-		split_page(block, HPAGE_PMD_ORDER);
+		split_page(block, order);
 	return block;
 }
 
 /*
- * Install @block's pages in the chunk's slots, in order, with the same
+ * Install @block's pages in the run's slots, in order, with the same
  * cmpxchg() as protshm_seg_page(); stop at the first slot someone else
  * filled meanwhile and free the pages that were not installed.
  */
-static void protshm_chunk_install(struct protshm_seg *seg, pgoff_t base,
-				  struct page *block)
+static void protshm_seg_block_install(struct protshm_seg *seg, pgoff_t base,
+				      struct page *block, unsigned int order)
 {
 	pgoff_t i, n;
 
-	for (n = 0; n < HPAGE_PMD_NR; n++)
+	for (n = 0; n < (1UL << order); n++)
 		if (cmpxchg(&seg->pages[base + n], NULL, block + n))
 			break;
 	atomic_long_add(n, &seg->nr_resident);
-	for (i = n; i < HPAGE_PMD_NR; i++)
+	for (i = n; i < (1UL << order); i++)
 		__free_page(block + i);
 }
 
 /**
- * protshm_seg_chunk() - the backing of a 2 MiB chunk, for a PMD mapping
+ * protshm_seg_block_fill() - back an empty run of pages with one block
  * @seg: the segment
- * @base: first page index of the chunk, a multiple of HPAGE_PMD_NR; the
- *	chunk lies inside the segment
+ * @base: first page index of the run, a multiple of 1 << @order; the run
+ *	lies inside the segment
+ * @order: the run has 1 << @order pages
  *
- * If no page of the chunk exists yet, allocates them as one physically
- * contiguous, 2 MiB aligned block.  Chunks whose pages were allocated one by
- * one (or that lost a race against a 4 KiB fault) are left as they are.
+ * If no page of the run exists yet, allocates them as one physically
+ * contiguous, aligned block (without retrying hard: the caller falls back
+ * to single pages).  Runs whose pages were allocated one by one (or that
+ * lost a race against a single page's allocation) are left as they are.
  *
- * Context: process context; may sleep.  No lock needed (see @pages).
- * Return: the PFN of the chunk's first page if all its pages are present,
- * contiguous and 2 MiB aligned; 0 otherwise (map it with 4 KiB pages).
+ * Context: process context, may sleep; no lock needed (see @pages).
  */
-unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base)
+void protshm_seg_block_fill(struct protshm_seg *seg, pgoff_t base,
+			    unsigned int order)
 {
 	struct page *block;
 
-	if (protshm_chunk_empty(seg, base)) {
-		block = protshm_chunk_alloc(seg);
-		if (!block)
-			return 0;
-		protshm_chunk_install(seg, base, block);
-	}
-	return protshm_chunk_pfn(seg, base);
+	if (!protshm_seg_block_empty(seg, base, order))
+		return;
+	block = protshm_seg_block_alloc(seg, order);
+	if (block)
+		protshm_seg_block_install(seg, base, block, order);
 }
-#endif
 
 /*
  * Remove the names of the segments of @ns (of every segment if NULL) and
@@ -501,7 +523,8 @@ static void protshm_unlink_all(struct ipc_namespace *ns, bool last)
  *
  * As protshm_seg_unlink() on each: files and mappings keep their segment.
  *
- * Context: process context, no protshm lock held.
+ * Context: process context; no protshm lock held; takes
+ * protshm_registry_lock.
  */
 void protshm_seg_unlink_ns(struct ipc_namespace *ns)
 {
@@ -511,7 +534,8 @@ void protshm_seg_unlink_ns(struct ipc_namespace *ns)
 /**
  * protshm_segments_destroy() - free every segment still in the name table
  *
- * Context: module exit; no file or mapping can exist any more.
+ * Context: module exit, no file or mapping left; takes
+ * protshm_registry_lock.
  */
 void protshm_segments_destroy(void)
 {

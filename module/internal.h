@@ -13,6 +13,19 @@
  *                         bound by that process (the file's "origin").
  * struct protshm_file     file->private_data of /dev/protshm.
  *
+ * Owners (the one file that changes each piece of data)
+ * -----------------------------------------------------
+ *   segment.c  the name table, segment ids, seg->pages and nr_resident
+ *   account.c  the limits' counts, seg->acct_ns
+ *   attach.c   seg->attachments, seg->mm_ceilings: every ceiling
+ *   restrict.c nothing of its own: the order of a RESTRICT's steps
+ *   lineage.c  the key set, fork records, seg->forks and lineage_*
+ *   mmap.c     every VMA and PTE of a protshm mapping, the mapping
+ *              generation (protshm_vmas_snapshot())
+ *   huge.c     PMD mappings and their insertion locks
+ *   netlink.c  the generic netlink family; messages only
+ *   dev.c, ioctl.c  struct protshm_file
+ *
  * Lock order (outer to inner)
  * ---------------------------
  *   mm->mmap_lock (of one mm at a time)
@@ -21,7 +34,7 @@
  *         -> protshm_registry_lock
  *           -> protshm_account_lock (account.c)
  *         -> protshm_keys_lock (lineage.c, spinlock; also in the fork probe)
- *     -> protshm_pmd_locks (mmap.c: a page fault's PTE or PMD insertion)
+ *     -> protshm_pmd_locks (huge.c: a page fault's PTE or PMD insertion)
  * vm_ops are called with mmap_lock held, so seg->lock is never held while
  * an mmap_lock is taken, while copying from or to user space, or while
  * calling mmput().
@@ -38,12 +51,16 @@
 #include <linux/uidgid.h>
 #include <linux/protshm.h>
 
+#include "config.h"
+
+struct file;
 struct ipc_namespace;
 struct mem_cgroup;
 struct pid;
 struct protshm_ns;
 struct protshm_key;
 struct task_struct;
+struct vm_fault;
 
 /* module parameters, see main.c */
 extern unsigned int protshm_max_segments;
@@ -53,6 +70,7 @@ extern unsigned int protshm_max_user_segments;
 extern unsigned long protshm_max_user_bytes;
 extern unsigned long protshm_fault_around_pages;
 #define PROTSHM_FAULT_AROUND_MAX	512UL
+extern bool protshm_restrict_refill;
 
 /**
  * struct protshm_seg - a named shared memory segment
@@ -112,7 +130,8 @@ struct protshm_seg {
  * @key: the entry of the set it counts in (a process's struct pid, or an
  *	mm), or NULL; changed under the owner's seg->lock and protshm_keys_lock
  * @node: entry in @key's list of marks; protshm_keys_lock
- * @seg: the segment, to which the records of @key's forks are applied
+ * @seg: the segment, to which the records of @key's forks are applied; set
+ *	when the mark's holder is created, whose lock is @seg->lock
  *
  * While marked, every fork of the process (or of a process using the mm)
  * is recorded; see lineage.c.
@@ -235,7 +254,50 @@ struct protshm_attach_snap {
 	struct task_struct *task;
 };
 
-/* segment.c */
+/**
+ * struct protshm_vma_snap - a mapping as copied by protshm_vmas_snapshot()
+ * @seg: its segment (compared, never dereferenced)
+ * @start: first address
+ * @end: address after the last one
+ * @pgoff: offset in the segment, in pages
+ * @flags: PROTSHM_VMA_F_*
+ */
+struct protshm_vma_snap {
+	const struct protshm_seg *seg;
+	u64 start;
+	u64 end;
+	u64 pgoff;
+	u32 flags;
+};
+
+/**
+ * struct protshm_vmas - the protshm mappings of one address space
+ * @mm: the address space (mmgrab: only its identity is used), or NULL
+ * @gen: the generation of protshm mappings when they were copied; the copy
+ *	is exact while no protshm mapping anywhere changed
+ * @nr: number of entries
+ * @v: the mappings, sorted by segment, then address
+ */
+struct protshm_vmas {
+	struct mm_struct *mm;
+	u64 gen;
+	unsigned int nr;
+	struct protshm_vma_snap *v;
+};
+
+/*
+ * Interfaces, by owning file.  Every function documents its locking in
+ * its kernel-doc, in one form: "Context: <where it runs>; <locks held or
+ * taken>."  Every function that needs its caller to hold a lock is named
+ * *_locked and starts with lockdep_assert_held() (or
+ * protshm_assert_mmap_write_locked()).  The exceptions are the callbacks
+ * the MM core calls with its own locks held (vm_ops, ->mmap, ->fault, page
+ * table walkers) and the halves they alone call; their Context: line names
+ * the callback.
+ */
+
+/* segment.c: the name table and the backing pages */
+extern struct mutex protshm_registry_lock;	/* taken in segment.c only */
 int protshm_seg_create(const char *name, u64 size, umode_t mode,
 		       struct protshm_seg **out);
 struct protshm_seg *protshm_seg_lookup(const char *name);
@@ -246,59 +308,122 @@ bool protshm_seg_unlinked(struct protshm_seg *seg);
 void protshm_seg_put(struct protshm_seg *seg);
 struct page *protshm_seg_page(struct protshm_seg *seg, pgoff_t idx,
 			      bool alloc);
-unsigned long protshm_seg_chunk(struct protshm_seg *seg, pgoff_t base);
+unsigned long protshm_seg_block_pfn(struct protshm_seg *seg, pgoff_t base,
+				    unsigned int order);
+void protshm_seg_block_fill(struct protshm_seg *seg, pgoff_t base,
+			    unsigned int order);
 bool protshm_seg_is_owner(const struct protshm_seg *seg);
 int protshm_seg_permission(const struct protshm_seg *seg, u32 prot);
 void protshm_seg_unlink_ns(struct ipc_namespace *ns);
 void protshm_segments_destroy(void);
 
-/* account.c */
-int protshm_account_charge(struct protshm_seg *seg);
+/* account.c: limits and per-user, per-IPC-namespace counts */
+int protshm_account_charge_locked(struct protshm_seg *seg);
 void protshm_account_uncharge(struct protshm_seg *seg);
 bool protshm_ns_reclaim(void);
 void protshm_ns_released(struct protshm_seg *seg);
 void protshm_account_exit(void);
 
-/* attach.c */
+/* attach.c: attachments and the ceilings of processes and address spaces */
 bool protshm_prot_valid(u32 prot);
 struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg);
+struct protshm_attachment *protshm_attach_get(struct protshm_seg *seg,
+					      struct task_struct *task);
 struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent,
 					       struct mm_struct *child_mm);
 void protshm_attach_put(struct protshm_attachment *a);
 void protshm_attach_exec(struct protshm_attachment *a);
 u32 protshm_ceiling_current(struct protshm_seg *seg);
+u32 protshm_attach_file_rights(struct protshm_attachment *a,
+			       const struct protshm_file *pf);
 unsigned int protshm_nr_attachments(struct protshm_seg *seg);
-int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
-			 u32 flags);
-int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
-			     unsigned long len, u32 prot);
 unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 				     struct protshm_attach_snap *snap,
 				     unsigned int max);
 void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n);
 void protshm_attachments_free(struct protshm_seg *seg);
 void protshm_attach_inherit_locked(struct protshm_seg *seg,
-				   struct protshm_fork *f);
+				   const struct protshm_fork *f);
+void protshm_attach_restrict(struct protshm_attachment *a, u32 prot, u64 gen);
+void protshm_attach_restrict_locked(struct protshm_attachment *a, u32 prot);
+struct mm_struct *protshm_attach_mm(struct protshm_attachment *a);
+u32 protshm_mm_restrict_locked(struct protshm_attachment *a,
+			       struct mm_struct *mm);
+bool protshm_attach_uses_mm_locked(struct protshm_attachment *a,
+				   struct mm_struct *mm);
+struct protshm_attachment *protshm_attach_next_descendant(struct protshm_seg *seg,
+							  u64 gen);
 
-/* lineage.c */
-void protshm_mark(struct protshm_mark *m, struct protshm_seg *seg,
-		  const void *key);
-void protshm_unmark(struct protshm_mark *m);
-bool protshm_parent_pending(const struct protshm_mark *m);
+/* restrict.c: the RESTRICT operations */
+int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
+			 u32 flags);
+int protshm_restrict_mapping(struct protshm_seg *seg, unsigned long addr,
+			     unsigned long len, u32 prot);
+struct pid *protshm_target_pid(u32 id, bool pidfd);
+
+/* lineage.c: fork records; a leaf, it reaches attach.c only through @inherit */
+typedef void (*protshm_inherit_fn)(struct protshm_seg *seg,
+				   const struct protshm_fork *f);
+void protshm_mark_locked(struct protshm_mark *m, struct protshm_seg *seg,
+			 const void *key);
+void protshm_unmark_locked(struct protshm_mark *m);
+bool protshm_parent_pending_locked(const struct protshm_mark *m);
 void protshm_lineage_drain(struct protshm_seg *seg, struct pid *tgid);
-int protshm_lineage_init(void);
+long protshm_lineage_nr_records(void);
+int protshm_lineage_init(protshm_inherit_fn inherit);
 void protshm_lineage_exit(void);
 void protshm_lineage_destroy(void);
 
-/* mmap.c */
-extern const struct vm_operations_struct protshm_vm_ops;
-extern atomic64_t protshm_maps_gen;
+/* mmap.c: every VMA and PTE operation */
 int protshm_mmap(struct file *file, struct vm_area_struct *vma);
-void protshm_mmap_init(void);
-void protshm_vma_lower(struct vm_area_struct *vma, u32 prot);
+vm_fault_t protshm_fault_map(struct vm_fault *vmf, struct protshm_seg *seg,
+			     unsigned long pfn);
+struct protshm_attachment *protshm_vma_attachment(struct vm_area_struct *vma);
+void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot);
+void protshm_vmas_restrict_locked(struct protshm_seg *seg,
+				  struct mm_struct *mm, u32 prot);
+int protshm_range_restrict_locked(struct mm_struct *mm, struct protshm_seg *seg,
+				  unsigned long addr, unsigned long end,
+				  u32 prot);
+int protshm_vmas_snapshot(struct protshm_vmas *c, struct mm_struct *mm);
+void protshm_vmas_free(struct protshm_vmas *c);
+
+/* huge.c: 2 MiB mappings, stubs when this build has none (config.h) */
+#ifdef PROTSHM_HUGE
+#define PROTSHM_HUGE_MAPPINGS	true
+#define PROTSHM_VM_HUGE		VM_HUGEPAGE	/* for THP "madvise" mode */
+#define PROTSHM_VM_HUGE_FAULT	protshm_vm_huge_fault
+/* vm_start = pgoff mod 2 MiB where possible, for PMD mappings */
+#define PROTSHM_GET_UNMAPPED_AREA	thp_get_unmapped_area
+void protshm_huge_init(void);
+vm_fault_t protshm_vm_huge_fault(struct vm_fault *vmf, unsigned int order);
+vm_fault_t protshm_huge_insert_pte(struct vm_fault *vmf,
+				   struct protshm_seg *seg, unsigned long pfn);
+bool protshm_vma_may_be_huge_locked(struct vm_area_struct *vma);
+#else
+#define PROTSHM_HUGE_MAPPINGS	false
+#define PROTSHM_VM_HUGE		0
+#define PROTSHM_VM_HUGE_FAULT	NULL
+#define PROTSHM_GET_UNMAPPED_AREA	NULL
+static inline void protshm_huge_init(void)
+{
+}
+
+static inline vm_fault_t protshm_huge_insert_pte(struct vm_fault *vmf,
+						 struct protshm_seg *seg,
+						 unsigned long pfn)
+{
+	return protshm_fault_map(vmf, seg, pfn);
+}
+
+static inline bool protshm_vma_may_be_huge_locked(struct vm_area_struct *vma)
+{
+	lockdep_assert_held_write(&vma->vm_mm->mmap_lock);
+	return false;
+}
+#endif
 
 /* ioctl.c */
-struct pid *protshm_target_pid(u32 id, bool pidfd);
 long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 void protshm_check_abi(void);
 
