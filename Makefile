@@ -146,8 +146,9 @@ ICOUNT ?= 0
 BENCH_ARGS ?=
 BENCH_LABEL = $(KERNEL)$(if $(filter 1,$(ICOUNT)),-icount)
 
-bench: module
-	$(MAKE) -C bench BUILD=$(BUILD)/bench EXTRA_CFLAGS=$(USER_WERROR)
+bench: module userlib
+	$(MAKE) -C bench BUILD=$(BUILD)/bench USERLIB=$(BUILD)/userlib \
+		EXTRA_CFLAGS=$(USER_WERROR)
 	@scripts/bench.sh --kernel $(KERNEL) --ko $(KMOD)/protshm.ko \
 		--bench $(BUILD)/bench --builddir $(BUILD)/vm/bench-$(BENCH_LABEL) \
 		$(if $(filter 1,$(ICOUNT)),--icount) --args "$(BENCH_ARGS)"

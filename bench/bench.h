@@ -5,16 +5,25 @@
  * Every benchmark runs protshm and its peers (memfd, SysV shm, anonymous
  * MAP_SHARED, or a process's own mprotect()) interleaved in one boot, stores
  * one sample per repetition in a metric (see results.c), and adds the rows
- * of the summary table that compare protshm with the peer DESIGN.md §9 names.
+ * of the summary table that compare protshm with the peer its definition in
+ * Documentation/performance.rst names.
+ *
+ * protshm is used through libprotshm (protshm.h), like any program, except
+ * in two measured windows that must stay raw: B7's cycle (cycle.c) and
+ * B8's netlink requests (netlink.c) say why.  Elsewhere a library call in a
+ * window makes the same system call as the raw ioctl did.
  */
 #ifndef PROTSHM_BENCH_H
 #define PROTSHM_BENCH_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+
+#include <protshm.h>
 
 #define BENCH_MAX_REPS		64
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -48,13 +57,15 @@ enum impl_id {
 };
 
 /*
- * One segment of one implementation.  @fd is the bound /dev/protshm file or
- * the memfd, @shmid the SysV id, @base the original anonymous mapping (the
+ * One segment of one implementation.  @ps is the libprotshm handle of a
+ * protshm segment, @fd its bound /dev/protshm file (protshm_fd()) or the
+ * memfd, @shmid the SysV id, @base the original anonymous mapping (the
  * object that keeps anonymous shared pages alive).
  */
 struct seg {
 	enum impl_id impl;
 	size_t size;
+	struct protshm *ps;
 	int fd;
 	int shmid;
 	void *base;
@@ -71,12 +82,19 @@ void seg_destroy(struct seg *s);
 int seg_populate(struct seg *s);
 void *map_reserve(size_t len);
 
-int ps_open_dev(void);
-int ps_create(int fd, const char *name, uint64_t size, uint32_t prot);
-int ps_attach(int fd, const char *name, uint32_t prot);
-int ps_restrict(int fd, pid_t pid, uint32_t prot, uint32_t flags);
-int ps_unlink(int fd);
 const char *ps_unique_name(char *buf, size_t len, const char *tag);
+
+/*
+ * ps_err() - a libprotshm result (0 or -errno) as 0, or -1 with errno set,
+ * the convention of the benchmark's own functions.
+ */
+static inline int ps_err(int ret)
+{
+	if (ret >= 0)
+		return 0;
+	errno = -ret;
+	return -1;
+}
 
 /* ------------------------------------------------------------------ */
 /* Counters and clocks (results.c).                                    */

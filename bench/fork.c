@@ -86,12 +86,14 @@ static double b9_forks(void)
 static void __attribute__((noreturn)) b9_sleeper(const char *name, int hold,
 						 int ready)
 {
-	int fd = name ? ps_open_dev() : -1;
+	struct protshm *h;
 	char c;
 
-	if (name && (fd < 0 || ps_attach(fd, name, PROTSHM_PROT_RW) ||
-		     ps_restrict(fd, 0, PROTSHM_PROT_READ, 0) || close(fd)))
+	if (name && (protshm_attach(name, PROTSHM_PROT_RW, &h) ||
+		     protshm_restrict(h, 0, PROTSHM_PROT_READ, 0)))
 		_exit(1);
+	if (name)
+		protshm_close(h);
 	if (write(ready, "r", 1) != 1 || close(ready))
 		_exit(1);
 	_exit(read(hold, &c, 1) ? 1 : 0);

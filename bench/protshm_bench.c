@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * protshm_bench - the benchmark suite of DESIGN.md section 9.
+ * protshm_bench - the benchmark suite defined in Documentation/performance.rst.
  *
  * Runs protshm and its peers (memfd MAP_SHARED, SysV shm, anonymous
  * MAP_SHARED, a process's own mprotect(), memfd_create/shm_open cycles,
@@ -213,15 +213,14 @@ static bool valid_bench(const char *name)
 
 static void probe_protshm(void)
 {
-	int fd = ps_open_dev();
+	int ret = protshm_abi_version();
 
-	if (fd < 0) {
+	if (ret < 0) {
 		snprintf(cfg.no_protshm, sizeof(cfg.no_protshm),
 			 "no /dev/protshm (%s): module not loaded",
-			 strerror(errno));
+			 strerror(-ret));
 		return;
 	}
-	close(fd);
 	cfg.have_protshm = true;
 }
 

@@ -461,10 +461,10 @@ void print_report(FILE *out)
 {
 	int i;
 
-	fprintf(out, "\n=== protshm benchmarks (DESIGN.md section 9) ===\n");
+	fprintf(out, "\n=== protshm benchmarks (Documentation/performance.rst) ===\n");
 	for (i = 0; i < nr_meta; i++)
 		fprintf(out, "%s\n", meta[i]);
-	fprintf(out, "\nSummary: protshm against the peer named in DESIGN.md; median [min-max] over the repetitions; ratio = protshm / peer (medians)\n");
+	fprintf(out, "\nSummary: protshm against the peer of its definition; median [min-max] over the repetitions; ratio = protshm / peer (medians)\n");
 	print_summary(out);
 	fprintf(out, "\nEvery implementation:\n");
 	print_details(out);

@@ -134,12 +134,11 @@ static void *child_map(struct b5_run *run)
 
 	if (run->impl != IMPL_PROTSHM)
 		return seg_map(run->seg, PROT_READ | PROT_WRITE);
-	mine.fd = ps_open_dev();
-	if (mine.fd < 0 ||
-	    ps_attach(mine.fd, run->seg->name, PROTSHM_PROT_RW))
+	if (ps_err(protshm_attach(run->seg->name, PROTSHM_PROT_RW, &mine.ps)))
 		return NULL;
+	mine.fd = protshm_fd(mine.ps);
 	p = seg_map(&mine, PROT_READ | PROT_WRITE);
-	close(mine.fd);
+	protshm_close(mine.ps);
 	return p;
 }
 
@@ -239,9 +238,11 @@ static int b5_restrict(struct b5_run *run, pid_t a, pid_t b, double *ns,
 
 	i0 = tlb_ipis_now();
 	t0 = now_ns();
-	err = ps_restrict(run->seg->fd, a, PROTSHM_PROT_READ, flags);
+	err = ps_err(protshm_restrict(run->seg->ps, a, PROTSHM_PROT_READ,
+				      flags));
 	if (!err && b && !run->c->fork_b)
-		err = ps_restrict(run->seg->fd, b, PROTSHM_PROT_READ, 0);
+		err = ps_err(protshm_restrict(run->seg->ps, b,
+					      PROTSHM_PROT_READ, 0));
 	t1 = now_ns();
 	*ipis = tlb_ipis_now() - i0;
 	*ns = t1 - t0;
@@ -347,7 +348,7 @@ static void b5_record(struct b5_run *run, double ns, long ipis, bool b5,
 static void b5_rows(bool b5, bool b6)
 {
 	static const char *tcg_note =
-		"P=2: B busy-waits on CPU 1, so flushing its mm needs an IPI, which mprotect() by B itself does not; under TCG shootdown latency is emulated (perf_anchors: never pass/fail on it), so this time verdict is indicative only";
+		"P=2: B busy-waits on CPU 1, so flushing its mm needs an IPI, which mprotect() by B itself does not; under TCG shootdown latency is emulated (no verdict may rest on it), so this time verdict is indicative only";
 	char label[24], text[32];
 	unsigned int i;
 	struct row *r;
@@ -379,7 +380,7 @@ static void b5_rows(bool b5, bool b6)
 		    "ns_per_page", "protshm", "mprotect", GOAL_INFO, 0, "-");
 	if (r)
 		snprintf(r->note, sizeof(r->note),
-			 "B6 time: no target in DESIGN.md; the read pass over 4096 pages after the revoke, in the revoked process");
+			 "B6 time: no target; the read pass over 4096 pages after the revoke, in the revoked process");
 }
 
 /**

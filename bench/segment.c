@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Segments of protshm and of its peers behind one interface, and the raw
- * protshm ioctls (as in selftests/protshm/common.h: the benchmark measures
- * the kernel ABI, not libprotshm).
+ * Segments of protshm (through libprotshm) and of its peers behind one
+ * interface.
  *
  * seg_map() always gives a *new* mapping of the whole segment, starting on
  * a 2 MiB boundary: fault-around windows (protshm's and the page cache's)
@@ -16,7 +15,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <unistd.h>
@@ -25,52 +23,12 @@
 
 #include "bench.h"
 
-#define PROTSHM_DEV	"/dev/protshm"
-
 const char *const impl_names[NR_IMPLS] = {
 	[IMPL_PROTSHM] = "protshm",
 	[IMPL_MEMFD] = "memfd",
 	[IMPL_SYSV] = "sysv",
 	[IMPL_ANON] = "anon",
 };
-
-int ps_open_dev(void)
-{
-	return open(PROTSHM_DEV, O_RDWR | O_CLOEXEC);
-}
-
-int ps_create(int fd, const char *name, uint64_t size, uint32_t prot)
-{
-	struct protshm_create c = {
-		.size = sizeof(c), .name = (uintptr_t)name, .seg_size = size,
-		.mode = 0600, .prot = prot,
-	};
-
-	return ioctl(fd, PROTSHM_IOC_CREATE, &c);
-}
-
-int ps_attach(int fd, const char *name, uint32_t prot)
-{
-	struct protshm_attach a = {
-		.size = sizeof(a), .name = (uintptr_t)name, .prot = prot,
-	};
-
-	return ioctl(fd, PROTSHM_IOC_ATTACH, &a);
-}
-
-int ps_restrict(int fd, pid_t pid, uint32_t prot, uint32_t flags)
-{
-	struct protshm_restrict r = {
-		.size = sizeof(r), .flags = flags, .pid = pid, .prot = prot,
-	};
-
-	return ioctl(fd, PROTSHM_IOC_RESTRICT, &r);
-}
-
-int ps_unlink(int fd)
-{
-	return ioctl(fd, PROTSHM_IOC_UNLINK);
-}
 
 const char *ps_unique_name(char *buf, size_t len, const char *tag)
 {
@@ -101,21 +59,18 @@ void *map_reserve(size_t len)
 
 static int seg_create_protshm(struct seg *s, bool keep_name)
 {
-	s->fd = ps_open_dev();
-	if (s->fd < 0)
-		return -1;
 	ps_unique_name(s->name, sizeof(s->name), "seg");
-	if (ps_create(s->fd, s->name, s->size, PROTSHM_PROT_RW))
-		goto err;
+	if (ps_err(protshm_create(s->name, s->size, 0600, PROTSHM_PROT_RW,
+				  &s->ps)))
+		return -1;
+	s->fd = protshm_fd(s->ps);
 	/* unnamed segments live as long as the fd and the mappings */
-	if (!keep_name && ps_unlink(s->fd))
-		goto err;
+	if (!keep_name && ps_err(protshm_unlink(s->ps))) {
+		seg_destroy(s);
+		return -1;
+	}
 	s->linked = keep_name;
 	return 0;
-err:
-	close(s->fd);
-	s->fd = -1;
-	return -1;
 }
 
 /**
@@ -233,14 +188,17 @@ void seg_unmap(struct seg *s, void *p)
 
 void seg_destroy(struct seg *s)
 {
-	if (s->linked && s->fd >= 0)
-		ps_unlink(s->fd);
-	if (s->fd >= 0)
+	if (s->linked && s->ps)
+		protshm_unlink(s->ps);
+	if (s->ps)
+		protshm_close(s->ps);	/* closes s->fd */
+	else if (s->fd >= 0)
 		close(s->fd);
 	if (s->shmid >= 0)
 		shmctl(s->shmid, IPC_RMID, NULL);
 	if (s->base)
 		munmap(s->base, s->size);
+	s->ps = NULL;
 	s->fd = -1;
 	s->shmid = -1;
 	s->base = NULL;
