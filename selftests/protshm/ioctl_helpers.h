@@ -24,12 +24,6 @@ static inline int err_of(long ret)
 	return ret < 0 ? errno : 0;
 }
 
-/* ioctl(2) returning 0 on success or the errno it failed with. */
-static inline int ioctl_err(int fd, unsigned long cmd, void *arg)
-{
-	return err_of(ioctl(fd, cmd, arg));
-}
-
 /* Read a numeric module parameter; 0 or -1. */
 static inline int param_read(const char *name, unsigned long long *val)
 {

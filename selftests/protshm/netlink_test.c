@@ -303,7 +303,7 @@ TEST_F(nl, fork_and_split)
 	ASSERT_NE(NULL, v);
 
 	sync_send(sp.to_child[1], 'x');
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	munmap(a, 4 * self->psz);
 }
 
@@ -466,7 +466,7 @@ TEST_F(nl, unprivileged)
 		CHILD_ASSERT(wait_child(gc) == 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	/* the parent, root, was not restricted */
 	ASSERT_EQ(0, att_dump(&self->c, self->name, getpid(), self->l));
 	ASSERT_EQ(1, self->l->n);
@@ -537,7 +537,7 @@ TEST_F(nl, pid_namespace)
 	EXPECT_NE(NULL, att_find(self->l, child));
 	EXPECT_NE(NULL, att_find(self->l, inner));
 	sync_send(sp.to_child[1], 'x');
-	EXPECT_EQ(0, wait_child(child));
+	EXPECT_CHILD_OK(child);
 	self->nkids = 0;
 	munmap(a, self->psz);
 }
@@ -609,7 +609,7 @@ TEST_F(nl, seg_visible_by_mode)
 		CHILD_ASSERT(!strstr(out, self->name));
 		_exit(0);
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	ps_unlink(fd_pub);
 	close(fd_pub);
 	ps_unlink(fd_grp);
@@ -688,7 +688,7 @@ TEST_F(nl, maps_need_ptrace_read)
 	EXPECT_EQ(1, t.vma[0].has_addr);
 	EXPECT_EQ((uintptr_t)b, t.vma[0].start);
 	ASSERT_EQ(0, sync_send(sp.to_child[1], 'g'));
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	self->nkids = 0;
 	munmap(a, self->psz);
 }
@@ -755,7 +755,7 @@ TEST_F(nl, socket_opened_by_user)
 		CHILD_ASSERT(r && r->nvma == 0);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	/* control: the same requests on a socket root opened */
 	ASSERT_EQ(0, att_dump(&self->c, pub, getpid(), self->l));
 	ASSERT_EQ(1, self->l->n);
@@ -800,7 +800,7 @@ TEST_F(nl, socket_opened_by_root)
 		CHILD_ASSERT(r->vma[0].start == (uintptr_t)p);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	munmap(p, self->psz);
 	ps_unlink(fd_pub);
 	close(fd_pub);
@@ -885,7 +885,7 @@ TEST_F(nl, zombie_leader)
 	EXPECT_EQ((uintptr_t)b, t.vma[0].start);
 
 	ASSERT_EQ(0, sync_send(park[1], 'x'));
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	self->nkids = 0;
 	close(park[0]);
 	close(park[1]);
@@ -1008,7 +1008,7 @@ TEST_F(nl, restrict_via_netlink)
 	EXPECT_EQ(PROTSHM_PROT_READ, self->l->a[0].ceiling);
 	EXPECT_EQ(r_flags, self->l->a[0].vma[0].flags);
 	sync_send(sp.to_child[1], 'g');
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	/* gone and reaped: not attached any more */
 	EXPECT_EQ(-ESRCH, nl_restrict(&self->c, self->name, pid,
 				      PROTSHM_PROT_NONE, 0));
@@ -1064,7 +1064,7 @@ TEST_F(nl, restrict_via_netlink_pidfd)
 	ASSERT_EQ(0, att_dump(&self->c, self->name, pid, self->l));
 	EXPECT_EQ(PROTSHM_PROT_READ, self->l->a[0].ceiling);
 	sync_send(sp.to_child[1], 'g');
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	gone = pidfd;
 	EXPECT_EQ(-ESRCH, nl_restrict_pidfd(&self->c, self->name, gone, 0,
 					    PROTSHM_PROT_NONE));
@@ -1103,7 +1103,7 @@ TEST_F(nl, events_in_order)
 	ASSERT_EQ('a', sync_recv(sp.to_parent[0]));
 	ASSERT_EQ(0, ps_restrict(fd, pid, PROTSHM_PROT_READ, 0));
 	sync_send(sp.to_child[1], 'x');
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));	/* notices the exit */
 	EXPECT_EQ(1, info.nr_attachments);
 	ASSERT_EQ(0, ps_unlink(fd));
@@ -1154,7 +1154,7 @@ TEST_F(nl, event_fork_attach)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(0);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	n = ev_collect(&self->c, self->name, ev, 1, 1000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(PROTSHM_CMD_ATTACH_NTF, ev[0].cmd);
@@ -1188,7 +1188,7 @@ TEST_F(nl, event_lineage_attach)
 		_exit(read(go[0], &b, 1) != 1);
 	ASSERT_EQ(2, ev_collect(&self->c, self->name, ev, 2, 2000));
 	ASSERT_EQ(1, write(go[1], "x", 1));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ(PROTSHM_CMD_RESTRICT_NTF, ev[0].cmd);
 	EXPECT_EQ(PROTSHM_CMD_ATTACH_NTF, ev[1].cmd);
 	EXPECT_EQ(1, ev[1].has_pid);
@@ -1447,7 +1447,7 @@ TEST_F(nl, protshmctl)
 	EXPECT_NE(NULL, strstr(out, "Usage:"));
 
 	sync_send(sp.to_child[1], 'x');
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	self->nkids = 0;
 	munmap(p, 2 * self->psz);
 }

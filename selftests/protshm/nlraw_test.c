@@ -1252,7 +1252,7 @@ FIXTURE_TEARDOWN(dump)
 	if (self->hold[1] >= 0)
 		close(self->hold[1]);
 	if (self->kid > 0)
-		EXPECT_EQ(0, wait_child(self->kid));
+		EXPECT_CHILD_OK(self->kid);
 	nlraw_close(&self->c);
 	free(self->t.seen);
 }
@@ -1529,7 +1529,7 @@ TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, 120)
 	for (i = 0; i < NR_KIDS; i++)
 		close(wr[i]);
 	for (i = 0; i < NR_KIDS; i++)
-		EXPECT_EQ(0, wait_child(kids[i]));
+		EXPECT_CHILD_OK(kids[i]);
 	munmap(base, NR_VMAS * psz);
 	ps_unlink(fd);
 	close(fd);

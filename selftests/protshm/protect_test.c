@@ -192,38 +192,22 @@ TEST_F(protect, mmap_errors)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p, ps));
 
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
-				   self->fd, 0));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
+				   self->fd, 0), EINVAL);
+	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0), EINVAL);
 
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, PROT_READ | PROT_EXEC, 0));
-	ASSERT_EQ(EPERM, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW | PROT_EXEC, 0));
-	ASSERT_EQ(EPERM, errno);
+	ASSERT_ERRNO(map(self->fd, ps, PROT_READ | PROT_EXEC, 0), EPERM);
+	ASSERT_ERRNO(map(self->fd, ps, RW | PROT_EXEC, 0), EPERM);
 
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, self->size + ps, RW, 0));
-	ASSERT_EQ(ENXIO, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW, self->size));
-	ASSERT_EQ(ENXIO, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, 2 * ps, RW, self->size - ps));
-	ASSERT_EQ(ENXIO, errno);
+	ASSERT_ERRNO(map(self->fd, self->size + ps, RW, 0), ENXIO);
+	ASSERT_ERRNO(map(self->fd, ps, RW, self->size), ENXIO);
+	ASSERT_ERRNO(map(self->fd, 2 * ps, RW, self->size - ps), ENXIO);
 
 	/* an existing mapping can be lowered but never made executable */
 	p = map(self->fd, ps, RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, mprotect(p, ps, PROT_READ));
-	errno = 0;
-	ASSERT_EQ(-1, mprotect(p, ps, PROT_READ | PROT_EXEC));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(mprotect(p, ps, PROT_READ | PROT_EXEC), EACCES);
 	ASSERT_EQ(0, munmap(p, ps));
 }
 
@@ -289,12 +273,9 @@ TEST_F(protect, per_vma_same_page)
 	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, a, ps, RW, -1));
 	ASSERT_EQ(0, probe_write(a + 1, 'B'));
 	/* but b cannot be made writable again */
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)b, ps, RW));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(mprotect((void *)b, ps, RW), EACCES);
 	errno = 0;	/* pkey -1: no key change, same checks */
-	ASSERT_EQ(-1, syscall(SYS_pkey_mprotect, b, ps, RW, -1));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(syscall(SYS_pkey_mprotect, b, ps, RW, -1), EACCES);
 	ASSERT_STREQ("r--s", maps_perms((void *)b, perms));
 	ASSERT_ACCERR(probe_write(b + 1, 'X'), b + 1);
 	ASSERT_EQ('B', b[1]);
@@ -312,9 +293,7 @@ TEST_F(protect, per_vma_same_page)
 	ASSERT_STREQ("---s", maps_perms((void *)b, perms));
 	ASSERT_ACCERR(probe_read(b + 3), b + 3);
 	ASSERT_ACCERR(probe_write(b + 3, 'X'), b + 3);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)b, ps, PROT_READ));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(mprotect((void *)b, ps, PROT_READ), EACCES);
 	ASSERT_EQ(0, probe_write(a + 3, 'd'));
 	ASSERT_EQ('d', c[3]);
 	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
@@ -351,46 +330,28 @@ TEST_F(protect, restrict_mapping_exact_cover)
 	ASSERT_NE(MAP_FAILED, anon);
 
 	/* part of a mapping: its first page, its second page */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m + ps, ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ), EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + ps, ps,
+					  PROTSHM_PROT_READ), EINVAL);
 	/* beyond its end (into the guard), unaligned, empty */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 3 * ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m + 1, 2 * ps - 1,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 3 * ps,
+					  PROTSHM_PROT_READ), EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + 1, 2 * ps - 1,
+					  PROTSHM_PROT_READ), EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ), EINVAL);
 	/* not a protshm mapping */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, anon, ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, anon, ps,
+					  PROTSHM_PROT_READ), EINVAL);
 	/* two mappings of the segment followed by an anonymous one */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, res, 3 * ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, res, 3 * ps,
+					  PROTSHM_PROT_READ), EINVAL);
 	/* ... or by a hole */
 	ASSERT_EQ(0, munmap(res + 2 * ps, ps));
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, res, 3 * ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, res, 3 * ps,
+					  PROTSHM_PROT_READ), EINVAL);
 	/* an invalid prot */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 2 * ps,
-					  PROTSHM_PROT_WRITE));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 2 * ps,
+					  PROTSHM_PROT_WRITE), EINVAL);
 	/* nothing was changed by the failures */
 	ASSERT_STREQ("rw-s", maps_perms(m, perms));
 	ASSERT_STREQ("rw-s", maps_perms(res, perms));
@@ -531,7 +492,7 @@ TEST_F(protect, revoke_other_process)
 	ASSERT_EQ('c', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, probe_write(p + 2, 'N'));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'n'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 
 	/* the child's faulting writes changed nothing, its data survives */
 	for (i = 0; i < NR_PAGES; i++) {
@@ -557,12 +518,8 @@ TEST_F(protect, restrict_self)
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
 
 	/* invalid requests change nothing */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, 0, PROTSHM_PROT_WRITE, 0));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0x80));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict(self->fd, 0, PROTSHM_PROT_WRITE, 0), EINVAL);
+	ASSERT_ERRNO(ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0x80), EINVAL);
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
 	ASSERT_EQ(0, probe_write(p + 1, 'b'));
 
@@ -587,12 +544,8 @@ TEST_F(protect, restrict_self)
 	q = map(self->fd, self->size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ('a', q[0]);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW, 0));
-	ASSERT_EQ(EACCES, errno);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)p, self->size, RW));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(map(self->fd, ps, RW, 0), EACCES);
+	ASSERT_ERRNO(mprotect((void *)p, self->size, RW), EACCES);
 
 	/* NONE: reads fault in every mapping, no readable mapping */
 	ASSERT_EQ(0, probe_read(p + ps));
@@ -604,12 +557,8 @@ TEST_F(protect, restrict_self)
 	ASSERT_ACCERR(probe_read(p), p);
 	ASSERT_ACCERR(probe_read(p + ps), p + ps);
 	ASSERT_ACCERR(probe_read(q + 5), q + 5);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, PROT_READ, 0));
-	ASSERT_EQ(EACCES, errno);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)q, ps, PROT_READ));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(map(self->fd, ps, PROT_READ, 0), EACCES);
+	ASSERT_ERRNO(mprotect((void *)q, ps, PROT_READ), EACCES);
 
 	/* and it can still unmap */
 	ASSERT_EQ(0, munmap((void *)q, self->size));
@@ -760,7 +709,7 @@ TEST_F(protect, descendants_reach_unmapped_child)
 		ASSERT_EQ(1, write(go[1], "g", 1));
 		ASSERT_EQ(sizeof(ceiling), read(res[0], &ceiling,
 						sizeof(ceiling)));
-		ASSERT_EQ(0, wait_child(p));
+		ASSERT_CHILD_OK(p);
 		EXPECT_EQ(desc ? PROTSHM_PROT_NONE : PROTSHM_PROT_READ, ceiling);
 		close(go[0]);
 		close(go[1]);
@@ -867,7 +816,7 @@ TEST_F(protect, restrict_other_not_owner)
 		CHILD_ASSERT(ps_unlink(fd2) == -1 && errno == EPERM);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 
 	/* the owner was not restricted */
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
@@ -913,19 +862,15 @@ TEST_F(protect, restrict_other_esrch)
 	close(s.to_child[0]);
 
 	/* alive, holds the owner's fd, but is not attached */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
-	ASSERT_EQ(ESRCH, errno);
+	ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0), ESRCH);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'g'));
 	ASSERT_EQ('a', sync_recv(s.to_parent[0]));
 	/* attached now */
 	ASSERT_EQ(0, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'q'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	/* gone */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
-	ASSERT_EQ(ESRCH, errno);
+	ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0), ESRCH);
 	close(s.to_parent[0]);
 	close(s.to_child[1]);
 }
@@ -954,7 +899,7 @@ TEST_F(protect, fork_inherits_ceiling)
 		CHILD_ASSERT(probe_write(q + 2, 'C') == 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ('c', p[1]);
 	ASSERT_EQ('C', p[2]);
 
@@ -985,7 +930,7 @@ TEST_F(protect, fork_inherits_ceiling)
 			     errno == EACCES);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ('c', p[1]);
 	ASSERT_EQ(0, p[3 * ps]);
 	ASSERT_EQ(0, munmap((void *)p, self->size));
@@ -1046,7 +991,7 @@ static void restrict_after_fork(struct __test_metadata *_metadata,
 	ASSERT_ACCERR(probe_write(p + 1, 'x'), p + 1);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(desc ? 0 : 'X', p[17]);
 	ASSERT_EQ(desc ? 0 : 'X', p[33]);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
@@ -1099,7 +1044,7 @@ TEST_F(protect, restrict_descendants_orphaned_grandchild)
 	}
 	close(s.to_parent[1]);	/* a failing grandchild gives EOF */
 	close(s.to_child[0]);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ('w', sync_recv(s.to_parent[0]));
 	ASSERT_EQ('g', p[32]);	/* control: the grandchild wrote while RW */
 	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ,
@@ -1154,9 +1099,7 @@ TEST_F(protect, fd_capped_by_binder)
 
 	/* the receiver's own ceiling is RW, but the binder's is READ */
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(fd, ps, RW, 0));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(map(fd, ps, RW, 0), EACCES);
 	q = map(fd, ps, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ('p', q[0]);
@@ -1169,7 +1112,7 @@ TEST_F(protect, fd_capped_by_binder)
 	ASSERT_EQ(0, probe_write(q + 2, 'Q'));
 
 	ASSERT_EQ(0, sync_send(sv[0], 'd'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(0, munmap((void *)q, ps));
 	ASSERT_EQ(0, munmap((void *)p, ps));
 	ASSERT_EQ(0, close(fd));
@@ -1209,9 +1152,7 @@ TEST_F(protect, unlink_keeps_data)
 	ASSERT_EQ(PROTSHM_INFO_UNLINKED, info.seg_flags & PROTSHM_INFO_UNLINKED);
 	fd3 = ps_open();
 	ASSERT_LE(0, fd3);
-	errno = 0;
-	ASSERT_EQ(-1, ps_attach(fd3, self->name, PROTSHM_PROT_READ));
-	ASSERT_EQ(ENOENT, errno);
+	ASSERT_ERRNO(ps_attach(fd3, self->name, PROTSHM_PROT_READ), ENOENT);
 
 	/* the mapping and both fds keep working */
 	for (i = 0; i < NR_PAGES; i++)
@@ -1270,7 +1211,7 @@ TEST_F(protect, detach_keeps_data)
 		CHILD_ASSERT(ps_restrict(self->fd, 0, PROTSHM_PROT_NONE, 0) == 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	p = map(self->fd, self->size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ('k', p[3 * self->ps + 9]);
@@ -1308,9 +1249,7 @@ TEST_F(protect, proc_self_mem)
 
 	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
 					 PROTSHM_PROT_READ));
-	errno = 0;
-	ASSERT_EQ(-1, pwrite(mem, "X", 1, (uintptr_t)b));
-	ASSERT_EQ(EIO, errno);
+	ASSERT_ERRNO(pwrite(mem, "X", 1, (uintptr_t)b), EIO);
 	ASSERT_EQ('W', a[0]);
 	/* reads of the readable mapping work */
 	ASSERT_EQ(2, pread(mem, buf, 2, (uintptr_t)b));
@@ -1324,20 +1263,14 @@ TEST_F(protect, proc_self_mem)
 	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)b));
 	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
 					 PROTSHM_PROT_NONE));
-	errno = 0;
-	ASSERT_EQ(-1, pread(mem, buf, 1, (uintptr_t)b));
-	ASSERT_EQ(EIO, errno);
+	ASSERT_ERRNO(pread(mem, buf, 1, (uintptr_t)b), EIO);
 	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)a));
 	ASSERT_EQ('W', buf[0]);
 
 	/* a process ceiling of READ closes the RW mapping too */
 	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
-	errno = 0;
-	ASSERT_EQ(-1, pwrite(mem, "Z", 1, (uintptr_t)a));
-	ASSERT_EQ(EIO, errno);
-	errno = 0;
-	ASSERT_EQ(-1, pwrite(mem, "Z", 1, (uintptr_t)c));
-	ASSERT_EQ(EIO, errno);
+	ASSERT_ERRNO(pwrite(mem, "Z", 1, (uintptr_t)a), EIO);
+	ASSERT_ERRNO(pwrite(mem, "Z", 1, (uintptr_t)c), EIO);
 	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)a));
 	ASSERT_EQ('W', buf[0]);
 	ASSERT_EQ('W', a[0]);
@@ -1363,16 +1296,10 @@ TEST_F(protect, mremap)
 	ASSERT_NE(MAP_FAILED, dst);
 
 	/* growing fails, in place or moving; so does duplicating */
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 2 * ps, 3 * ps, 0));
-	ASSERT_EQ(EFAULT, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 2 * ps, 3 * ps,
-				     MREMAP_MAYMOVE));
-	ASSERT_EQ(EFAULT, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 0, ps, MREMAP_MAYMOVE));
-	ASSERT_EQ(EFAULT, errno);
+	ASSERT_ERRNO(mremap((void *)p, 2 * ps, 3 * ps, 0), EFAULT);
+	ASSERT_ERRNO(mremap((void *)p, 2 * ps, 3 * ps,
+				     MREMAP_MAYMOVE), EFAULT);
+	ASSERT_ERRNO(mremap((void *)p, 0, ps, MREMAP_MAYMOVE), EFAULT);
 	ASSERT_STREQ("rw-s", maps_perms((void *)p, perms));
 	/* control: shrinking works */
 	ASSERT_EQ(p, mremap((void *)p, 2 * ps, ps, 0));
@@ -1399,9 +1326,7 @@ TEST_F(protect, mremap)
 	ASSERT_EQ('p', m[0]);
 	ASSERT_EQ('m', m[1]);
 	ASSERT_ACCERR(probe_write(m + 1, 'x'), m + 1);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)m, ps, RW));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(mprotect((void *)m, ps, RW), EACCES);
 	/* the moved mappings are still mappings of the segment */
 	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)q, ps,
 					 PROTSHM_PROT_READ));
@@ -1530,7 +1455,7 @@ TEST_F(protect, clone_vm_sibling_bound)
 	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
 	ASSERT_EQ(1, write(to_child[1], "g", 1));
 	ASSERT_EQ(1, read(to_parent[0], &r, 1));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ('P', r);
 	munmap(stack, stack_size);
 }
@@ -1839,7 +1764,7 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 	pidfd_a = syscall(SYS_pidfd_open, a, 0);
 	ASSERT_LE(0, pidfd_a);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(a));
+	ASSERT_CHILD_OK(a);
 
 	b = fork_with_pid(a);
 	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
@@ -1866,7 +1791,7 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 	ASSERT_EQ('S', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, p[1]);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(b));
+	ASSERT_CHILD_OK(b);
 	close(pidfd_a);
 	close(pidfd_b);
 	close_sync(&s);

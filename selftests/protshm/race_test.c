@@ -865,9 +865,7 @@ TEST_F_TIMEOUT(race, revoke_vs_exit, RACE_TIMEOUT)
 			TH_LOG("victim status %d: %s", st, self->sh->msg);
 		}
 		/* after the exit: gone */
-		errno = 0;
-		ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_NONE, 0));
-		ASSERT_EQ(ESRCH, errno);
+		ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_NONE, 0), ESRCH);
 		iters++;
 	}
 	/* only the owner's attachment is left */
@@ -1141,9 +1139,7 @@ TEST_F_TIMEOUT(race, create_attach_unlink, RACE_TIMEOUT)
 		}
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	errno = 0;
-	ASSERT_EQ(-1, ps_attach(fd, name, PROTSHM_PROT_READ));
-	ASSERT_EQ(ENOENT, errno);
+	ASSERT_ERRNO(ps_attach(fd, name, PROTSHM_PROT_READ), ENOENT);
 	close(fd);
 	after = count_segments();
 	ASSERT_EQ(before, after);

@@ -540,7 +540,7 @@ TEST_F(writable, restrict_mapping_rounds)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		lower_rounds(ROUNDS);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	TH_LOG("after %d rounds: %+ld", ROUNDS, mmap_writable() - self->base);
 	ASSERT_EQ(self->base, mmap_writable());
 
@@ -598,7 +598,7 @@ TEST_F(writable, restrict_other)
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
 	ASSERT_EQ('u', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(self->base, mmap_writable());
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(self->base, mmap_writable());
 	close(s.to_parent[0]);
 	close(s.to_child[1]);
@@ -635,7 +635,7 @@ static void fork_with(struct __test_metadata *_metadata, volatile char *p,
 	ASSERT_EQ('k', sync_recv(s.to_parent[0]));
 	EXPECT_EQ(want, mmap_writable());
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'q'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	close(s.to_parent[0]);
 	close(s.to_child[1]);
 }
@@ -1257,7 +1257,7 @@ FIXTURE_TEARDOWN(lineage)
 
 	close(self->hold[1]);
 	if (self->spawner > 0)
-		EXPECT_EQ(0, wait_child(self->spawner));
+		EXPECT_CHILD_OK(self->spawner);
 	close(self->hold[0]);
 	for (i = 0; i < LINEAGE_SEGS && self->fd[i] >= 0; i++) {
 		ps_unlink(self->fd[i]);
@@ -1398,7 +1398,7 @@ TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
 		ASSERT_LE(0, pid);
 		if (!pid)
 			_exit(fork_exit(LINEAGE_FORKS) ? 1 : 0);
-		ASSERT_EQ(0, wait_child(pid));
+		ASSERT_CHILD_OK(pid);
 	}
 	after = fork_records();
 	TH_LOG("%d processes restricted themselves; %d forks of unrelated processes made %lld fork records",
@@ -1412,7 +1412,7 @@ TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		restricted_fork(self->name[0]);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(1, fork_records() - before);
 }
 
