@@ -1410,8 +1410,7 @@ FIXTURE_SETUP(fi)
 	c->base_fd = c->aux_fd = -1;
 	c->npages = NPAGES;
 	c->nvmas = 1;
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	skip = fi_configure(why, sizeof(why));
 	if (skip)
 		SKIP(return, "%s", skip);

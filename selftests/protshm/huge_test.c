@@ -141,6 +141,7 @@ FIXTURE_SETUP(huge)
 {
 	const char *why = huge_unsupported();
 
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->ps = page_size();
 	self->npages = HUGE / self->ps;

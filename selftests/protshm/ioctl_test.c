@@ -55,6 +55,7 @@ static void unlink_name(const char *name)
 
 FIXTURE_SETUP(ioctl)
 {
+	SKIP_WITHOUT_DEVICE();
 }
 
 FIXTURE_TEARDOWN(ioctl)

@@ -39,8 +39,7 @@ FIXTURE_SETUP(nl)
 	self->fd = -1;
 	self->l = calloc(1, sizeof(*self->l));
 	ASSERT_NE(NULL, self->l);
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	ret = nlc_open(&self->c);
 	if (ret == -ENOENT)
 		SKIP(return, "no generic netlink family \"protshm\"");

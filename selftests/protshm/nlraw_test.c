@@ -808,8 +808,7 @@ FIXTURE_SETUP(nlraw)
 	self->fd = -1;
 	self->c.fd = -1;
 	self->x.pidfd = -1;
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	ret = nlraw_open(&self->c);
 	if (ret == -ENOENT)
 		SKIP(return, "no generic netlink family \"protshm\"");
@@ -1222,8 +1221,7 @@ FIXTURE_SETUP(dump)
 	self->kid = -1;
 	self->c.fd = -1;
 	self->hold[1] = -1;
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	ASSERT_EQ(0, nlraw_open(&self->c));
 	ASSERT_EQ(0, param_read("max_user_segments", &max));
 	if (max > 20000)

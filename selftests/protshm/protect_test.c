@@ -109,6 +109,7 @@ FIXTURE(protect) {
 
 FIXTURE_SETUP(protect)
 {
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->ps = page_size();
 	self->size = NR_PAGES * self->ps;

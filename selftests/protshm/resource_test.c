@@ -168,6 +168,7 @@ FIXTURE(memcg) {
 
 FIXTURE_SETUP(memcg)
 {
+	SKIP_WITHOUT_DEVICE();
 	self->ps = page_size();
 	self->kids[0] = 0;
 	self->kids[1] = 0;
@@ -447,6 +448,7 @@ FIXTURE(writable) {
 
 FIXTURE_SETUP(writable)
 {
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->ps = page_size();
 	if (geteuid())
@@ -883,6 +885,7 @@ FIXTURE(users) {
 
 FIXTURE_SETUP(users)
 {
+	SKIP_WITHOUT_DEVICE();
 	memset(self->u, 0, sizeof(self->u));
 	self->nr_params = 0;
 	self->ps = page_size();
@@ -1240,6 +1243,7 @@ FIXTURE_SETUP(lineage)
 {
 	int i;
 
+	SKIP_WITHOUT_DEVICE();
 	self->spawner = 0;
 	for (i = 0; i < LINEAGE_SEGS; i++)
 		self->fd[i] = -1;
