@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Escape routes: every way a process could get back, or around, access to
- * a segment that a restriction took away (research/reliability_anchors.md
- * rows A-G, DESIGN.md section 4).
+ * a segment that a restriction took away (the escape-route table, rows A-G,
+ * of Documentation/security/threat-model.rst; the promise itself is
+ * "What RESTRICT guarantees" in Documentation/userspace-api/protshm.rst).
  *
  * Each test first runs its route as a control that must succeed - on the
  * still unrestricted mapping, or, for routes protshm refuses by design, on

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Protection: what mappings may do and what RESTRICT and RESTRICT_MAPPING
- * take away (DESIGN.md sections 2-4 and 7).
+ * take away (Documentation/userspace-api/protshm.rst: "Concepts", the ioctl
+ * table, "What RESTRICT guarantees" and "Rules the implementation keeps").
  *
  * Every "must fail" check is preceded by a control that succeeds on the
  * same object, so that no test can pass because the setup was broken.
@@ -213,10 +214,10 @@ TEST_F(protect, mmap_errors)
 }
 
 /*
- * The per-VMA proof (DESIGN.md section 7): two mappings of the same page
- * in one process, one RW and one restricted to R: same PFN, different
- * flags, writes through the first are visible through the second, writes
- * through the second fault.
+ * The per-VMA proof (Documentation/userspace-api/protshm.rst, "Rules the
+ * implementation keeps"): two mappings of the same page in one process, one
+ * RW and one restricted to R: same PFN, different flags, writes through the
+ * first are visible through the second, writes through the second fault.
  */
 TEST_F(protect, per_vma_same_page)
 {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Races against RESTRICT (research/reliability_anchors.md rows H1-H2 and
- * section (c) item 3): the owner revokes a victim process while the victim
- * writes, maps, moves, forks or exits on another CPU; two owners revoke at
- * once; CREATE, ATTACH and UNLINK race each other.
+ * Races against RESTRICT (the race table, "Races", of
+ * Documentation/security/threat-model.rst): the owner revokes a victim
+ * process while the victim writes, maps, moves, forks or exits on another
+ * CPU; two owners revoke at once; CREATE, ATTACH and UNLINK race each other.
  *
  * Every race runs for a bounded time (PROTSHM_RACE_SECONDS, default 3 s,
  * each) and a bounded number of iterations, and reports how many it ran.

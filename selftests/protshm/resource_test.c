@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory accounting (research/reliability_anchors.md rows K1-K2, DESIGN.md
- * section 2): a segment's pages are charged to the memory cgroup of the
- * process that created it - also when another process, in another cgroup,
- * faults them in, and after the creator has exited - and are uncharged
- * when the segment is freed.  Its kernel objects (the page array) are
- * charged too.  The global limits (count, size, total) are in ioctl_test.
+ * Memory accounting (Documentation/security/threat-model.rst, "Other users";
+ * Documentation/userspace-api/protshm.rst, "Limits"): a segment's pages are
+ * charged to the memory cgroup of the process that created it - also when
+ * another process, in another cgroup, faults them in, and after the creator
+ * has exited - and are uncharged when the segment is freed.  Its kernel
+ * objects (the page array) are charged too.  The global limits (count, size,
+ * total) are in ioctl_test.
  *
  * Unprivileged users (fixture users): the segments of an IPC namespace
  * that nothing references any more are freed with it, unless a file or
