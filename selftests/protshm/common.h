@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the protshm selftests: raw ioctl wrappers (the tests
- * check the kernel ABI directly, not through libprotshm), fault probes that
- * report the signal and its address, and /proc readers.
+ * Helpers shared by the protshm selftests: raw ioctl wrappers, the errno and
+ * child-exit assertions, fault probes that report the signal and its
+ * address, and /proc readers.
+ *
+ * Why raw ioctl wrappers and not libprotshm: the selftests check the kernel
+ * ABI itself.  libprotshm hides it - it wraps the fd in a struct protshm,
+ * returns -errno, and refuses some bad arguments in user space (a negative
+ * pid, a NULL object) before the kernel sees them - while the tests need
+ * the plain fd (to pass it through fork, exec and SCM_RIGHTS, to close it
+ * at a chosen moment), the errno the kernel set, and arguments the library
+ * would never send: ioctl_test builds argument structs by hand, with wrong
+ * sizes, reserved fields and unmapped pointers.  A libprotshm bug must not
+ * hide or fake a kernel result either; the library has its own tests.
  */
 #ifndef PROTSHM_SELFTEST_COMMON_H
 #define PROTSHM_SELFTEST_COMMON_H
