@@ -215,100 +215,179 @@ TEST_F(protect, mmap_errors)
 
 /*
  * The per-VMA proof (Documentation/userspace-api/protshm.rst, "Rules the
- * implementation keeps"): two mappings of the same page in one process, one
- * RW and one restricted to R: same PFN, different flags, writes through the
- * first are visible through the second, writes through the second fault.
+ * implementation keeps"): two mappings a and b of the same page in one
+ * process, b restricted to R by RESTRICT_MAPPING.  The per_vma_* tests each
+ * check one consequence; per_vma_map() sets the two mappings up, with its
+ * control (both writable, same page), and restricts b.
+ *
+ * Offsets in the page of the bytes written through a, b and a third
+ * mapping c; PV_LAST is the page's last byte.  PV_DENIED is what a write
+ * that must fault tries to store: it must never show up.
+ */
+#define PV_A		1
+#define PV_B		2
+#define PV_C		3
+#define PV_LAST(ps)	((ps) - 1)
+#define PV_DENIED	'X'
+
+struct per_vma {
+	volatile char *a, *b;
+	uint64_t pfn;		/* the page's frame, as both map it */
+};
+
+static void per_vma_map(struct __test_metadata *_metadata,
+			FIXTURE_DATA(protect) *self, struct per_vma *v)
+{
+	size_t ps = self->ps;
+	char perms[5];
+
+	v->a = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, v->a);
+	v->b = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, v->b);
+	ASSERT_NE(v->a, v->b);
+
+	/* control: both writable, same page */
+	ASSERT_EQ(0, probe_write(v->a + PV_A, 'a'));
+	ASSERT_EQ(0, probe_write(v->b + PV_B, 'b'));
+	ASSERT_EQ('b', v->a[PV_B]);
+	ASSERT_EQ('a', v->b[PV_A]);
+	v->pfn = pagemap_pfn((void *)v->a);
+	ASSERT_NE(0, v->pfn) {
+		TH_LOG("no PFN in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
+	}
+	ASSERT_EQ(v->pfn, pagemap_pfn((void *)v->b));
+	ASSERT_STREQ("rw-s", maps_perms((void *)v->a, perms));
+	ASSERT_STREQ("rw-s", maps_perms((void *)v->b, perms));
+
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v->b, ps,
+					 PROTSHM_PROT_READ));
+	/* different flags */
+	ASSERT_STREQ("rw-s", maps_perms((void *)v->a, perms));
+	ASSERT_STREQ("r--s", maps_perms((void *)v->b, perms));
+}
+
+static void per_vma_unmap(struct __test_metadata *_metadata,
+			  struct per_vma *v, size_t ps)
+{
+	ASSERT_EQ(0, munmap((void *)v->b, ps));
+	ASSERT_EQ(0, munmap((void *)v->a, ps));
+}
+
+/*
+ * The restriction is b's alone: the process's ceiling is untouched, and a
+ * write through a is visible through b - still the same page.
  */
 TEST_F(protect, per_vma_same_page)
 {
+	struct per_vma v;
+
+	per_vma_map(_metadata, self, &v);
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+	ASSERT_EQ(0, probe_write(v.a + PV_A, 'A'));
+	ASSERT_EQ(0, probe_read(v.b + PV_A));
+	ASSERT_EQ('A', v.b[PV_A]);
+	ASSERT_EQ(v.pfn, pagemap_pfn((void *)v.a));
+	ASSERT_EQ(v.pfn, pagemap_pfn((void *)v.b));
+	per_vma_unmap(_metadata, &v, self->ps);
+}
+
+/* A write through b faults, at its address, and changes nothing. */
+TEST_F(protect, per_vma_restricted_write_faults)
+{
+	size_t last = PV_LAST(self->ps);
+	struct per_vma v;
+
+	per_vma_map(_metadata, self, &v);
+	ASSERT_ACCERR(probe_write(v.b + PV_A, PV_DENIED), v.b + PV_A);
+	ASSERT_ACCERR(probe_write(v.b + last, PV_DENIED), v.b + last);
+	ASSERT_EQ('a', v.a[PV_A]);
+	ASSERT_EQ('a', v.b[PV_A]);
+	ASSERT_EQ(0, v.a[last]);
+	per_vma_unmap(_metadata, &v, self->ps);
+}
+
+/*
+ * mprotect() works as usual on a, down and back up (the control), but b
+ * cannot be made writable again, by mprotect() or pkey_mprotect().
+ */
+TEST_F(protect, per_vma_mprotect_cannot_raise)
+{
 	size_t ps = self->ps;
-	volatile char *a, *b, *c;
-	uint64_t pfn;
+	struct per_vma v;
 	char perms[5];
 
-	a = map(self->fd, ps, RW, 0);
-	ASSERT_NE(MAP_FAILED, a);
-	b = map(self->fd, ps, RW, 0);
-	ASSERT_NE(MAP_FAILED, b);
-	ASSERT_NE(a, b);
+	per_vma_map(_metadata, self, &v);
+	ASSERT_EQ(0, mprotect((void *)v.a, ps, PROT_READ));
+	ASSERT_ACCERR(probe_write(v.a + PV_A, 'Y'), v.a + PV_A);
+	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, v.a, ps, PROT_READ, -1));
+	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, v.a, ps, RW, -1));
+	ASSERT_EQ(0, probe_write(v.a + PV_A, 'B'));
 
-	/* control: both writable, same page */
-	ASSERT_EQ(0, probe_write(a + 1, 'a'));
-	ASSERT_EQ(0, probe_write(b + 2, 'b'));
-	ASSERT_EQ('b', a[2]);
-	ASSERT_EQ('a', b[1]);
-	pfn = pagemap_pfn((void *)a);
-	ASSERT_NE(0, pfn) {
-		TH_LOG("no PFN in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
-	}
-	ASSERT_EQ(pfn, pagemap_pfn((void *)b));
-	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
-	ASSERT_STREQ("rw-s", maps_perms((void *)b, perms));
+	ASSERT_ERRNO(mprotect((void *)v.b, ps, RW), EACCES);
+	/* pkey -1: no key change, same checks */
+	ASSERT_ERRNO(syscall(SYS_pkey_mprotect, v.b, ps, RW, -1), EACCES);
+	ASSERT_STREQ("r--s", maps_perms((void *)v.b, perms));
+	ASSERT_ACCERR(probe_write(v.b + PV_A, PV_DENIED), v.b + PV_A);
+	ASSERT_EQ('B', v.b[PV_A]);
+	per_vma_unmap(_metadata, &v, ps);
+}
 
-	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
-					 PROTSHM_PROT_READ));
+/* A new mapping c is not affected by b's restriction. */
+TEST_F(protect, per_vma_new_mapping_unaffected)
+{
+	struct per_vma v;
+	volatile char *c;
 
-	/* different flags */
-	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
-	ASSERT_STREQ("r--s", maps_perms((void *)b, perms));
-	/* the process's ceiling is untouched */
-	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+	per_vma_map(_metadata, self, &v);
+	c = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	ASSERT_EQ(0, probe_write(c + PV_C, 'c'));
+	ASSERT_EQ('c', v.b[PV_C]);
+	ASSERT_EQ(0, munmap((void *)c, self->ps));
+	per_vma_unmap(_metadata, &v, self->ps);
+}
 
-	/* a write through a is visible through b: still the same page */
-	ASSERT_EQ(0, probe_write(a + 1, 'A'));
-	ASSERT_EQ(0, probe_read(b + 1));
-	ASSERT_EQ('A', b[1]);
-	ASSERT_EQ(pfn, pagemap_pfn((void *)a));
-	ASSERT_EQ(pfn, pagemap_pfn((void *)b));
+/* NONE on b: reads through b fault too, a and c keep working. */
+TEST_F(protect, per_vma_none_blocks_reads)
+{
+	size_t ps = self->ps;
+	struct per_vma v;
+	volatile char *c;
+	char perms[5];
 
-	/* a write through b faults and changes nothing */
-	ASSERT_ACCERR(probe_write(b + 1, 'X'), b + 1);
-	ASSERT_ACCERR(probe_write(b + ps - 1, 'X'), b + ps - 1);
-	ASSERT_EQ('A', a[1]);
-	ASSERT_EQ('A', b[1]);
-	ASSERT_EQ(0, a[ps - 1]);
-
-	/* control: mprotect() works as usual on a, down and back up */
-	ASSERT_EQ(0, mprotect((void *)a, ps, PROT_READ));
-	ASSERT_ACCERR(probe_write(a + 1, 'Y'), a + 1);
-	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, a, ps, PROT_READ, -1));
-	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, a, ps, RW, -1));
-	ASSERT_EQ(0, probe_write(a + 1, 'B'));
-	/* but b cannot be made writable again */
-	ASSERT_ERRNO(mprotect((void *)b, ps, RW), EACCES);
-	errno = 0;	/* pkey -1: no key change, same checks */
-	ASSERT_ERRNO(syscall(SYS_pkey_mprotect, b, ps, RW, -1), EACCES);
-	ASSERT_STREQ("r--s", maps_perms((void *)b, perms));
-	ASSERT_ACCERR(probe_write(b + 1, 'X'), b + 1);
-	ASSERT_EQ('B', b[1]);
-
-	/* a new mapping is not affected by b's restriction */
+	per_vma_map(_metadata, self, &v);
 	c = map(self->fd, ps, RW, 0);
 	ASSERT_NE(MAP_FAILED, c);
-	ASSERT_EQ(0, probe_write(c + 3, 'c'));
-	ASSERT_EQ('c', b[3]);
-
-	/* NONE on b: reads fault too, a and c keep working */
-	ASSERT_EQ(0, probe_read(b + 3));
-	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
+	ASSERT_EQ(0, probe_read(v.b + PV_C));
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v.b, ps,
 					 PROTSHM_PROT_NONE));
-	ASSERT_STREQ("---s", maps_perms((void *)b, perms));
-	ASSERT_ACCERR(probe_read(b + 3), b + 3);
-	ASSERT_ACCERR(probe_write(b + 3, 'X'), b + 3);
-	ASSERT_ERRNO(mprotect((void *)b, ps, PROT_READ), EACCES);
-	ASSERT_EQ(0, probe_write(a + 3, 'd'));
-	ASSERT_EQ('d', c[3]);
-	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
-
-	/* restrictions only go down */
-	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
-					 PROTSHM_PROT_RW));
-	ASSERT_STREQ("---s", maps_perms((void *)b, perms));
-	ASSERT_ACCERR(probe_read(b + 3), b + 3);
-
+	ASSERT_STREQ("---s", maps_perms((void *)v.b, perms));
+	ASSERT_ACCERR(probe_read(v.b + PV_C), v.b + PV_C);
+	ASSERT_ACCERR(probe_write(v.b + PV_C, PV_DENIED), v.b + PV_C);
+	ASSERT_ERRNO(mprotect((void *)v.b, ps, PROT_READ), EACCES);
+	ASSERT_EQ(0, probe_write(v.a + PV_C, 'd'));
+	ASSERT_EQ('d', c[PV_C]);
+	ASSERT_STREQ("rw-s", maps_perms((void *)v.a, perms));
 	ASSERT_EQ(0, munmap((void *)c, ps));
-	ASSERT_EQ(0, munmap((void *)b, ps));
-	ASSERT_EQ(0, munmap((void *)a, ps));
+	per_vma_unmap(_metadata, &v, ps);
+}
+
+/* Restrictions only go down: RW after NONE leaves b at NONE. */
+TEST_F(protect, per_vma_restriction_only_lowers)
+{
+	size_t ps = self->ps;
+	struct per_vma v;
+	char perms[5];
+
+	per_vma_map(_metadata, self, &v);
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v.b, ps,
+					 PROTSHM_PROT_NONE));
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v.b, ps,
+					 PROTSHM_PROT_RW));
+	ASSERT_STREQ("---s", maps_perms((void *)v.b, perms));
+	ASSERT_ACCERR(probe_read(v.b + PV_C), v.b + PV_C);
+	per_vma_unmap(_metadata, &v, ps);
 }
 
 /* RESTRICT_MAPPING needs mappings of the segment covering the range exactly. */
