@@ -488,10 +488,11 @@ TEST_F(ioctl, create_seg_size_limit)
 	too_big[2] = ~0ULL & ~(uint64_t)(pg - 1);
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	for (size = too_big; size < too_big + ARRAY_SIZE(too_big); size++)
-		ASSERT_ERRNO(ps_create(fd, name, *size, 0600,
-						  PROTSHM_PROT_RW), E2BIG)
+	for (size = too_big; size < too_big + ARRAY_SIZE(too_big); size++) {
+		ASSERT_ERRNO(ps_create(fd, name, *size, 0600, PROTSHM_PROT_RW),
+			     E2BIG)
 			TH_LOG("seg_size %#llx", (unsigned long long)*size);
+	}
 	assert_absent(_metadata, name);
 	/* control: exactly the limit (1 GiB by default; nothing is reserved) */
 	ASSERT_EQ(0, ps_create(fd, name, max, 0600, PROTSHM_PROT_RW));
@@ -1549,9 +1550,96 @@ TEST_F(ioctl, restrict_mapping_size_protocol)
 	close(fd);
 }
 
-TEST_F(ioctl, restrict_mapping_bad_args)
+/*
+ * RESTRICT_MAPPING's argument checks: a two-page segment mapped whole,
+ * and the valid request for that mapping (to READ).  Each bad_* test
+ * changes one field of it and expects EINVAL, then mbad_control() checks
+ * that nothing changed and that the valid request works.
+ */
+struct mbad {
+	int fd;
+	char *p;
+	struct protshm_restrict_mapping r;
+};
+
+static void mbad_map(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(ioctl) *self, struct mbad *m)
+{
+	long pg = page_size();
+
+	m->fd = ps_new(new_name(self, "mbad"), 2 * pg);
+	ASSERT_LE(0, m->fd);
+	m->p = map_seg(m->fd, 2 * pg, 0, NULL);
+	ASSERT_NE(MAP_FAILED, m->p);
+	m->r = (struct protshm_restrict_mapping){
+		.size = sizeof(m->r), .addr = (uintptr_t)m->p, .len = 2 * pg,
+		.prot = PROTSHM_PROT_READ,
+	};
+}
+
+static void mbad_control(struct __test_metadata *_metadata, struct mbad *m)
+{
+	long pg = page_size();
+	char perms[5];
+
+	/* unchanged */
+	ASSERT_EQ(0, probe_write(m->p, 1));
+	ASSERT_EQ(0, probe_write(m->p + pg, 1));
+	ASSERT_STREQ("rw-s", maps_perms(m->p, perms));
+	/* control */
+	ASSERT_EQ(0, ioctl(m->fd, PROTSHM_IOC_RESTRICT_MAPPING, &m->r));
+	ASSERT_EQ(SIGSEGV, probe_write(m->p, 2));
+	ASSERT_EQ(SIGSEGV, probe_write(m->p + pg, 2));
+	ASSERT_EQ(0, probe_read(m->p + pg));
+	ASSERT_STREQ("r--s", maps_perms(m->p, perms));
+	close(m->fd);
+}
+
+/* Unknown flags, and non-zero reserved bits, are refused. */
+TEST_F(ioctl, restrict_mapping_bad_flags)
 {
 	static const uint32_t bad_flags[] = { 0x1, 0x80000000, ~0U };
+	struct protshm_restrict_mapping b;
+	struct mbad m;
+	size_t i;
+
+	mbad_map(_metadata, self, &m);
+	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
+		b = m.r;
+		b.flags = bad_flags[i];
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
+			TH_LOG("flags %#x", bad_flags[i]);
+		b = m.r;
+		b.__reserved = bad_flags[i];
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
+			TH_LOG("__reserved %#x", bad_flags[i]);
+	}
+	mbad_control(_metadata, &m);
+}
+
+/* A protection other than NONE, READ or READ|WRITE is refused. */
+TEST_F(ioctl, restrict_mapping_bad_prot)
+{
+	struct protshm_restrict_mapping b;
+	struct mbad m;
+	size_t i;
+
+	mbad_map(_metadata, self, &m);
+	for (i = 0; i < ARRAY_SIZE(bad_prots); i++) {
+		b = m.r;
+		b.prot = bad_prots[i];
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
+			TH_LOG("prot %#x", bad_prots[i]);
+	}
+	mbad_control(_metadata, &m);
+}
+
+/* Empty, unaligned and wrapping ranges are refused. */
+TEST_F(ioctl, restrict_mapping_bad_range)
+{
 	/* addr relative to the mapping unless abs; len in bytes */
 	static const struct {
 		bool abs;
@@ -1567,163 +1655,178 @@ TEST_F(ioctl, restrict_mapping_bad_args)
 		{ true, ~0ULL & ~4095ULL, 4096 },	/* ends at 0 */
 		{ true, ~0ULL & ~4095ULL, 8192 },	/* wraps */
 	};
-	const char *name = new_name(self, "mbad");
-	long pg = page_size();
-	int fd = ps_new(name, 2 * pg);
-	struct protshm_restrict_mapping r = {
-		.size = sizeof(r), .len = 2 * pg, .prot = PROTSHM_PROT_READ,
-	};
 	struct protshm_restrict_mapping b;
-	char *p, perms[5];
+	struct mbad m;
 	size_t i;
 
-	if (pg != 4096)
+	if (page_size() != 4096)
 		SKIP(return, "the ranges assume 4 KiB pages");
-	ASSERT_LE(0, fd);
-	p = map_seg(fd, 2 * pg, 0, NULL);
-	ASSERT_NE(MAP_FAILED, p);
-	r.addr = (uintptr_t)p;
-	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
-		b = r;
-		b.flags = bad_flags[i];
-		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b), EINVAL)
-			TH_LOG("flags %#x", bad_flags[i]);
-		b = r;
-		b.__reserved = bad_flags[i];
-		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b), EINVAL)
-			TH_LOG("__reserved %#x", bad_flags[i]);
-	}
-	for (i = 0; i < ARRAY_SIZE(bad_prots); i++) {
-		b = r;
-		b.prot = bad_prots[i];
-		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b), EINVAL)
-			TH_LOG("prot %#x", bad_prots[i]);
-	}
+	mbad_map(_metadata, self, &m);
 	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
-		b = r;
-		b.addr = ranges[i].addr + (ranges[i].abs ? 0 : r.addr);
+		b = m.r;
+		b.addr = ranges[i].addr + (ranges[i].abs ? 0 : m.r.addr);
 		b.len = ranges[i].len;
-		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b), EINVAL)
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
 			TH_LOG("addr %#llx len %#llx",
 			       (unsigned long long)b.addr,
 			       (unsigned long long)b.len);
 	}
 	/* the end computed as 0 */
-	b = r;
-	b.len = -r.addr;
-	ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING, &b), EINVAL);
-	/* unchanged */
-	ASSERT_EQ(0, probe_write(p, 1));
-	ASSERT_EQ(0, probe_write(p + pg, 1));
-	ASSERT_STREQ("rw-s", maps_perms(p, perms));
-	/* control */
-	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING, &r));
-	ASSERT_EQ(SIGSEGV, probe_write(p, 2));
-	ASSERT_EQ(SIGSEGV, probe_write(p + pg, 2));
-	ASSERT_EQ(0, probe_read(p + pg));
-	ASSERT_STREQ("r--s", maps_perms(p, perms));
-	close(fd);
+	b = m.r;
+	b.len = -m.r.addr;
+	ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b), EINVAL);
+	mbad_control(_metadata, &m);
 }
 
 /*
- * Layout, in pages, of an area R:
+ * The restrict_mapping_* range tests map an area R; its layout, in pages
+ * (MR_* are the first pages of the parts):
  *   0-1  A: segment pages 0-1      2-3  B: segment pages 2-3 (adjacent)
  *   4    anonymous PROT_NONE       5    C: segment page 0
  *   6    hole (unmapped)           7    D: segment page 1
  *   8-9  E: another segment        10-11 anonymous read-write
  */
-TEST_F(ioctl, restrict_mapping_ranges)
+enum { MR_A = 0, MR_B = 2, MR_NONE = 4, MR_C = 5, MR_HOLE = 6, MR_D = 7,
+       MR_E = 8, MR_ANON = 10, MR_PAGES = 12 };
+
+struct mrange {
+	int fd, fd2;	/* the segment of A-D, the one of E */
+	char *r;
+};
+
+/* Page @page of the area. */
+static char *mr_page(const struct mrange *m, int page)
+{
+	return m->r + page * page_size();
+}
+
+static void mrange_map(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(ioctl) *self, struct mrange *m)
+{
+	long pg = page_size();
+
+	m->fd = ps_new(new_name(self, "mrange"), 4 * pg);
+	m->fd2 = ps_new(new_name(self, "mrange"), 2 * pg);
+	ASSERT_LE(0, m->fd);
+	ASSERT_LE(0, m->fd2);
+	m->r = mmap(NULL, 16 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, m->r);
+	ASSERT_EQ(mr_page(m, MR_A), map_seg(m->fd, 2 * pg, 0, mr_page(m, MR_A)));
+	ASSERT_EQ(mr_page(m, MR_B),
+		  map_seg(m->fd, 2 * pg, 2 * pg, mr_page(m, MR_B)));
+	ASSERT_EQ(mr_page(m, MR_C), map_seg(m->fd, pg, 0, mr_page(m, MR_C)));
+	ASSERT_EQ(0, munmap(mr_page(m, MR_HOLE), pg));
+	ASSERT_EQ(mr_page(m, MR_D), map_seg(m->fd, pg, pg, mr_page(m, MR_D)));
+	ASSERT_EQ(mr_page(m, MR_E),
+		  map_seg(m->fd2, 2 * pg, 0, mr_page(m, MR_E)));
+	ASSERT_EQ(mr_page(m, MR_ANON),
+		  mmap(mr_page(m, MR_ANON), 2 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	ASSERT_EQ(0, munmap(mr_page(m, MR_PAGES), 4 * pg));
+}
+
+static void mrange_unmap(struct mrange *m)
+{
+	munmap(m->r, MR_PAGES * page_size());
+	close(m->fd2);
+	close(m->fd);
+}
+
+/*
+ * A range that does not cover mappings of the segment exactly is refused
+ * and changes nothing; A and B together, exactly, is the control.
+ */
+TEST_F(ioctl, restrict_mapping_inexact_range)
 {
 	static const struct {
 		int page, nr_pages;
 		const char *what;
 	} bad[] = {
-		{ 1, 1, "starts inside A" },
-		{ 0, 1, "ends inside A" },
-		{ 1, 2, "starts inside A, ends inside B" },
-		{ 0, 3, "ends inside B" },
-		{ 0, 5, "A, B and an anonymous page" },
-		{ 5, 3, "C, a hole, D" },
-		{ 6, 1, "the hole" },
-		{ 4, 1, "anonymous PROT_NONE" },
-		{ 10, 2, "anonymous read-write" },
-		{ 8, 2, "another segment" },
-		{ 7, 3, "D and another segment" },
-		{ 0, 12, "everything" },
+		{ MR_A + 1, 1, "starts inside A" },
+		{ MR_A, 1, "ends inside A" },
+		{ MR_A + 1, 2, "starts inside A, ends inside B" },
+		{ MR_A, 3, "ends inside B" },
+		{ MR_A, 5, "A, B and an anonymous page" },
+		{ MR_C, 3, "C, a hole, D" },
+		{ MR_HOLE, 1, "the hole" },
+		{ MR_NONE, 1, "anonymous PROT_NONE" },
+		{ MR_ANON, 2, "anonymous read-write" },
+		{ MR_E, 2, "another segment" },
+		{ MR_D, 3, "D and another segment" },
+		{ 0, MR_PAGES, "everything" },
 	};
 	/* the pages that must stay writable after the failures */
 	static const int rw[] = { 0, 1, 2, 3, 5, 7, 8, 9, 10, 11 };
-	const char *name = new_name(self, "mrange");
-	const char *name2 = new_name(self, "mrange");
 	long pg = page_size();
-	int fd = ps_new(name, 4 * pg), fd2 = ps_new(name2, 2 * pg);
-	char *r, *a, *b, *c, *d, *e, *anon, perms[5];
-	const char *what;
+	char *a, *b, perms[5];
+	struct mrange m;
 	size_t i;
-	int err;
 
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, fd2);
-	r = mmap(NULL, 16 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, r);
-	a = r;
-	b = r + 2 * pg;
-	c = r + 5 * pg;
-	d = r + 7 * pg;
-	e = r + 8 * pg;
-	anon = r + 10 * pg;
-	ASSERT_EQ(a, map_seg(fd, 2 * pg, 0, a));
-	ASSERT_EQ(b, map_seg(fd, 2 * pg, 2 * pg, b));
-	ASSERT_EQ(c, map_seg(fd, pg, 0, c));
-	ASSERT_EQ(0, munmap(r + 6 * pg, pg));
-	ASSERT_EQ(d, map_seg(fd, pg, pg, d));
-	ASSERT_EQ(e, map_seg(fd2, 2 * pg, 0, e));
-	ASSERT_EQ(anon, mmap(anon, 2 * pg, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
-	ASSERT_EQ(0, munmap(r + 12 * pg, 4 * pg));
-
+	mrange_map(_metadata, self, &m);
+	a = mr_page(&m, MR_A);
+	b = mr_page(&m, MR_B);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		what = bad[i].what;
-		err = err_of(ps_restrict_mapping(fd, r + bad[i].page * pg,
+		ASSERT_ERRNO(ps_restrict_mapping(m.fd, mr_page(&m, bad[i].page),
 						 bad[i].nr_pages * pg,
-						 PROTSHM_PROT_READ));
-		ASSERT_EQ(EINVAL, err) TH_LOG("%s", what);
+						 PROTSHM_PROT_READ), EINVAL)
+			TH_LOG("%s", bad[i].what);
 	}
 	/* nothing changed */
-	for (i = 0; i < ARRAY_SIZE(rw); i++)
-		ASSERT_EQ(0, probe_write(r + rw[i] * pg, 1))
+	for (i = 0; i < ARRAY_SIZE(rw); i++) {
+		ASSERT_EQ(0, probe_write(mr_page(&m, rw[i]), 1))
 			TH_LOG("page %d", rw[i]);
+	}
 	ASSERT_STREQ("rw-s", maps_perms(a, perms));
 	ASSERT_STREQ("rw-s", maps_perms(b, perms));
-	ASSERT_STREQ("rw-s", maps_perms(c, perms));
-	ASSERT_STREQ("rw-s", maps_perms(e, perms));
+	ASSERT_STREQ("rw-s", maps_perms(mr_page(&m, MR_C), perms));
+	ASSERT_STREQ("rw-s", maps_perms(mr_page(&m, MR_E), perms));
 
-	/* controls: A and B together, exactly */
-	ASSERT_EQ(0, ps_restrict_mapping(fd, a, 4 * pg, PROTSHM_PROT_READ));
+	/* control: A and B together, exactly */
+	ASSERT_EQ(0, ps_restrict_mapping(m.fd, a, 4 * pg, PROTSHM_PROT_READ));
 	ASSERT_STREQ("r--s", maps_perms(a, perms));
 	ASSERT_STREQ("r--s", maps_perms(b, perms));
-	ASSERT_EQ(SIGSEGV, probe_write(a, 2));
-	ASSERT_EQ(SEGV_ACCERR, probe_code);
-	ASSERT_EQ(a, probe_addr);
+	ASSERT_ACCERR(probe_write(a, 2), a);
 	ASSERT_EQ(SIGSEGV, probe_write(b + pg, 2));
 	ASSERT_EQ(0, probe_read(a + pg));
 	ASSERT_EQ(0, probe_read(b));
-	ASSERT_EQ(0, probe_write(c, 3));	/* same page, other mapping */
+	/* C: the same page as A's first, another mapping */
+	ASSERT_EQ(0, probe_write(mr_page(&m, MR_C), 3));
 	ASSERT_EQ(3, a[0]);
-	/* C alone, to NONE */
-	ASSERT_EQ(0, ps_restrict_mapping(fd, c, pg, PROTSHM_PROT_NONE));
+	mrange_unmap(&m);
+}
+
+/* One page's mapping (C) alone, to NONE: the next page's (D) is untouched. */
+TEST_F(ioctl, restrict_mapping_one_page_to_none)
+{
+	char *c, *d;
+	struct mrange m;
+
+	mrange_map(_metadata, self, &m);
+	c = mr_page(&m, MR_C);
+	d = mr_page(&m, MR_D);
+	ASSERT_EQ(0, probe_read(c));	/* control */
+	ASSERT_EQ(0, ps_restrict_mapping(m.fd, c, page_size(),
+					 PROTSHM_PROT_NONE));
 	ASSERT_EQ(SIGSEGV, probe_read(c));
 	ASSERT_EQ(0, probe_write(d, 1));
-	/* E through its own segment's fd */
-	ASSERT_EQ(0, ps_restrict_mapping(fd2, e, 2 * pg, PROTSHM_PROT_READ));
+	mrange_unmap(&m);
+}
+
+/* Another segment's mapping (E), through that segment's own fd. */
+TEST_F(ioctl, restrict_mapping_other_segment)
+{
+	long pg = page_size();
+	struct mrange m;
+	char *e;
+
+	mrange_map(_metadata, self, &m);
+	e = mr_page(&m, MR_E);
+	ASSERT_EQ(0, probe_write(e + pg, 1));	/* control */
+	ASSERT_EQ(0, ps_restrict_mapping(m.fd2, e, 2 * pg, PROTSHM_PROT_READ));
 	ASSERT_EQ(SIGSEGV, probe_write(e + pg, 2));
-	munmap(r, 12 * pg);
-	close(fd2);
-	close(fd);
+	mrange_unmap(&m);
 }
 
 /* ---- UNLINK ---------------------------------------------------------- */
