@@ -517,13 +517,13 @@ TEST_F(escape, pkey_mprotect)
 	ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p + ps, ps, RW, -1), EACCES);
 	if (pkey >= 0) {
 		ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p, ps, RW,
-					     pkey), EACCES);
+				     pkey), EACCES);
 		ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p + ps, ps,
-					     RW, pkey), EACCES);
+				     RW, pkey), EACCES);
 	}
 	if (is_none(variant)) {
 		ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p, ps,
-					     PROT_READ, -1), EACCES);
+				     PROT_READ, -1), EACCES);
 	} else {
 		ASSERT_EQ(0, syscall(SYS_pkey_mprotect, p, ps, PROT_READ, -1));
 	}
@@ -558,9 +558,9 @@ TEST_F(escape, mmap_new)
 	ASSERT_ERRNO(map(self->fd, ps, RW, ps), EACCES);
 	ASSERT_ERRNO(map(self->fd, ps, PROT_WRITE, ps), EACCES);
 	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_SHARED | MAP_POPULATE,
-				      self->fd, 0), EACCES);
+			  self->fd, 0), EACCES);
 	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE,
-				      self->fd, 0), EACCES);
+			  self->fd, 0), EACCES);
 	q = map(self->fd, ps, PROT_READ, ps);
 	if (is_none(variant)) {
 		ASSERT_ERRNO(q, EACCES);
@@ -618,8 +618,8 @@ TEST_F(escape, mmap_fixed_over)
 	/* into a hole, without replacing anything */
 	ASSERT_EQ(0, munmap(p + 3 * ps, ps));
 	ASSERT_ERRNO(mmap(p + 3 * ps, ps, RW,
-				      MAP_SHARED | MAP_FIXED_NOREPLACE,
-				      self->fd, 3 * ps), EACCES);
+			  MAP_SHARED | MAP_FIXED_NOREPLACE,
+			  self->fd, 3 * ps), EACCES);
 	/* a readable mapping is within READ */
 	q = map_at(p + ps, self->fd, ps, PROT_READ, ps);
 	if (is_none(variant)) {
@@ -655,7 +655,7 @@ TEST_F(escape, munmap_mmap)
 	ASSERT_EQ(0, munmap(p + 2 * ps, ps));
 	ASSERT_ERRNO(map_at(p + 2 * ps, self->fd, ps, RW, 2 * ps), EACCES);
 	ASSERT_ERRNO(mmap(p + 2 * ps, ps, RW, MAP_SHARED, self->fd,
-				      2 * ps), EACCES);
+			  2 * ps), EACCES);
 	/* the whole range at once */
 	ASSERT_EQ(0, munmap(p, self->size));
 	ASSERT_ERRNO(map_at(p, self->fd, self->size, RW, 0), EACCES);
@@ -831,17 +831,17 @@ TEST_F(escape, mremap_dontunmap)
 	close(mfd);
 	/* VM_DONTEXPAND mappings refuse it, restricted or not */
 	ASSERT_ERRNO(mremap(p, ps, ps,
-					MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
+			    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
 
 	RESTRICT();
 	ASSERT_ERRNO(mremap(p, ps, ps,
-					MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
+			    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
 	ASSERT_ERRNO(mremap(p, self->size, self->size,
-					MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
+			    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
 	dst = mmap(NULL, ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, dst);
 	ASSERT_ERRNO(mremap(p, ps, ps, MREMAP_MAYMOVE |
-					MREMAP_FIXED | MREMAP_DONTUNMAP, dst), EINVAL);
+			    MREMAP_FIXED | MREMAP_DONTUNMAP, dst), EINVAL);
 	ASSERT_EQ(0, munmap(dst, ps));
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p, perms));
 	ASSERT_ACCERR(probe_write(p, 'x'), p);
@@ -911,14 +911,14 @@ TEST_F(escape, map_private)
 	close(mfd);
 	ASSERT_EQ(0, map_err(self->fd, ps, RW));
 	ASSERT_ERRNO(mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
-				      self->fd, 0), EINVAL);
+			  self->fd, 0), EINVAL);
 
 	RESTRICT();
 	ASSERT_ERRNO(mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
-				      self->fd, 0), EINVAL);
+			  self->fd, 0), EINVAL);
 	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0), EINVAL);
 	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_PRIVATE | MAP_POPULATE,
-				      self->fd, ps), EINVAL);
+			  self->fd, ps), EINVAL);
 	ASSERT_EQ(read_map_err(variant), map_err(self->fd, ps, PROT_READ));
 	ASSERT_EQ(EACCES, map_err(self->fd, ps, RW));
 }
@@ -1443,7 +1443,7 @@ TEST_F(escape, madv_dontfork)
 	if (!pid) {
 		/* not inherited */
 		CHILD_ASSERT(probe_read(self->p) == SIGSEGV &&
-			      probe_code == SEGV_MAPERR);
+			     probe_code == SEGV_MAPERR);
 		child_check_ceiling(self->name, self->fd, NULL, ps,
 				    PROTSHM_PROT_RW, PROTSHM_PROT_RW);
 	}
@@ -1457,7 +1457,7 @@ TEST_F(escape, madv_dontfork)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		CHILD_ASSERT(probe_read(self->p) == SIGSEGV &&
-			      probe_code == SEGV_MAPERR);
+			     probe_code == SEGV_MAPERR);
 		child_check_ceiling(self->name, self->fd, NULL, ps,
 				    variant->prot, variant->prot);
 	}
@@ -1765,25 +1765,25 @@ TEST_F(escape, process_vm)
 	local = (struct iovec){ buf, sizeof(buf) };
 	remote = (struct iovec){ p + 32, sizeof(buf) };
 	ASSERT_ERRNO(process_vm_writev(getpid(), &local, 1, &remote, 1,
-					       0), EFAULT);
+				       0), EFAULT);
 	ASSERT_ERRNO(process_vm_readv(getpid(), &local, 1, &remote, 1,
-					      0), EFAULT);
+				      0), EFAULT);
 
 	RESTRICT();
 	ASSERT_ERRNO(process_vm_writev(getpid(), &local, 1, &remote, 1,
-					       0), EFAULT);
+				       0), EFAULT);
 	ASSERT_ERRNO(process_vm_readv(getpid(), &local, 1, &remote, 1,
-					      0), EFAULT);
+				      0), EFAULT);
 	/* the restricted mapping as the local destination */
 	m[0] = 'X';
 	local = (struct iovec){ p + 24, sizeof(buf) };
 	remote = (struct iovec){ m, sizeof(buf) };
 	ASSERT_ERRNO(process_vm_readv(getpid(), &local, 1, &remote, 1,
-					      0), EFAULT);
+				      0), EFAULT);
 	/* ... and as the local source */
 	if (is_none(variant)) {
 		ASSERT_ERRNO(process_vm_writev(getpid(), &local, 1,
-						       &remote, 1, 0), EFAULT);
+					       &remote, 1, 0), EFAULT);
 	} else {
 		ASSERT_EQ(8, process_vm_writev(getpid(), &local, 1, &remote, 1,
 					       0));
@@ -1866,8 +1866,8 @@ TEST_F(escape, futex)
 		ASSERT_ERRNO(futex(w, FUTEX_WAIT_PRIVATE, 0, NULL, 0), EAGAIN);
 	}
 	ASSERT_ERRNO(futex(w, FUTEX_WAKE_OP_PRIVATE, 1, w2,
-				   FUTEX_OP(FUTEX_OP_SET, 9, FUTEX_OP_CMP_EQ,
-					    0)), EFAULT);
+			   FUTEX_OP(FUTEX_OP_SET, 9, FUTEX_OP_CMP_EQ,
+				    0)), EFAULT);
 	ASSERT_EQ(7, wread(self, 128));
 	ASSERT_EQ(0, munmap(m, self->ps));
 	close(mfd);
@@ -2091,13 +2091,13 @@ TEST_F(escape, userfaultfd)
 	ASSERT_EQ(0, munmap(a, ps));
 	/* protshm mappings are neither anonymous nor shmem */
 	ASSERT_ERRNO(uffd_register(uffd, self->p, ps,
-					   UFFDIO_REGISTER_MODE_MISSING), EINVAL);
+				   UFFDIO_REGISTER_MODE_MISSING), EINVAL);
 
 	RESTRICT();
 	ASSERT_ERRNO(uffd_register(uffd, self->p, self->size,
-					   UFFDIO_REGISTER_MODE_MISSING), EINVAL);
+				   UFFDIO_REGISTER_MODE_MISSING), EINVAL);
 	ASSERT_ERRNO(uffd_register(uffd, self->p, ps,
-					   UFFDIO_REGISTER_MODE_WP), EINVAL);
+				   UFFDIO_REGISTER_MODE_WP), EINVAL);
 	ASSERT_ACCERR(probe_write(self->p, 'x'), self->p);
 	close(uffd);
 }
@@ -2193,9 +2193,9 @@ TEST_F(escape, madv_populate)
 
 	RESTRICT();
 	ASSERT_ERRNO(madvise(self->p, self->size,
-				     MADV_POPULATE_WRITE), EINVAL);
+			     MADV_POPULATE_WRITE), EINVAL);
 	ASSERT_ERRNO(madvise(self->p, self->size,
-				     MADV_POPULATE_READ), EINVAL);
+			     MADV_POPULATE_READ), EINVAL);
 	ASSERT_ACCERR(probe_write(self->p, 'x'), self->p);
 	ASSERT_EQ('a', wread(self, 0));
 }
@@ -2235,14 +2235,14 @@ TEST_F(escape, device_fd_ops)
 		ASSERT_ERRNO(pread(self->fd, buf, 1, 0), EINVAL);
 		ASSERT_ERRNO(ftruncate(self->fd, 0), EINVAL);
 		ASSERT_ERRNO(fallocate(self->fd,
-					       FALLOC_FL_PUNCH_HOLE |
-					       FALLOC_FL_KEEP_SIZE, 0, ps), ENODEV);
+				       FALLOC_FL_PUNCH_HOLE |
+				       FALLOC_FL_KEEP_SIZE, 0, ps), ENODEV);
 		ASSERT_ERRNO(fallocate(self->fd, 0, 0, ps), ENODEV);
 		ASSERT_ERRNO(sendfile(pfd[1], self->fd, NULL, 1), EINVAL);
 		ASSERT_ERRNO(splice(self->fd, NULL, pfd[1], NULL, 1,
-					    0), EINVAL);
+				    0), EINVAL);
 		ASSERT_ERRNO(splice(pfd[0], NULL, self->fd, NULL, 1,
-					    0), EINVAL);
+				    0), EINVAL);
 		ASSERT_EQ(0, lseek(self->fd, 0, SEEK_END));
 	}
 	ASSERT_EQ('a', wread(self, 0));

@@ -296,7 +296,7 @@ static void size_protocol_errors(struct __test_metadata *_metadata, int fd,
 	for (i = 0; i < ARRAY_SIZE(small); i++) {
 		size = small[i];
 		ASSERT_ERRNO(ioctl(fd, cmd,
-					    padded(buf, valid, ksize, size)), EINVAL)
+				   padded(buf, valid, ksize, size)), EINVAL)
 			TH_LOG("size %u", size);
 	}
 	for (off = ksize; off < ksize + 8; off++) {
@@ -393,7 +393,7 @@ TEST_F(ioctl, create_size_protocol)
 	assert_absent(_metadata, name);
 	/* control: zero-padded larger struct, 8 bytes more */
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_CREATE,
-			       padded(buf, &c, sizeof(c), sizeof(c) + 8)));
+			   padded(buf, &c, sizeof(c), sizeof(c) + 8)));
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(page_size(), info.seg_size);
 	close(fd);
@@ -402,7 +402,7 @@ TEST_F(ioctl, create_size_protocol)
 	ASSERT_LE(0, fd);
 	c.name = (uintptr_t)name2;
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_CREATE,
-			       padded(buf, &c, sizeof(c), page_size())));
+			   padded(buf, &c, sizeof(c), page_size())));
 	close(fd);
 }
 
@@ -461,7 +461,7 @@ TEST_F(ioctl, create_bad_seg_size)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		size = bad[i];
 		ASSERT_ERRNO(ps_create(fd, name, size, 0600,
-						   PROTSHM_PROT_RW), EINVAL)
+				       PROTSHM_PROT_RW), EINVAL)
 			TH_LOG("seg_size %#llx", size);
 	}
 	assert_absent(_metadata, name);
@@ -519,15 +519,15 @@ TEST_F(ioctl, create_name_length)
 	snprintf(name, sizeof(name), "%sy", name63);
 	ASSERT_EQ(PROTSHM_NAME_MAX, strlen(name));
 	ASSERT_ERRNO(ps_create(fd, name, page_size(), 0600,
-					   PROTSHM_PROT_RW), EINVAL);
+			       PROTSHM_PROT_RW), EINVAL);
 	/* far longer */
 	memset(name + PROTSHM_NAME_MAX, 'z', 40);
 	name[PROTSHM_NAME_MAX + 40] = 0;
 	ASSERT_ERRNO(ps_create(fd, name, page_size(), 0600,
-					   PROTSHM_PROT_RW), EINVAL);
+			       PROTSHM_PROT_RW), EINVAL);
 	/* empty */
 	ASSERT_ERRNO(ps_create(fd, "", page_size(), 0600,
-					   PROTSHM_PROT_RW), EINVAL);
+			       PROTSHM_PROT_RW), EINVAL);
 	/* and not created under the 63-byte prefix */
 	assert_absent(_metadata, name63);
 	/* control: 63 bytes */
@@ -636,7 +636,7 @@ TEST_F(ioctl, create_name_efault)
 	fd = ps_open();
 	ASSERT_LE(0, fd);
 	ASSERT_ERRNO(ps_create(fd, NULL, pg, 0600,
-					   PROTSHM_PROT_RW), EFAULT);
+			       PROTSHM_PROT_RW), EFAULT);
 	/* the next page PROT_NONE, then unmapped */
 	for (unmap = 0; unmap <= 1; unmap++) {
 		buf = guarded_pages(1);
@@ -646,7 +646,7 @@ TEST_F(ioctl, create_name_efault)
 		/* name ends at the page's end without a NUL */
 		memcpy(buf + pg - len, name, len);
 		ASSERT_ERRNO(ps_create(fd, buf + pg - len, pg,
-						   0600, PROTSHM_PROT_RW), EFAULT)
+				       0600, PROTSHM_PROT_RW), EFAULT)
 			TH_LOG("guard page %s", unmap ? "unmapped" : "PROT_NONE");
 		assert_absent(_metadata, name);
 		/* the NUL is the page's last byte */
@@ -676,7 +676,7 @@ TEST_F(ioctl, create_eexist)
 	ASSERT_EQ(0, ps_info(fd1, &info, NULL));
 	/* another fd, other size and mode */
 	ASSERT_ERRNO(ps_create(fd2, name, 2 * page_size(), 0644,
-					   PROTSHM_PROT_READ), EEXIST);
+			       PROTSHM_PROT_READ), EEXIST);
 	/* another process */
 	ASSERT_EQ(EEXIST, run_child(self, -1, -1, child_create, &arg));
 	/* the segment is unchanged */
@@ -712,11 +712,11 @@ TEST_F(ioctl, bind_twice_ebusy)
 	ASSERT_EQ(0, ps_info(by_create, &info, NULL));
 
 	ASSERT_ERRNO(ps_create(by_create, unused, page_size(),
-					  0600, PROTSHM_PROT_RW), EBUSY);
+			       0600, PROTSHM_PROT_RW), EBUSY);
 	ASSERT_ERRNO(ps_attach(by_create, other, PROTSHM_PROT_RW), EBUSY);
 	ASSERT_ERRNO(ps_attach(by_create, name, PROTSHM_PROT_RW), EBUSY);
 	ASSERT_ERRNO(ps_create(by_attach, unused, page_size(),
-					  0600, PROTSHM_PROT_RW), EBUSY);
+			       0600, PROTSHM_PROT_RW), EBUSY);
 	ASSERT_ERRNO(ps_attach(by_attach, other, PROTSHM_PROT_RW), EBUSY);
 	/* nothing created, both fds still on the first segment */
 	assert_absent(_metadata, unused);
@@ -813,7 +813,7 @@ TEST_F(ioctl, create_count_limit)
 	/* unlinked but still open: the segment still exists and counts */
 	ASSERT_EQ(0, ps_unlink(fds[0]));
 	ASSERT_ERRNO(ps_create(fds[3], names[3], page_size(),
-					   0600, PROTSHM_PROT_RW), ENOSPC);
+			       0600, PROTSHM_PROT_RW), ENOSPC);
 	/* control: once it is gone, there is room again */
 	close(fds[0]);
 	ASSERT_EQ(0, ps_create(fds[3], names[3], page_size(), 0600,
@@ -855,11 +855,11 @@ TEST_F(ioctl, create_total_limit)
 	ASSERT_LE(0, fdc);
 	ASSERT_EQ(0, ps_create(fda, a, 2 * pg, 0600, PROTSHM_PROT_RW));
 	ASSERT_ERRNO(ps_create(fdb, b, 2 * pg, 0600,
-					   PROTSHM_PROT_RW), ENOMEM);
+			       PROTSHM_PROT_RW), ENOMEM);
 	assert_absent(_metadata, b);
 	ASSERT_EQ(0, ps_create(fdc, c, pg, 0600, PROTSHM_PROT_RW));
 	ASSERT_ERRNO(ps_create(fdb, b, pg, 0600,
-					   PROTSHM_PROT_RW), ENOMEM);
+			       PROTSHM_PROT_RW), ENOMEM);
 	assert_absent(_metadata, b);
 	/* control: freeing the 2-page segment makes room for b */
 	ASSERT_EQ(0, ps_unlink(fda));
@@ -928,14 +928,14 @@ TEST_F(ioctl, attach_size_protocol)
 	ASSERT_ERRNO(ps_info(fd, &info, NULL), EBADFD);
 	/* controls: zero-padded by 8 bytes, and to a page */
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_ATTACH,
-			       padded(buf, &a, sizeof(a), sizeof(a) + 8)));
+			   padded(buf, &a, sizeof(a), sizeof(a) + 8)));
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(PROTSHM_PROT_READ, info.fd_prot);
 	close(fd);
 	fd = ps_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_ATTACH,
-			       padded(buf, &a, sizeof(a), page_size())));
+			   padded(buf, &a, sizeof(a), page_size())));
 	close(fd);
 	close(owner);
 }
@@ -1329,11 +1329,11 @@ TEST_F(ioctl, restrict_size_protocol)
 			     sizeof(r));
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT,
-			       padded(buf, &r, sizeof(r), sizeof(r) + 8)));
+			   padded(buf, &r, sizeof(r), sizeof(r) + 8)));
 	ASSERT_EQ(PROTSHM_PROT_READ, ceiling_of(fd));
 	r.prot = PROTSHM_PROT_NONE;
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT,
-			       padded(buf, &r, sizeof(r), page_size())));
+			   padded(buf, &r, sizeof(r), page_size())));
 	ASSERT_EQ(PROTSHM_PROT_NONE, ceiling_of(fd));
 	close(fd);
 }
@@ -1442,10 +1442,10 @@ TEST_F(ioctl, restrict_esrch)
 	ASSERT_LE(0, fd);
 	ASSERT_ERRNO(ps_restrict(fd, sleeper, PROTSHM_PROT_READ, 0), ESRCH);
 	ASSERT_ERRNO(ps_restrict(fd, sleeper, PROTSHM_PROT_NONE,
-					    PROTSHM_RESTRICT_DESCENDANTS), ESRCH);
+				 PROTSHM_RESTRICT_DESCENDANTS), ESRCH);
 	ASSERT_ERRNO(ps_restrict(fd, gone, PROTSHM_PROT_READ, 0), ESRCH);
 	ASSERT_ERRNO(ps_restrict(fd, INT_MAX, PROTSHM_PROT_READ,
-					    0), ESRCH);
+				 0), ESRCH);
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
 	/* control: an attached process (this one) */
 	ASSERT_EQ(0, ps_restrict(fd, getpid(), PROTSHM_PROT_READ, 0));
@@ -1537,7 +1537,7 @@ TEST_F(ioctl, restrict_mapping_size_protocol)
 	ASSERT_EQ(0, probe_write(p, 1));
 	ASSERT_STREQ("rw-s", maps_perms(p, perms));
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-			       padded(buf, &r, sizeof(r), sizeof(r) + 8)));
+			   padded(buf, &r, sizeof(r), sizeof(r) + 8)));
 	ASSERT_EQ(SIGSEGV, probe_write(p, 2));
 	ASSERT_STREQ("r--s", maps_perms(p, perms));
 	/* control with a page-sized struct, on a second mapping */
@@ -1545,7 +1545,7 @@ TEST_F(ioctl, restrict_mapping_size_protocol)
 	ASSERT_NE(MAP_FAILED, p);
 	r.addr = (uintptr_t)p;
 	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-			       padded(buf, &r, sizeof(r), page_size())));
+			   padded(buf, &r, sizeof(r), page_size())));
 	ASSERT_EQ(SIGSEGV, probe_write(p, 2));
 	close(fd);
 }
@@ -1951,7 +1951,7 @@ TEST_F(ioctl, foreign_fd_enotty)
 		ASSERT_ERRNO(ioctl(fds[i], PROTSHM_IOC_INFO, &info), ENOTTY)
 			TH_LOG("%s", what[i]);
 		ASSERT_ERRNO(ps_create(fds[i], name, page_size(),
-						   0600, PROTSHM_PROT_RW), ENOTTY)
+				       0600, PROTSHM_PROT_RW), ENOTTY)
 			TH_LOG("%s", what[i]);
 		ASSERT_ERRNO(ps_unlink(fds[i]), ENOTTY)
 			TH_LOG("%s", what[i]);

@@ -195,7 +195,7 @@ TEST_F(protect, mmap_errors)
 	ASSERT_EQ(0, munmap(p, ps));
 
 	ASSERT_ERRNO(mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
-				   self->fd, 0), EINVAL);
+			  self->fd, 0), EINVAL);
 	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0), EINVAL);
 
 	ASSERT_ERRNO(map(self->fd, ps, PROT_READ | PROT_EXEC, 0), EPERM);
@@ -413,26 +413,26 @@ TEST_F(protect, restrict_mapping_exact_cover)
 	/* part of a mapping: its first page, its second page */
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ), EINVAL);
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + ps, ps,
-					  PROTSHM_PROT_READ), EINVAL);
+					 PROTSHM_PROT_READ), EINVAL);
 	/* beyond its end (into the guard), unaligned, empty */
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 3 * ps,
-					  PROTSHM_PROT_READ), EINVAL);
+					 PROTSHM_PROT_READ), EINVAL);
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + 1, 2 * ps - 1,
-					  PROTSHM_PROT_READ), EINVAL);
+					 PROTSHM_PROT_READ), EINVAL);
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ), EINVAL);
 	/* not a protshm mapping */
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, anon, ps,
-					  PROTSHM_PROT_READ), EINVAL);
+					 PROTSHM_PROT_READ), EINVAL);
 	/* two mappings of the segment followed by an anonymous one */
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, res, 3 * ps,
-					  PROTSHM_PROT_READ), EINVAL);
+					 PROTSHM_PROT_READ), EINVAL);
 	/* ... or by a hole */
 	ASSERT_EQ(0, munmap(res + 2 * ps, ps));
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, res, 3 * ps,
-					  PROTSHM_PROT_READ), EINVAL);
+					 PROTSHM_PROT_READ), EINVAL);
 	/* an invalid prot */
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 2 * ps,
-					  PROTSHM_PROT_WRITE), EINVAL);
+					 PROTSHM_PROT_WRITE), EINVAL);
 	/* nothing was changed by the failures */
 	ASSERT_STREQ("rw-s", maps_perms(m, perms));
 	ASSERT_STREQ("rw-s", maps_perms(res, perms));
@@ -1379,7 +1379,7 @@ TEST_F(protect, mremap)
 	/* growing fails, in place or moving; so does duplicating */
 	ASSERT_ERRNO(mremap((void *)p, 2 * ps, 3 * ps, 0), EFAULT);
 	ASSERT_ERRNO(mremap((void *)p, 2 * ps, 3 * ps,
-				     MREMAP_MAYMOVE), EFAULT);
+			    MREMAP_MAYMOVE), EFAULT);
 	ASSERT_ERRNO(mremap((void *)p, 0, ps, MREMAP_MAYMOVE), EFAULT);
 	ASSERT_STREQ("rw-s", maps_perms((void *)p, perms));
 	/* control: shrinking works */
