@@ -38,6 +38,22 @@
 #define PROTSHM_DEV "/dev/protshm"
 
 /*
+ * PROTSHM_TIMEOUT - seconds, from the timeout= line of settings (the
+ * Makefile passes it in): the kselftest runner's limit for one test program,
+ * and the harness limit, TEST_F_TIMEOUT(), of every test that needs more
+ * than the harness default of 30 s.  One value, so that no test is granted
+ * more time than the program it runs in.  300: the slowest program on the
+ * slowest kernel, escape_test on debug-7.2 (KASAN, lockdep, under TCG),
+ * takes 115-130 s when another VM shares the host's two cores, which does
+ * not fit 120; the slowest single tests (failnth's fork sweeps with
+ * FI_ALL=1, 20-40 s; a race run with a longer PROTSHM_RACE_SECONDS) stay
+ * well inside it.
+ */
+#ifndef PROTSHM_TIMEOUT
+#error "PROTSHM_TIMEOUT: build with the selftests Makefile (it reads settings)"
+#endif
+
+/*
  * ps_in_test_vm() - running in the project's test VM (scripts/vm.sh: its
  * initramfs has /etc/protshm-vm)?  Only there may a test touch the machine
  * outside its own segments: a RAM disk's blocks, mounts.

@@ -693,7 +693,7 @@ static int race_round(struct fault_race *r, int fd, char val)
 	return bad;
 }
 
-TEST_F_TIMEOUT(huge, fault_race_no_oom, 120)
+TEST_F_TIMEOUT(huge, fault_race_no_oom, PROTSHM_TIMEOUT)
 {
 	const char *env = getenv("PROTSHM_RACE_SECONDS");
 	size_t size = RACE_CHUNKS * HUGE;

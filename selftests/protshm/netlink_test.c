@@ -1276,7 +1276,7 @@ static int kids_running(pid_t *kids, int n, int *bad)
  * Dump, with and without a segment filter, for as long as the children
  * churn (at least 50 times): every answer must parse and be sane.
  */
-TEST_F_TIMEOUT(nl, dump_races_attach_detach, 300)
+TEST_F_TIMEOUT(nl, dump_races_attach_detach, PROTSHM_TIMEOUT)
 {
 	enum { KIDS = 4 };
 	int i, intr = 0, bad = 0, ret;
@@ -1314,7 +1314,7 @@ TEST_F_TIMEOUT(nl, dump_races_attach_detach, 300)
 }
 
 /* Segments come and go while a segment dump runs in small parts. */
-TEST_F_TIMEOUT(nl, seg_dump_races_create_destroy, 300)
+TEST_F_TIMEOUT(nl, seg_dump_races_create_destroy, PROTSHM_TIMEOUT)
 {
 	char prefix[32];
 	struct seg_dump d;

@@ -1408,7 +1408,7 @@ static void dump_intr_on_create(struct __test_metadata *_metadata,
  * The three above on one filling of the limit (filling it takes a while on
  * a debug kernel).
  */
-TEST_F_TIMEOUT(dump, at_user_limit, 120)
+TEST_F_TIMEOUT(dump, at_user_limit, PROTSHM_TIMEOUT)
 {
 	uint64_t t0 = now_ns();
 
@@ -1463,7 +1463,7 @@ static pid_t vma_kid(int fd, char *at, int cmd, const int *wr, int nwr,
  * NLM_F_DUMP_INTR, and every other one still exactly once.  The control:
  * the same with no change.
  */
-TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, 120)
+TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, PROTSHM_TIMEOUT)
 {
 	uintptr_t *addrs = calloc(NR_VMAS, sizeof(*addrs));
 	struct tally t = { .n = NR_VMAS, .seen = calloc(NR_VMAS, 1) };

@@ -32,8 +32,6 @@
 #define RW		(PROT_READ | PROT_WRITE)
 #define MAX_ITERS	100000
 #define MAX_KIDS	12
-/* per race: the budget plus setup and checks, for runs of up to ~4 min */
-#define RACE_TIMEOUT	300
 
 /* Shared between the owner (the test) and the victim. */
 struct shared {
@@ -465,7 +463,7 @@ static void writer_check(struct __test_metadata *_metadata,
 	ASSERT_GT(self->sh->map_end, self->sh->fault_addr);
 }
 
-TEST_F_TIMEOUT(race, revoke_vs_writer, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_writer, PROTSHM_TIMEOUT)
 {
 	uint64_t stores;
 	int n;
@@ -581,7 +579,7 @@ static void vma_revoke(struct __test_metadata *_metadata,
 }
 
 /* RESTRICT racing mmap, mremap (move, shrink), mprotect and munmap. */
-TEST_F_TIMEOUT(race, revoke_vs_vma_ops, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_vma_ops, PROTSHM_TIMEOUT)
 {
 	uint64_t loops;
 	int n;
@@ -691,12 +689,12 @@ static void revoke_vs_fork(struct __test_metadata *_metadata,
 	       (unsigned long long)kids_after);
 }
 
-TEST_F_TIMEOUT(race, revoke_vs_fork, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_fork, PROTSHM_TIMEOUT)
 {
 	revoke_vs_fork(_metadata, self, 0);
 }
 
-TEST_F_TIMEOUT(race, revoke_descendants_vs_fork, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_descendants_vs_fork, PROTSHM_TIMEOUT)
 {
 	revoke_vs_fork(_metadata, self, 1);
 }
@@ -831,7 +829,7 @@ exit_victim(int fd, size_t ps, struct shared *sh, uint64_t delay, int unmap)
  * RESTRICT racing the victim's munmap and exit: 0 or ESRCH, nothing else,
  * and no attachment is left behind.
  */
-TEST_F_TIMEOUT(race, revoke_vs_exit, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_exit, PROTSHM_TIMEOUT)
 {
 	uint64_t iters = 0, ok = 0, esrch = 0, exited = 0;
 	struct protshm_info info;
@@ -968,7 +966,7 @@ static void two_revoke(struct __test_metadata *_metadata,
 }
 
 /* Two owners revoke the same victim at once, to READ and to NONE. */
-TEST_F_TIMEOUT(race, two_owners, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, two_owners, PROTSHM_TIMEOUT)
 {
 	uint64_t steps;
 	int n;
@@ -1112,7 +1110,7 @@ name_racer(const char *name, int creator, uint64_t deadline, uint64_t seed,
  * CREATE, ATTACH and UNLINK of one name race in four processes; at the
  * end the name is gone and no segment was leaked.
  */
-TEST_F_TIMEOUT(race, create_attach_unlink, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, create_attach_unlink, PROTSHM_TIMEOUT)
 {
 	char name[PROTSHM_NAME_MAX];
 	long before, after;
@@ -1297,7 +1295,7 @@ static void exec_round(struct __test_metadata *_metadata,
 	close(fd);
 }
 
-TEST_F_TIMEOUT(race, revoke_vs_exec, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_exec, PROTSHM_TIMEOUT)
 {
 	uint64_t execs = 0;
 	int rounds = 0;

@@ -1376,7 +1376,7 @@ static int __attribute__((noreturn)) restricted_fork(const char *name)
 	_exit(wait_child(pid));
 }
 
-TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
+TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, PROTSHM_TIMEOUT)
 {
 	long long before, after;
 	int ready[2], i;
