@@ -896,13 +896,24 @@ static struct nlmsghdr *raw(struct nlc *c, char *buf, uint8_t cmd)
 	return ps_req(c, buf, cmd, 0);
 }
 
-TEST_F(nl, malformed)
+/*
+ * The nl_malformed_* tests each send one kind of malformed request, which
+ * must be refused; after it, as the control, a good request still works.
+ */
+static void nl_good_request_works(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(nl) *self)
+{
+	struct seg_rec s;
+
+	EXPECT_EQ(0, seg_get(&self->c, self->name, 0, &s));
+}
+
+/* Attributes the policy does not accept: type, direction, size, string. */
+TEST_F(nl, malformed_attribute)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
 	uint32_t small = 1;
-	struct seg_rec s;
 
 	/* unknown attribute type */
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_GET);
@@ -931,8 +942,15 @@ TEST_F(nl, malformed)
 	mnl_attr_put_strz(nlh, PROTSHM_A_SEG_NAME,
 			  "0123456789012345678901234567890123456789012345678901234567890123");
 	EXPECT_EQ(-EINVAL, nl_run(&self->c, nlh, NULL, NULL));
+	nl_good_request_works(_metadata, self);
+}
 
-	/* missing required attribute: extack says which */
+/* A missing required attribute: the extended ack says which. */
+TEST_F(nl, malformed_missing_attribute)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_GET);
 	EXPECT_EQ(-EINVAL, nl_run(&self->c, nlh, NULL, NULL));
 	EXPECT_STRNE("", self->c.errmsg);
@@ -945,8 +963,12 @@ TEST_F(nl, malformed)
 	EXPECT_EQ(-EINVAL, nl_run(&self->c, nlh, NULL, NULL));
 	EXPECT_EQ(PROTSHM_A_PROT, self->c.miss_type);
 	EXPECT_STRNE("", self->c.errmsg);
+	nl_good_request_works(_metadata, self);
+}
 
-	/* values out of the policy's range (ERANGE) or invalid */
+/* Values out of the policy's range (ERANGE) or invalid. */
+TEST_F(nl, malformed_value)
+{
 	EXPECT_EQ(-EINVAL, nl_restrict(&self->c, self->name, getpid(),
 				       PROTSHM_PROT_WRITE, 0));
 	EXPECT_STRNE("", self->c.errmsg);
@@ -955,11 +977,23 @@ TEST_F(nl, malformed)
 				       PROTSHM_PROT_READ, 0));
 	EXPECT_EQ(-EINVAL, nl_restrict(&self->c, self->name, getpid(),
 				       PROTSHM_PROT_READ, 2));
+	nl_good_request_works(_metadata, self);
+}
 
-	/* a filter naming no segment fails the dump */
+/* A dump filter naming no segment fails the dump. */
+TEST_F(nl, malformed_dump_filter)
+{
 	EXPECT_EQ(-ENOENT, att_dump(&self->c, "t-no-such-segment", 0, self->l));
+	nl_good_request_works(_metadata, self);
+}
 
-	/* non-zero reserved header field, unknown command */
+/* A non-zero reserved header field; unknown and reply-only commands. */
+TEST_F(nl, malformed_header_or_command)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_GET);
 	g = mnl_nlmsg_get_payload(nlh);
 	g->reserved = 1;
@@ -969,9 +1003,7 @@ TEST_F(nl, malformed)
 	EXPECT_EQ(-EOPNOTSUPP, nl_run(&self->c, nlh, NULL, NULL));
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_CREATE_NTF);
 	EXPECT_EQ(-EOPNOTSUPP, nl_run(&self->c, nlh, NULL, NULL));
-
-	/* after all that, a good request still works */
-	EXPECT_EQ(0, seg_get(&self->c, self->name, 0, &s));
+	nl_good_request_works(_metadata, self);
 }
 
 /* RESTRICT through netlink has the ioctl's effect on a running process. */
