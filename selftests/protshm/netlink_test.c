@@ -1404,83 +1404,145 @@ TEST_F_TIMEOUT(nl, seg_dump_races_create_destroy, PROTSHM_TIMEOUT)
 }
 
 /* protshmctl (copied to bin/ by the build): list, show, restrict, errors. */
-TEST_F(nl, protshmctl)
-{
-	static char out[65536];
-	char cmd[256], want[128];
-	struct sync_pipe sp;
+/*
+ * The protshmctl_* tests run the tool (bin/protshmctl) against the test's
+ * segment, which this process maps read-only at offset 2 pages and a forked
+ * child, parked until ctl_end(), has attached too.
+ */
+struct ctl {
 	char *p;
 	pid_t pid;
+	struct sync_pipe sp;
+};
 
+static char ctl_out[65536];
+
+/* Sets @t up; 0, or -1 when the test is skipped. */
+static int ctl_start(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(nl) *self, struct ctl *t)
+{
 	if (access("bin/protshmctl", X_OK))
-		SKIP(return, "bin/protshmctl not built");
+		SKIP(return -1, "bin/protshmctl not built");
 	if (geteuid())
-		SKIP(return, "needs root");
-	p = map_seg(self->fd, self->psz, 2 * self->psz, PROT_READ);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, sync_init(&sp));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		sync_recv(sp.to_child[0]);
+		SKIP(return -1, "needs root");
+	t->p = map_seg(self->fd, self->psz, 2 * self->psz, PROT_READ);
+	ASSERT_NE(MAP_FAILED, t->p);
+	ASSERT_EQ(0, sync_init(&t->sp));
+	t->pid = fork();
+	ASSERT_LE(0, t->pid);
+	if (t->pid == 0) {
+		sync_recv(t->sp.to_child[0]);
 		_exit(0);
 	}
-	self->kids[self->nkids++] = pid;
+	self->kids[self->nkids++] = t->pid;
+	return 0;
+}
 
+static void ctl_end(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(nl) *self, struct ctl *t)
+{
+	sync_send(t->sp.to_child[1], 'x');
+	EXPECT_CHILD_OK(t->pid);
+	self->nkids = 0;
+	munmap(t->p, 2 * self->psz);
+}
+
+/* list -j: the segment, with both attachments. */
+TEST_F(nl, protshmctl_list_json)
+{
+	char cmd[256], want[128];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl -j list %s", self->name);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
 	snprintf(want, sizeof(want), "\"name\":\"%s\"", self->name);
-	EXPECT_NE(NULL, strstr(out, want));
-	EXPECT_NE(NULL, strstr(out, "\"attachments\":2"));
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	EXPECT_NE(NULL, strstr(ctl_out, "\"attachments\":2"));
+	ctl_end(_metadata, self, &t);
+}
 
+/* show -j: this process's mapping, its flags, offset and size. */
+TEST_F(nl, protshmctl_show_json)
+{
+	char cmd[256], want[128];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl -j show %s", self->name);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
-	TH_LOG("%s", out);
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	TH_LOG("%s", ctl_out);
 	snprintf(want, sizeof(want), "\"pid\":%d,", getpid());
-	EXPECT_NE(NULL, strstr(out, want));
-	snprintf(want, sizeof(want), "\"start\":\"%p\"", p);
-	EXPECT_NE(NULL, strstr(out, want));
-	EXPECT_NE(NULL, strstr(out, "\"perms\":\"r--s\",\"may\":\"rw\""));
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	snprintf(want, sizeof(want), "\"start\":\"%p\"", t.p);
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	EXPECT_NE(NULL, strstr(ctl_out, "\"perms\":\"r--s\",\"may\":\"rw\""));
 	snprintf(want, sizeof(want), "\"offset\":%ld,\"size\":%ld",
 		 self->psz, 2 * self->psz);
-	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	ctl_end(_metadata, self, &t);
+}
 
-	/* text output, like a small pmap */
-	snprintf(cmd, sizeof(cmd), "bin/protshmctl show %s %d", self->name, pid);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
-	TH_LOG("%s", out);
+/* show as text, like a small pmap. */
+TEST_F(nl, protshmctl_show_text)
+{
+	char cmd[256], want[128];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
+	snprintf(cmd, sizeof(cmd), "bin/protshmctl show %s %d", self->name,
+		 t.pid);
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	TH_LOG("%s", ctl_out);
 	snprintf(want, sizeof(want), "%016lx-%016lx r--s  rw ",
-		 (unsigned long)p, (unsigned long)p + 2 * self->psz);
-	EXPECT_NE(NULL, strstr(out, want));
+		 (unsigned long)t.p, (unsigned long)t.p + 2 * self->psz);
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	ctl_end(_metadata, self, &t);
+}
 
-	/* restrict the child, then see it */
+/* restrict: the child's ceiling, as netlink then shows it. */
+TEST_F(nl, protshmctl_restrict)
+{
+	char cmd[256];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl restrict %s %d none",
-		 self->name, pid);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
-	ASSERT_EQ(0, att_dump(&self->c, self->name, pid, self->l));
+		 self->name, t.pid);
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	ASSERT_EQ(0, att_dump(&self->c, self->name, t.pid, self->l));
 	ASSERT_EQ(1, self->l->n);
 	EXPECT_EQ(PROTSHM_PROT_NONE, self->l->a[0].ceiling);
 	EXPECT_EQ(PROTSHM_VMA_F_SHARED, self->l->a[0].vma[0].flags);
+	ctl_end(_metadata, self, &t);
+}
 
-	/* failures: exit status 1 with a message, usage errors 2 */
-	EXPECT_EQ(1, run_cmd("bin/protshmctl show t-no-such-segment 2>&1", out,
-			     sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "no segment"));
+/* Failures: exit status 1 with a message, usage errors 2; -h is not one. */
+TEST_F(nl, protshmctl_errors)
+{
+	char cmd[256];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
+	EXPECT_EQ(1, run_cmd("bin/protshmctl show t-no-such-segment 2>&1",
+			     ctl_out, sizeof(ctl_out)));
+	EXPECT_NE(NULL, strstr(ctl_out, "no segment"));
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl restrict %s 1 r 2>&1",
 		 self->name);
-	EXPECT_EQ(1, run_cmd(cmd, out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "not attached"));
-	EXPECT_EQ(2, run_cmd("bin/protshmctl restrict x 1 rwx 2>&1", out,
-			     sizeof(out)));
-	EXPECT_EQ(2, run_cmd("bin/protshmctl frobnicate 2>&1", out,
-			     sizeof(out)));
-	EXPECT_EQ(0, run_cmd("bin/protshmctl -h", out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "Usage:"));
-
-	sync_send(sp.to_child[1], 'x');
-	EXPECT_CHILD_OK(pid);
-	self->nkids = 0;
-	munmap(p, 2 * self->psz);
+	EXPECT_EQ(1, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	EXPECT_NE(NULL, strstr(ctl_out, "not attached"));
+	EXPECT_EQ(2, run_cmd("bin/protshmctl restrict x 1 rwx 2>&1", ctl_out,
+			     sizeof(ctl_out)));
+	EXPECT_EQ(2, run_cmd("bin/protshmctl frobnicate 2>&1", ctl_out,
+			     sizeof(ctl_out)));
+	EXPECT_EQ(0, run_cmd("bin/protshmctl -h", ctl_out, sizeof(ctl_out)));
+	EXPECT_NE(NULL, strstr(ctl_out, "Usage:"));
+	ctl_end(_metadata, self, &t);
 }
 
 /* Start @argv with its stdout on a pipe; the read end, or NULL. */
