@@ -48,6 +48,16 @@
 #define RW		(PROT_READ | PROT_WRITE)
 #define ESCAPE_EXEC_ENV	"PROTSHM_ESCAPE_EXEC"
 
+/*
+ * Offsets in the segment's first page of the bytes that helpers running in
+ * other processes write or probe, and the tests then read back through the
+ * witness (wread()).
+ */
+#define OFF_RECEIVED	10	/* receiver_main(): through a received fd */
+#define OFF_CHILD_NEW	11	/* a child's or exec'ed program's new mapping */
+#define OFF_CHILD_OLD	12	/* a child's inherited mapping (probed) */
+#define OFF_ORPHAN	13	/* orphan_child(): through its own attachment */
+
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP	4
 #endif
@@ -1113,7 +1123,7 @@ static void __attribute__((noreturn)) receiver_main(int sock, size_t ps)
 		q = map(fd, ps, RW, 0);
 		res.rw_err = q == MAP_FAILED ? errno : 0;
 		if (q != MAP_FAILED) {
-			q[10] = 'S';
+			q[OFF_RECEIVED] = 'S';
 			munmap((void *)q, ps);
 		}
 		res.r_err = map_err(fd, ps, PROT_READ);
@@ -1151,7 +1161,7 @@ TEST_F(escape, scm_rights)
 	ASSERT_EQ(0, res.rw_err);
 	ASSERT_EQ(0, res.r_err);
 	ASSERT_EQ(PROTSHM_PROT_RW, res.ceiling);
-	ASSERT_EQ('S', wread(self, 10));
+	ASSERT_EQ('S', wread(self, OFF_RECEIVED));
 	ASSERT_EQ(0, wwrite(self, 10, 'a'));
 
 	RESTRICT();
@@ -1168,7 +1178,7 @@ TEST_F(escape, scm_rights)
 	ASSERT_EQ(EACCES, res.rw_err);
 	ASSERT_EQ(read_map_err(variant), res.r_err);
 	ASSERT_EQ(0, close(fd2));
-	ASSERT_EQ('a', wread(self, 10));
+	ASSERT_EQ('a', wread(self, OFF_RECEIVED));
 
 	close(sv[0]);
 	ASSERT_CHILD_OK(pid);
@@ -1200,14 +1210,15 @@ child_check_ceiling(const char *name, int fd, volatile char *p, size_t ps,
 		     (want == PROTSHM_PROT_NONE ? EACCES : 0));
 	q = map(fd2, ps, RW, 0);
 	if (want == PROTSHM_PROT_RW)
-		CHILD_ASSERT(q != MAP_FAILED && probe_write(q + 11, 'C') == 0);
+		CHILD_ASSERT(q != MAP_FAILED &&
+			     probe_write(q + OFF_CHILD_NEW, 'C') == 0);
 	else
 		CHILD_ASSERT(q == MAP_FAILED && errno == EACCES);
 	if (p && want != PROTSHM_PROT_RW)
-		CHILD_ASSERT(probe_write(p + 12, 'x') == SIGSEGV &&
+		CHILD_ASSERT(probe_write(p + OFF_CHILD_OLD, 'x') == SIGSEGV &&
 			     probe_code == SEGV_ACCERR);
 	if (p && want == PROTSHM_PROT_NONE)
-		CHILD_ASSERT(probe_read(p + 12) == SIGSEGV &&
+		CHILD_ASSERT(probe_read(p + OFF_CHILD_OLD) == SIGSEGV &&
 			     probe_code == SEGV_ACCERR);
 	_exit(0);
 }
@@ -1237,7 +1248,7 @@ TEST_F(escape, fork)
 	/* control: the child forked before the restriction is still RW */
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'g'));
 	ASSERT_CHILD_OK(before);
-	ASSERT_EQ('C', wread(self, 11));
+	ASSERT_EQ('C', wread(self, OFF_CHILD_NEW));
 
 	after = fork();
 	ASSERT_LE(0, after);
@@ -1245,7 +1256,7 @@ TEST_F(escape, fork)
 		child_check_ceiling(self->name, self->fd, self->p, self->ps,
 				    variant->prot, variant->prot);
 	ASSERT_CHILD_OK(after);
-	ASSERT_EQ('a', wread(self, 12));
+	ASSERT_EQ('a', wread(self, OFF_CHILD_OLD));
 	close(s.to_parent[0]);
 	close(s.to_parent[1]);
 	close(s.to_child[0]);
@@ -1271,7 +1282,7 @@ TEST_F(escape, fork_unmapped)
 		child_check_ceiling(self->name, self->fd, NULL, self->ps,
 				    PROTSHM_PROT_RW, PROTSHM_PROT_RW);
 	ASSERT_CHILD_OK(pid);
-	ASSERT_EQ('C', wread(self, 11));
+	ASSERT_EQ('C', wread(self, OFF_CHILD_NEW));
 	ASSERT_EQ(0, wwrite(self, 11, 'a'));
 
 	RESTRICT();
@@ -1281,7 +1292,7 @@ TEST_F(escape, fork_unmapped)
 		child_check_ceiling(self->name, self->fd, NULL, self->ps,
 				    variant->prot, variant->prot);
 	st = wait_child(pid);
-	EXPECT_EQ('a', wread(self, 11)) {
+	EXPECT_EQ('a', wread(self, OFF_CHILD_NEW)) {
 		TH_LOG("the child wrote into the segment");
 	}
 	ASSERT_EQ(0, st);
@@ -1290,7 +1301,7 @@ TEST_F(escape, fork_unmapped)
 /*
  * The grandchild of orphan_attach(): waits until it has been reparented
  * away from @mid and process @gone (if not 0) has been reaped, attaches
- * @name, maps it RW if it may and writes @val at offset 13, and sends the
+ * @name, maps it RW if it may and writes @val at OFF_ORPHAN, and sends the
  * ceiling it got to @res.
  */
 static void orphan_child(const char *name, size_t ps, char val, pid_t mid,
@@ -1310,7 +1321,7 @@ static void orphan_child(const char *name, size_t ps, char val, pid_t mid,
 		ceiling = ceiling_of(fd);
 		q = map(fd, ps, RW, 0);
 		if (q != MAP_FAILED)
-			q[13] = val;
+			q[OFF_ORPHAN] = val;
 	}
 	CHILD_ASSERT(write(res, &ceiling, sizeof(ceiling)) == sizeof(ceiling));
 	_exit(0);
@@ -1367,14 +1378,14 @@ TEST_F(escape, fork_orphan)
 	ASSERT_EQ(0, pipe(res));
 	ASSERT_EQ(0, orphan_attach(self->name, self->ps, 'y', 0, res[1]));
 	ASSERT_EQ(PROTSHM_PROT_RW, orphan_ceiling(res));
-	ASSERT_EQ('y', wread(self, 13));
+	ASSERT_EQ('y', wread(self, OFF_ORPHAN));
 	ASSERT_EQ(0, wwrite(self, 13, 'a'));
 
 	RESTRICT();
 	ASSERT_EQ(0, pipe(res));
 	ASSERT_EQ(0, orphan_attach(self->name, self->ps, 'x', 0, res[1]));
 	EXPECT_EQ(variant->prot, orphan_ceiling(res));
-	EXPECT_EQ('a', wread(self, 13)) {
+	EXPECT_EQ('a', wread(self, OFF_ORPHAN)) {
 		TH_LOG("the orphan wrote into the segment");
 	}
 }
@@ -1409,10 +1420,10 @@ TEST_F(escape, fork_orphan_line_gone)
 		ASSERT_CHILD_OK(r);
 		ASSERT_EQ(prot[i], orphan_ceiling(res));
 		if (prot[i] == PROTSHM_PROT_RW) {
-			ASSERT_EQ('y', wread(self, 13));
+			ASSERT_EQ('y', wread(self, OFF_ORPHAN));
 			ASSERT_EQ(0, wwrite(self, 13, 'a'));
 		} else {
-			EXPECT_EQ('a', wread(self, 13)) {
+			EXPECT_EQ('a', wread(self, OFF_ORPHAN)) {
 				TH_LOG("the orphan wrote into the segment");
 			}
 		}
@@ -1462,7 +1473,7 @@ TEST_F(escape, madv_dontfork)
 				    variant->prot, variant->prot);
 	}
 	st = wait_child(pid);
-	EXPECT_EQ('a', wread(self, 11)) {
+	EXPECT_EQ('a', wread(self, OFF_CHILD_NEW)) {
 		TH_LOG("the child wrote into the segment");
 	}
 	ASSERT_EQ(0, st);
@@ -1499,9 +1510,9 @@ static void __attribute__((constructor)) exec_helper(void)
 		     (ceiling == PROTSHM_PROT_NONE ? EACCES : 0));
 	q = map(fd2, ps, RW, 0);
 	CHILD_ASSERT((q != MAP_FAILED) == (ceiling == PROTSHM_PROT_RW));
-	/* a write where none is allowed shows up in the segment (byte 11) */
+	/* a write where none is allowed shows up in the segment */
 	if (q != MAP_FAILED)
-		q[11] = ceiling == PROTSHM_PROT_RW ? 'a' : 'x';
+		q[OFF_CHILD_NEW] = ceiling == PROTSHM_PROT_RW ? 'a' : 'x';
 	_exit(0);
 }
 
@@ -1541,7 +1552,7 @@ TEST_F(escape, exec)
 	RESTRICT();
 	ASSERT_EQ(0, exec_child(self, variant->prot, 1));
 	ASSERT_EQ(0, exec_child(self, variant->prot, 0));
-	ASSERT_EQ('a', wread(self, 11));
+	ASSERT_EQ('a', wread(self, OFF_CHILD_NEW));
 }
 
 /* posix_spawn() this binary (vfork + execve: no VMA is ever copied). */
@@ -1572,7 +1583,7 @@ TEST_F(escape, posix_spawn)
 
 	RESTRICT();
 	st = spawn_child(self, variant->prot);
-	EXPECT_EQ('a', wread(self, 11)) {
+	EXPECT_EQ('a', wread(self, OFF_CHILD_NEW)) {
 		TH_LOG("the spawned child wrote into the segment");
 	}
 	ASSERT_EQ(0, st);
