@@ -282,7 +282,8 @@ static inline const char *errno_name(int err, char buf[16])
  * ASSERT_ERRNO(expr, err) - the call @expr must fail: return -1 (or
  * MAP_FAILED) with errno @err.  The one way the tests check "this call fails
  * with E"; like the harness's ASSERT_*(), it takes an optional TH_LOG()
- * after it.
+ * after it.  @expr must be the call itself, not a variable holding its
+ * result: errno is cleared right before @expr is evaluated.
  */
 #define ASSERT_ERRNO(expr, err)						\
 	ASSERT_EQ(err, __ERRNO_OF(expr, err, #expr))

@@ -67,15 +67,13 @@ TEST(unbound_fd_ebadfd)
 {
 	struct protshm_info info;
 	int fd = ps_open();
-	void *p;
 
 	ASSERT_LE(0, fd);
 	ASSERT_ERRNO(ps_info(fd, &info, NULL), EBADFD);
 	ASSERT_ERRNO(ps_restrict(fd, 0, PROTSHM_PROT_READ, 0), EBADFD);
 	ASSERT_ERRNO(ps_unlink(fd), EBADFD);
-	errno = 0;
-	p = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_ERRNO(p, EBADFD);
+	ASSERT_ERRNO(mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, 0),
+		     EBADFD);
 	close(fd);
 }
 
