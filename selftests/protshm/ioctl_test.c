@@ -1713,7 +1713,8 @@ static void mrange_map(struct __test_metadata *_metadata,
 	m->r = mmap(NULL, 16 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
 		    -1, 0);
 	ASSERT_NE(MAP_FAILED, m->r);
-	ASSERT_EQ(mr_page(m, MR_A), map_seg(m->fd, 2 * pg, 0, mr_page(m, MR_A)));
+	ASSERT_EQ(mr_page(m, MR_A),
+		  map_seg(m->fd, 2 * pg, 0, mr_page(m, MR_A)));
 	ASSERT_EQ(mr_page(m, MR_B),
 		  map_seg(m->fd, 2 * pg, 2 * pg, mr_page(m, MR_B)));
 	ASSERT_EQ(mr_page(m, MR_C), map_seg(m->fd, pg, 0, mr_page(m, MR_C)));

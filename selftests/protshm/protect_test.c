@@ -411,7 +411,8 @@ TEST_F(protect, restrict_mapping_exact_cover)
 	ASSERT_NE(MAP_FAILED, anon);
 
 	/* part of a mapping: its first page, its second page */
-	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ), EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ),
+		     EINVAL);
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + ps, ps,
 					 PROTSHM_PROT_READ), EINVAL);
 	/* beyond its end (into the guard), unaligned, empty */
@@ -419,7 +420,8 @@ TEST_F(protect, restrict_mapping_exact_cover)
 					 PROTSHM_PROT_READ), EINVAL);
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + 1, 2 * ps - 1,
 					 PROTSHM_PROT_READ), EINVAL);
-	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ), EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ),
+		     EINVAL);
 	/* not a protshm mapping */
 	ASSERT_ERRNO(ps_restrict_mapping(self->fd, anon, ps,
 					 PROTSHM_PROT_READ), EINVAL);

@@ -864,7 +864,8 @@ TEST_F_TIMEOUT(race, revoke_vs_exit, PROTSHM_TIMEOUT)
 			TH_LOG("victim status %d: %s", st, self->sh->msg);
 		}
 		/* after the exit: gone */
-		ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_NONE, 0), ESRCH);
+		ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_NONE, 0),
+			     ESRCH);
 		iters++;
 	}
 	/* only the owner's attachment is left */
