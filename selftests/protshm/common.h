@@ -1,8 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the protshm selftests: raw ioctl wrappers (the tests
- * check the kernel ABI directly, not through libprotshm), fault probes that
- * report the signal and its address, and /proc readers.
+ * Helpers shared by the protshm selftests: raw ioctl wrappers, the errno and
+ * child-exit assertions, fault probes that report the signal and its
+ * address, and /proc readers.
+ *
+ * Why raw ioctl wrappers and not libprotshm: the selftests check the kernel
+ * ABI itself.  libprotshm hides it - it wraps the fd in a struct protshm,
+ * returns -errno, and refuses some bad arguments in user space (a negative
+ * pid, a NULL object) before the kernel sees them - while the tests need
+ * the plain fd (to pass it through fork, exec and SCM_RIGHTS, to close it
+ * at a chosen moment), the errno the kernel set, and arguments the library
+ * would never send: ioctl_test builds argument structs by hand, with wrong
+ * sizes, reserved fields and unmapped pointers.  A libprotshm bug must not
+ * hide or fake a kernel result either; the library has its own tests.
  */
 #ifndef PROTSHM_SELFTEST_COMMON_H
 #define PROTSHM_SELFTEST_COMMON_H
@@ -26,6 +36,23 @@
 #include <linux/protshm.h>
 
 #define PROTSHM_DEV "/dev/protshm"
+
+/*
+ * PROTSHM_TIMEOUT - seconds, from the timeout= line of settings (the
+ * Makefile passes it in): the kselftest runner's limit for one test program,
+ * and the harness limit, TEST_F_TIMEOUT(), of every test that needs more
+ * than the harness default of 30 s.  One value, so that no test is granted
+ * more time than the program it runs in.  300: the slowest programs on the
+ * slowest kernel, netlink_test and escape_test on debug-7.2 (KASAN,
+ * lockdep, under TCG), took 76 s and 60 s in one run (run_kselftest.sh
+ * prints each program's time) but were killed at the former 120 s in
+ * another, while a second VM shared the host's two cores; 300 leaves room
+ * for that.  The slowest single tests (failnth's fork sweeps with FI_ALL=1,
+ * 20-40 s; a race test with a longer PROTSHM_RACE_SECONDS) fit too.
+ */
+#ifndef PROTSHM_TIMEOUT
+#error "PROTSHM_TIMEOUT: build with the selftests Makefile (it reads settings)"
+#endif
 
 /*
  * ps_in_test_vm() - running in the project's test VM (scripts/vm.sh: its
@@ -221,13 +248,92 @@ static inline uint32_t ceiling_of(int fd)
 	return ps_info(fd, &info, NULL) ? ~0U : info.ceiling;
 }
 
+/* errno's symbolic name ("EACCES"), or its number for an unknown one. */
+static inline const char *errno_name(int err, char buf[16])
+{
+	const char *name = err ? strerrorname_np(err) : "0";
+
+	if (name)
+		return name;
+	snprintf(buf, 16, "%d", err);
+	return buf;
+}
+
 /*
- * The 6.1 harness runs the test body even after FIXTURE_SETUP() skipped:
- * the tests of a fixture whose setup can skip start with this.
+ * The errno that @expr (a call returning -1, or MAP_FAILED, on failure)
+ * failed with, 0 if it did not return -1; when that is not @want, logs the
+ * call, what it returned and both errnos.  Used by ASSERT_ERRNO().
  */
-#define RETURN_IF_SKIPPED() do {					\
-	if (_metadata->skip)						\
-		return;							\
+#define __ERRNO_OF(expr, want, str) ({					\
+	char __wb[16], __gb[16];					\
+	int __want = (want), __err;					\
+	long __ret;							\
+									\
+	errno = 0;							\
+	__ret = (long)(expr);						\
+	__err = errno;							\
+	if (__ret != -1 || __err != __want)				\
+		TH_LOG("%s: want -1 with errno %s, got %ld with errno %s", \
+		       str, errno_name(__want, __wb), __ret,		\
+		       errno_name(__err, __gb));			\
+	__ret == -1 ? __err : 0;					\
+})
+
+/*
+ * ASSERT_ERRNO(expr, err) - the call @expr must fail: return -1 (or
+ * MAP_FAILED) with errno @err.  The one way the tests check "this call fails
+ * with E"; like the harness's ASSERT_*(), it takes an optional TH_LOG()
+ * after it.  @expr must be the call itself, not a variable holding its
+ * result: errno is cleared right before @expr is evaluated.
+ */
+#define ASSERT_ERRNO(expr, err)						\
+	ASSERT_EQ(err, __ERRNO_OF(expr, err, #expr))
+
+/* How a child that wait_child() returned @status for ended. */
+static inline const char *child_status_str(int status, char buf[64])
+{
+	if (status < 0)
+		snprintf(buf, 64, "waitpid() failed");
+	else if (status > 128)
+		snprintf(buf, 64, "killed by signal %d (%s)", status - 128,
+			 strsignal(status - 128));
+	else
+		snprintf(buf, 64, "exit status %d", status);
+	return buf;
+}
+
+/* wait_child(@pid), logging how the child ended if not with status 0. */
+#define __CHILD_STATUS(pid) ({						\
+	pid_t __pid = (pid);						\
+	int __st = wait_child(__pid);					\
+	char __buf[64];							\
+									\
+	if (__st)							\
+		TH_LOG("child %d: %s", __pid,				\
+		       child_status_str(__st, __buf));			\
+	__st;								\
+})
+
+/*
+ * ASSERT_CHILD_OK(pid) / EXPECT_CHILD_OK(pid) - reap the child @pid; it must
+ * have exited with status 0 (a CHILD_ASSERT() that failed exits with 1, a
+ * fault kills it).  The EXPECT_ form is for teardowns and for tests that
+ * must go on cleaning up.
+ */
+#define ASSERT_CHILD_OK(pid)	ASSERT_EQ(0, __CHILD_STATUS(pid))
+#define EXPECT_CHILD_OK(pid)	EXPECT_EQ(0, __CHILD_STATUS(pid))
+
+/*
+ * SKIP_WITHOUT_DEVICE() - the first statement of a FIXTURE_SETUP(): without
+ * /dev/protshm (module not loaded) the test is skipped, with the reason,
+ * instead of failing.  The 6.1 harness would run the test body after a SKIP
+ * in the setup, so the test process ends here with the status by which its
+ * __run_test() reports SKIP (255); neither body nor teardown runs.
+ */
+#define SKIP_WITHOUT_DEVICE() do {					\
+	if (access(PROTSHM_DEV, F_OK))					\
+		SKIP(_exit(255), "%s missing: load the protshm module",	\
+		     PROTSHM_DEV);					\
 } while (0)
 
 /*

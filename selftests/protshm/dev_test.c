@@ -55,17 +55,11 @@ TEST(unknown_ioctl_enotty)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(PROTSHM_ABI_VERSION, ioctl(fd, PROTSHM_IOC_VERSION));
 	/* unused number in our magic */
-	errno = 0;
-	ASSERT_EQ(-1, ioctl(fd, _IO(PROTSHM_IOC_MAGIC, 0x7f)));
-	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_ERRNO(ioctl(fd, _IO(PROTSHM_IOC_MAGIC, 0x7f)), ENOTTY);
 	/* a known number with the wrong size/direction encoding */
-	errno = 0;
-	ASSERT_EQ(-1, ioctl(fd, _IOR(PROTSHM_IOC_MAGIC, 0x01, __u64)));
-	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_ERRNO(ioctl(fd, _IOR(PROTSHM_IOC_MAGIC, 0x01, __u64)), ENOTTY);
 	/* another driver's ioctl (TCGETS) */
-	errno = 0;
-	ASSERT_EQ(-1, ioctl(fd, 0x5401, 0));
-	ASSERT_EQ(ENOTTY, errno);
+	ASSERT_ERRNO(ioctl(fd, 0x5401, 0), ENOTTY);
 	close(fd);
 }
 
@@ -73,22 +67,13 @@ TEST(unbound_fd_ebadfd)
 {
 	struct protshm_info info;
 	int fd = ps_open();
-	void *p;
 
 	ASSERT_LE(0, fd);
-	errno = 0;
-	ASSERT_EQ(-1, ps_info(fd, &info, NULL));
-	ASSERT_EQ(EBADFD, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(fd, 0, PROTSHM_PROT_READ, 0));
-	ASSERT_EQ(EBADFD, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_unlink(fd));
-	ASSERT_EQ(EBADFD, errno);
-	errno = 0;
-	p = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, 0);
-	ASSERT_EQ(MAP_FAILED, p);
-	ASSERT_EQ(EBADFD, errno);
+	ASSERT_ERRNO(ps_info(fd, &info, NULL), EBADFD);
+	ASSERT_ERRNO(ps_restrict(fd, 0, PROTSHM_PROT_READ, 0), EBADFD);
+	ASSERT_ERRNO(ps_unlink(fd), EBADFD);
+	ASSERT_ERRNO(mmap(NULL, page_size(), PROT_READ, MAP_SHARED, fd, 0),
+		     EBADFD);
 	close(fd);
 }
 
@@ -98,12 +83,8 @@ TEST(file_ops_refused)
 	int fd = ps_open();
 
 	ASSERT_LE(0, fd);
-	errno = 0;
-	ASSERT_EQ(-1, write(fd, buf, sizeof(buf)));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, read(fd, buf, sizeof(buf)));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(write(fd, buf, sizeof(buf)), EINVAL);
+	ASSERT_ERRNO(read(fd, buf, sizeof(buf)), EINVAL);
 	close(fd);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Escape routes: every way a process could get back, or around, access to
- * a segment that a restriction took away (research/reliability_anchors.md
- * rows A-G, DESIGN.md section 4).
+ * a segment that a restriction took away (the escape-route table, rows A-G,
+ * of Documentation/security/threat-model.rst; the promise itself is
+ * "What RESTRICT guarantees" in Documentation/userspace-api/protshm.rst).
  *
  * Each test first runs its route as a control that must succeed - on the
  * still unrestricted mapping, or, for routes protshm refuses by design, on
@@ -47,6 +48,16 @@
 #define RW		(PROT_READ | PROT_WRITE)
 #define ESCAPE_EXEC_ENV	"PROTSHM_ESCAPE_EXEC"
 
+/*
+ * Offsets in the segment's first page of the bytes that helpers running in
+ * other processes write or probe, and the tests then read back through the
+ * witness (wread()).
+ */
+#define OFF_RECEIVED	10	/* receiver_main(): through a received fd */
+#define OFF_CHILD_NEW	11	/* a child's or exec'ed program's new mapping */
+#define OFF_CHILD_OLD	12	/* a child's inherited mapping (probed) */
+#define OFF_ORPHAN	13	/* orphan_child(): through its own attachment */
+
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP	4
 #endif
@@ -57,20 +68,6 @@
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE	0x100000
 #endif
-
-/* A call returning -1 must fail with @err. */
-#define ASSERT_FAILS(err, call) do {					\
-	errno = 0;							\
-	ASSERT_EQ(-1, (long)(call));					\
-	ASSERT_EQ(err, errno);						\
-} while (0)
-
-/* An mmap()-like call must fail with @err. */
-#define ASSERT_MAP_FAILS(err, call) do {				\
-	errno = 0;							\
-	ASSERT_EQ(MAP_FAILED, (void *)(call));				\
-	ASSERT_EQ(err, errno);						\
-} while (0)
 
 /* The byte at offset @off of the segment, as a fresh pattern has it. */
 static char pattern(size_t off, size_t ps)
@@ -290,6 +287,7 @@ FIXTURE_SETUP(escape)
 	int sv[2];
 	size_t i;
 
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->witness = -1;
 	self->wsock = -1;
@@ -326,7 +324,7 @@ FIXTURE_TEARDOWN(escape)
 
 	if (self->witness > 0) {
 		wcall(self, W_QUIT, 0, 0, 0, 0, 0, NULL);
-		EXPECT_EQ(0, wait_child(self->witness));
+		EXPECT_CHILD_OK(self->witness);
 	}
 	if (self->wsock >= 0)
 		close(self->wsock);
@@ -399,12 +397,12 @@ TEST_F(escape, mprotect_up)
 
 	RESTRICT();
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p, perms));
-	ASSERT_FAILS(EACCES, mprotect(p, self->size, RW));
-	ASSERT_FAILS(EACCES, mprotect(p, ps, PROT_WRITE));
-	ASSERT_FAILS(EACCES, mprotect(p + ps, ps, RW));
-	ASSERT_FAILS(EACCES, mprotect(p, self->size, RW | PROT_EXEC));
+	ASSERT_ERRNO(mprotect(p, self->size, RW), EACCES);
+	ASSERT_ERRNO(mprotect(p, ps, PROT_WRITE), EACCES);
+	ASSERT_ERRNO(mprotect(p + ps, ps, RW), EACCES);
+	ASSERT_ERRNO(mprotect(p, self->size, RW | PROT_EXEC), EACCES);
 	if (is_none(variant)) {
-		ASSERT_FAILS(EACCES, mprotect(p, self->size, PROT_READ));
+		ASSERT_ERRNO(mprotect(p, self->size, PROT_READ), EACCES);
 		ASSERT_ACCERR(probe_read(p + 2), p + 2);
 	} else {
 		ASSERT_EQ(0, mprotect(p, self->size, PROT_READ));
@@ -439,18 +437,19 @@ TEST_F(escape, mprotect_split_before)
 	for (i = 0; i < NR_PAGES; i++) {
 		ASSERT_STREQ(restricted_perms(variant),
 			     maps_perms(p + i * ps, perms));
-		ASSERT_FAILS(EACCES, mprotect(p + i * ps, ps, RW));
+		ASSERT_ERRNO(mprotect(p + i * ps, ps, RW), EACCES);
 		ASSERT_ACCERR(probe_write(p + i * ps + 6, 'x'), p + i * ps + 6);
 		ASSERT_EQ('S', wread(self, i * ps + 5));
 		ASSERT_EQ(pattern(i * ps, ps), wread(self, i * ps + 6));
 	}
 	/* across the pieces, and all of them */
-	ASSERT_FAILS(EACCES, mprotect(p + ps, 2 * ps, RW));
-	ASSERT_FAILS(EACCES, mprotect(p, self->size, RW));
-	if (is_none(variant))
-		ASSERT_FAILS(EACCES, mprotect(p + ps, 2 * ps, PROT_READ));
-	else
+	ASSERT_ERRNO(mprotect(p + ps, 2 * ps, RW), EACCES);
+	ASSERT_ERRNO(mprotect(p, self->size, RW), EACCES);
+	if (is_none(variant)) {
+		ASSERT_ERRNO(mprotect(p + ps, 2 * ps, PROT_READ), EACCES);
+	} else {
 		ASSERT_EQ(0, mprotect(p + ps, 2 * ps, PROT_READ));
+	}
 	for (i = 0; i < NR_PAGES; i++)
 		ASSERT_STREQ(restricted_perms(variant),
 			     maps_perms(p + i * ps, perms));
@@ -483,11 +482,11 @@ TEST_F(escape, mprotect_split_after)
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p + 2 * ps, perms));
 	ASSERT_EQ(0, mprotect(p + ps, ps, PROT_NONE));
 	ASSERT_STREQ("---s", maps_perms(p + ps, perms));
-	ASSERT_FAILS(EACCES, mprotect(p + ps, ps, RW));
-	ASSERT_FAILS(EACCES, mprotect(p + ps, ps, PROT_WRITE));
-	ASSERT_FAILS(EACCES, mprotect(p, 2 * ps, RW));
+	ASSERT_ERRNO(mprotect(p + ps, ps, RW), EACCES);
+	ASSERT_ERRNO(mprotect(p + ps, ps, PROT_WRITE), EACCES);
+	ASSERT_ERRNO(mprotect(p, 2 * ps, RW), EACCES);
 	if (is_none(variant)) {
-		ASSERT_FAILS(EACCES, mprotect(p + ps, ps, PROT_READ));
+		ASSERT_ERRNO(mprotect(p + ps, ps, PROT_READ), EACCES);
 	} else {
 		ASSERT_EQ(0, mprotect(p + ps, ps, PROT_READ));
 		ASSERT_EQ('T', p[ps + 3]);
@@ -495,7 +494,7 @@ TEST_F(escape, mprotect_split_after)
 	ASSERT_ACCERR(probe_write(p + ps + 3, 'x'), p + ps + 3);
 	/* q, the control, was lowered as well */
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(q, perms));
-	ASSERT_FAILS(EACCES, mprotect(q + ps, ps, RW));
+	ASSERT_ERRNO(mprotect(q + ps, ps, RW), EACCES);
 	ASSERT_ACCERR(probe_write(q + ps + 3, 'x'), q + ps + 3);
 	ASSERT_EQ('T', wread(self, ps + 3));
 	ASSERT_EQ(0, munmap(q, self->size));
@@ -524,19 +523,20 @@ TEST_F(escape, pkey_mprotect)
 	ASSERT_EQ('K', wread(self, 7));
 
 	RESTRICT();
-	ASSERT_FAILS(EACCES, syscall(SYS_pkey_mprotect, p, self->size, RW, -1));
-	ASSERT_FAILS(EACCES, syscall(SYS_pkey_mprotect, p + ps, ps, RW, -1));
+	ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p, self->size, RW, -1), EACCES);
+	ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p + ps, ps, RW, -1), EACCES);
 	if (pkey >= 0) {
-		ASSERT_FAILS(EACCES, syscall(SYS_pkey_mprotect, p, ps, RW,
-					     pkey));
-		ASSERT_FAILS(EACCES, syscall(SYS_pkey_mprotect, p + ps, ps,
-					     RW, pkey));
+		ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p, ps, RW,
+				     pkey), EACCES);
+		ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p + ps, ps,
+				     RW, pkey), EACCES);
 	}
-	if (is_none(variant))
-		ASSERT_FAILS(EACCES, syscall(SYS_pkey_mprotect, p, ps,
-					     PROT_READ, -1));
-	else
+	if (is_none(variant)) {
+		ASSERT_ERRNO(syscall(SYS_pkey_mprotect, p, ps,
+				     PROT_READ, -1), EACCES);
+	} else {
 		ASSERT_EQ(0, syscall(SYS_pkey_mprotect, p, ps, PROT_READ, -1));
+	}
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p, perms));
 	ASSERT_ACCERR(probe_write(p + 7, 'x'), p + 7);
 	ASSERT_EQ('K', wread(self, 7));
@@ -565,33 +565,33 @@ TEST_F(escape, mmap_new)
 	ASSERT_EQ('N', wread(self, ps + 8));
 
 	RESTRICT();
-	ASSERT_MAP_FAILS(EACCES, map(self->fd, ps, RW, ps));
-	ASSERT_MAP_FAILS(EACCES, map(self->fd, ps, PROT_WRITE, ps));
-	ASSERT_MAP_FAILS(EACCES, mmap(NULL, ps, RW, MAP_SHARED | MAP_POPULATE,
-				      self->fd, 0));
-	ASSERT_MAP_FAILS(EACCES, mmap(NULL, ps, RW, MAP_SHARED_VALIDATE,
-				      self->fd, 0));
-	q = map(self->fd, ps, PROT_READ, ps);
+	ASSERT_ERRNO(map(self->fd, ps, RW, ps), EACCES);
+	ASSERT_ERRNO(map(self->fd, ps, PROT_WRITE, ps), EACCES);
+	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_SHARED | MAP_POPULATE,
+			  self->fd, 0), EACCES);
+	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_SHARED_VALIDATE,
+			  self->fd, 0), EACCES);
 	if (is_none(variant)) {
-		ASSERT_EQ(MAP_FAILED, q);
-		ASSERT_EQ(EACCES, errno);
+		ASSERT_ERRNO(map(self->fd, ps, PROT_READ, ps), EACCES);
 	} else {
+		q = map(self->fd, ps, PROT_READ, ps);
 		ASSERT_NE(MAP_FAILED, q);
 		ASSERT_STREQ("r--s", maps_perms(q, perms));
 		ASSERT_EQ('N', q[8]);
 		ASSERT_ACCERR(probe_write(q + 8, 'x'), q + 8);
-		ASSERT_FAILS(EACCES, mprotect(q, ps, RW));
+		ASSERT_ERRNO(mprotect(q, ps, RW), EACCES);
 		ASSERT_EQ(0, munmap(q, ps));
 	}
 	/* PROT_NONE is within any ceiling, but cannot be raised beyond it */
 	q = map(self->fd, ps, PROT_NONE, ps);
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_STREQ("---s", maps_perms(q, perms));
-	ASSERT_FAILS(EACCES, mprotect(q, ps, RW));
-	if (is_none(variant))
-		ASSERT_FAILS(EACCES, mprotect(q, ps, PROT_READ));
-	else
+	ASSERT_ERRNO(mprotect(q, ps, RW), EACCES);
+	if (is_none(variant)) {
+		ASSERT_ERRNO(mprotect(q, ps, PROT_READ), EACCES);
+	} else {
 		ASSERT_EQ(0, mprotect(q, ps, PROT_READ));
+	}
 	ASSERT_ACCERR(probe_write(q + 8, 'x'), q + 8);
 	ASSERT_EQ(0, munmap(q, ps));
 	ASSERT_EQ('N', wread(self, ps + 8));
@@ -611,7 +611,7 @@ TEST_F(escape, mmap_fixed_over)
 	ASSERT_EQ('F', wread(self, ps + 3));
 
 	RESTRICT();
-	ASSERT_MAP_FAILS(EACCES, map_at(p + ps, self->fd, ps, RW, ps));
+	ASSERT_ERRNO(map_at(p + ps, self->fd, ps, RW, ps), EACCES);
 	/*
 	 * What is left there - the old restricted mapping, or a hole where
 	 * the kernel unmapped it before calling ->mmap (6.1) - is not
@@ -623,19 +623,19 @@ TEST_F(escape, mmap_fixed_over)
 	TH_LOG("after the failed MAP_FIXED: '%s' at the address, si_code %d",
 	       maps_perms(p + ps, perms), probe_code);
 	/* another page of the segment, over page 2 */
-	ASSERT_MAP_FAILS(EACCES, map_at(p + 2 * ps, self->fd, ps, RW, 0));
+	ASSERT_ERRNO(map_at(p + 2 * ps, self->fd, ps, RW, 0), EACCES);
 	ASSERT_EQ(SIGSEGV, probe_write(p + 2 * ps, 'x'));
 	/* into a hole, without replacing anything */
 	ASSERT_EQ(0, munmap(p + 3 * ps, ps));
-	ASSERT_MAP_FAILS(EACCES, mmap(p + 3 * ps, ps, RW,
-				      MAP_SHARED | MAP_FIXED_NOREPLACE,
-				      self->fd, 3 * ps));
+	ASSERT_ERRNO(mmap(p + 3 * ps, ps, RW,
+			  MAP_SHARED | MAP_FIXED_NOREPLACE,
+			  self->fd, 3 * ps), EACCES);
 	/* a readable mapping is within READ */
-	q = map_at(p + ps, self->fd, ps, PROT_READ, ps);
 	if (is_none(variant)) {
-		ASSERT_EQ(MAP_FAILED, q);
-		ASSERT_EQ(EACCES, errno);
+		ASSERT_ERRNO(map_at(p + ps, self->fd, ps, PROT_READ, ps),
+			     EACCES);
 	} else {
+		q = map_at(p + ps, self->fd, ps, PROT_READ, ps);
 		ASSERT_EQ(p + ps, q);
 		ASSERT_STREQ("r--s", maps_perms(q, perms));
 		ASSERT_EQ('F', q[3]);
@@ -664,23 +664,23 @@ TEST_F(escape, munmap_mmap)
 
 	RESTRICT();
 	ASSERT_EQ(0, munmap(p + 2 * ps, ps));
-	ASSERT_MAP_FAILS(EACCES, map_at(p + 2 * ps, self->fd, ps, RW, 2 * ps));
-	ASSERT_MAP_FAILS(EACCES, mmap(p + 2 * ps, ps, RW, MAP_SHARED, self->fd,
-				      2 * ps));
+	ASSERT_ERRNO(map_at(p + 2 * ps, self->fd, ps, RW, 2 * ps), EACCES);
+	ASSERT_ERRNO(mmap(p + 2 * ps, ps, RW, MAP_SHARED, self->fd,
+			  2 * ps), EACCES);
 	/* the whole range at once */
 	ASSERT_EQ(0, munmap(p, self->size));
-	ASSERT_MAP_FAILS(EACCES, map_at(p, self->fd, self->size, RW, 0));
-	q = map_at(p, self->fd, self->size, PROT_READ, 0);
+	ASSERT_ERRNO(map_at(p, self->fd, self->size, RW, 0), EACCES);
 	if (is_none(variant)) {
-		ASSERT_EQ(MAP_FAILED, q);
-		ASSERT_EQ(EACCES, errno);
+		ASSERT_ERRNO(map_at(p, self->fd, self->size, PROT_READ, 0),
+			     EACCES);
 		self->p = NULL;
 	} else {
+		q = map_at(p, self->fd, self->size, PROT_READ, 0);
 		ASSERT_EQ(p, q);
 		ASSERT_STREQ("r--s", maps_perms(p, perms));
 		ASSERT_EQ('U', p[4]);
 		ASSERT_ACCERR(probe_write(p + 2 * ps, 'x'), p + 2 * ps);
-		ASSERT_FAILS(EACCES, mprotect(p, self->size, RW));
+		ASSERT_ERRNO(mprotect(p, self->size, RW), EACCES);
 	}
 	ASSERT_EQ('U', wread(self, 4));
 	ASSERT_EQ('c', wread(self, 2 * ps));
@@ -708,7 +708,7 @@ TEST_F(escape, mremap_shrink)
 	ASSERT_EQ(p, mremap(p, self->size, 2 * ps, 0));
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p, perms));
 	ASSERT_ACCERR(probe_write(p + ps, 'x'), p + ps);
-	ASSERT_FAILS(EACCES, mprotect(p, 2 * ps, RW));
+	ASSERT_ERRNO(mprotect(p, 2 * ps, RW), EACCES);
 	ASSERT_EQ('b', wread(self, ps));
 }
 
@@ -731,12 +731,12 @@ TEST_F(escape, mremap_expand)
 	close(mfd);
 	/* ... and never a protshm one, even unrestricted */
 	ASSERT_EQ(p, mremap(p, self->size, 2 * ps, 0));
-	ASSERT_MAP_FAILS(EFAULT, mremap(p, 2 * ps, 3 * ps, 0));
+	ASSERT_ERRNO(mremap(p, 2 * ps, 3 * ps, 0), EFAULT);
 
 	RESTRICT();
-	ASSERT_MAP_FAILS(EFAULT, mremap(p, 2 * ps, 3 * ps, 0));
-	ASSERT_MAP_FAILS(EFAULT, mremap(p, 2 * ps, 4 * ps, MREMAP_MAYMOVE));
-	ASSERT_MAP_FAILS(EFAULT, mremap(p, 0, ps, MREMAP_MAYMOVE));
+	ASSERT_ERRNO(mremap(p, 2 * ps, 3 * ps, 0), EFAULT);
+	ASSERT_ERRNO(mremap(p, 2 * ps, 4 * ps, MREMAP_MAYMOVE), EFAULT);
+	ASSERT_ERRNO(mremap(p, 0, ps, MREMAP_MAYMOVE), EFAULT);
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p, perms));
 	ASSERT_ACCERR(probe_write(p + ps, 'x'), p + ps);
 	ASSERT_EQ('b', wread(self, ps));
@@ -769,7 +769,7 @@ TEST_F(escape, mremap_move)
 	self->p = NULL;
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(m, perms));
 	ASSERT_ACCERR(probe_write(m + 3 * ps + 5, 'x'), m + 3 * ps + 5);
-	ASSERT_FAILS(EACCES, mprotect(m, self->size, RW));
+	ASSERT_ERRNO(mprotect(m, self->size, RW), EACCES);
 	if (!is_none(variant))
 		ASSERT_EQ('V', m[3 * ps + 5]);
 	/* one page out of the middle, over the control mapping */
@@ -779,7 +779,7 @@ TEST_F(escape, mremap_move)
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(m, perms));
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(m + 2 * ps, perms));
 	ASSERT_ACCERR(probe_write(dst + 5, 'x'), dst + 5);
-	ASSERT_FAILS(EACCES, mprotect(dst, ps, RW));
+	ASSERT_ERRNO(mprotect(dst, ps, RW), EACCES);
 	if (!is_none(variant))
 		ASSERT_EQ('b', dst[5]);
 	ASSERT_EQ('b', wread(self, ps + 5));
@@ -813,7 +813,7 @@ TEST_F(escape, mremap_fixed_over)
 			    MREMAP_MAYMOVE | MREMAP_FIXED, a));
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(a, perms));
 	ASSERT_ACCERR(probe_write(a + 6, 'x'), a + 6);
-	ASSERT_FAILS(EACCES, mprotect(a, ps, RW));
+	ASSERT_ERRNO(mprotect(a, ps, RW), EACCES);
 	/* over the (lowered) q */
 	ASSERT_EQ(q, mremap(a, ps, ps, MREMAP_MAYMOVE | MREMAP_FIXED, q));
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(q, perms));
@@ -842,18 +842,18 @@ TEST_F(escape, mremap_dontunmap)
 	ASSERT_EQ(0, munmap(m, ps));
 	close(mfd);
 	/* VM_DONTEXPAND mappings refuse it, restricted or not */
-	ASSERT_MAP_FAILS(EINVAL, mremap(p, ps, ps,
-					MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL));
+	ASSERT_ERRNO(mremap(p, ps, ps,
+			    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
 
 	RESTRICT();
-	ASSERT_MAP_FAILS(EINVAL, mremap(p, ps, ps,
-					MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL));
-	ASSERT_MAP_FAILS(EINVAL, mremap(p, self->size, self->size,
-					MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL));
+	ASSERT_ERRNO(mremap(p, ps, ps,
+			    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
+	ASSERT_ERRNO(mremap(p, self->size, self->size,
+			    MREMAP_MAYMOVE | MREMAP_DONTUNMAP, NULL), EINVAL);
 	dst = mmap(NULL, ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, dst);
-	ASSERT_MAP_FAILS(EINVAL, mremap(p, ps, ps, MREMAP_MAYMOVE |
-					MREMAP_FIXED | MREMAP_DONTUNMAP, dst));
+	ASSERT_ERRNO(mremap(p, ps, ps, MREMAP_MAYMOVE |
+			    MREMAP_FIXED | MREMAP_DONTUNMAP, dst), EINVAL);
 	ASSERT_EQ(0, munmap(dst, ps));
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p, perms));
 	ASSERT_ACCERR(probe_write(p, 'x'), p);
@@ -890,16 +890,17 @@ TEST_F(escape, remap_file_pages)
 	       ret ? strerror(errno) : "ok");
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(p, perms));
 	ASSERT_ACCERR(probe_write(p + 7, 'x'), p + 7);
-	ASSERT_FAILS(EACCES, mprotect(p, ps, RW));
-	if (is_none(variant))
-		ASSERT_FAILS(EACCES, mprotect(p, ps, PROT_READ));
-	else
+	ASSERT_ERRNO(mprotect(p, ps, RW), EACCES);
+	if (is_none(variant)) {
+		ASSERT_ERRNO(mprotect(p, ps, PROT_READ), EACCES);
+	} else {
 		ASSERT_EQ(ret ? 'a' : 'R', p[7]);
+	}
 	/* q, writable before, was lowered: its remap stays lowered */
 	ret = syscall(SYS_remap_file_pages, q, ps, 0, 1, 0);
 	ASSERT_STREQ(restricted_perms(variant), maps_perms(q, perms));
 	ASSERT_ACCERR(probe_write(q + 7, 'x'), q + 7);
-	ASSERT_FAILS(EACCES, mprotect(q, 2 * ps, RW));
+	ASSERT_ERRNO(mprotect(q, 2 * ps, RW), EACCES);
 	ASSERT_EQ('R', wread(self, 3 * ps + 7));
 	ASSERT_EQ('b', wread(self, ps + 7));
 	ASSERT_EQ(0, munmap(q, 2 * ps));
@@ -921,15 +922,15 @@ TEST_F(escape, map_private)
 	ASSERT_EQ(0, munmap(m, ps));
 	close(mfd);
 	ASSERT_EQ(0, map_err(self->fd, ps, RW));
-	ASSERT_MAP_FAILS(EINVAL, mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
-				      self->fd, 0));
+	ASSERT_ERRNO(mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
+			  self->fd, 0), EINVAL);
 
 	RESTRICT();
-	ASSERT_MAP_FAILS(EINVAL, mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
-				      self->fd, 0));
-	ASSERT_MAP_FAILS(EINVAL, mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0));
-	ASSERT_MAP_FAILS(EINVAL, mmap(NULL, ps, RW, MAP_PRIVATE | MAP_POPULATE,
-				      self->fd, ps));
+	ASSERT_ERRNO(mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
+			  self->fd, 0), EINVAL);
+	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0), EINVAL);
+	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_PRIVATE | MAP_POPULATE,
+			  self->fd, ps), EINVAL);
 	ASSERT_EQ(read_map_err(variant), map_err(self->fd, ps, PROT_READ));
 	ASSERT_EQ(EACCES, map_err(self->fd, ps, RW));
 }
@@ -984,7 +985,7 @@ TEST_F(escape, reopen_attach)
 	ASSERT_EQ(EACCES, map_err(fd2, ps, RW));
 	ASSERT_EQ(read_map_err(variant), map_err(fd2, ps, PROT_READ));
 	/* a second ATTACH on a bound file */
-	ASSERT_FAILS(EBUSY, ps_attach(fd2, self->name, PROTSHM_PROT_RW));
+	ASSERT_ERRNO(ps_attach(fd2, self->name, PROTSHM_PROT_RW), EBUSY);
 	ASSERT_EQ(0, close(fd2));
 	/* nor by ATTACH with READ only */
 	fd2 = attach_new(self->name, PROTSHM_PROT_READ);
@@ -1042,7 +1043,7 @@ TEST_F(escape, proc_fd_reopen)
 	/* control */
 	r = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, r);
-	ASSERT_FAILS(EBADFD, ps_info(r, &info, NULL));
+	ASSERT_ERRNO(ps_info(r, &info, NULL), EBADFD);
 	ASSERT_EQ(EBADFD, map_err(r, ps, PROT_READ));
 	ASSERT_EQ(0, ps_attach(r, self->name, PROTSHM_PROT_RW));
 	ASSERT_EQ(0, map_err(r, ps, RW));
@@ -1051,8 +1052,8 @@ TEST_F(escape, proc_fd_reopen)
 	RESTRICT();
 	r = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, r);
-	ASSERT_FAILS(EBADFD, ps_info(r, &info, NULL));
-	ASSERT_FAILS(EBADFD, ps_restrict(r, 0, PROTSHM_PROT_NONE, 0));
+	ASSERT_ERRNO(ps_info(r, &info, NULL), EBADFD);
+	ASSERT_ERRNO(ps_restrict(r, 0, PROTSHM_PROT_NONE, 0), EBADFD);
 	ASSERT_EQ(EBADFD, map_err(r, ps, RW));
 	ASSERT_EQ(EBADFD, map_err(r, ps, PROT_READ));
 	ASSERT_EQ(0, ps_attach(r, self->name, PROTSHM_PROT_RW));
@@ -1086,7 +1087,7 @@ TEST_F(escape, map_files)
 	/* control: opens, unbound; bound by ATTACH it maps RW */
 	r = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, r);
-	ASSERT_FAILS(EBADFD, ps_info(r, &info, NULL));
+	ASSERT_ERRNO(ps_info(r, &info, NULL), EBADFD);
 	ASSERT_EQ(EBADFD, map_err(r, ps, PROT_READ));
 	ASSERT_EQ(0, ps_attach(r, self->name, PROTSHM_PROT_RW));
 	ASSERT_EQ(0, map_err(r, ps, RW));
@@ -1097,7 +1098,7 @@ TEST_F(escape, map_files)
 	ASSERT_LT(0, n);
 	r = open(path, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, r);
-	ASSERT_FAILS(EBADFD, ps_info(r, &info, NULL));
+	ASSERT_ERRNO(ps_info(r, &info, NULL), EBADFD);
 	ASSERT_EQ(EBADFD, map_err(r, ps, RW));
 	ASSERT_EQ(EBADFD, map_err(r, ps, PROT_READ));
 	ASSERT_EQ(0, ps_attach(r, self->name, PROTSHM_PROT_RW));
@@ -1124,7 +1125,7 @@ static void __attribute__((noreturn)) receiver_main(int sock, size_t ps)
 		q = map(fd, ps, RW, 0);
 		res.rw_err = q == MAP_FAILED ? errno : 0;
 		if (q != MAP_FAILED) {
-			q[10] = 'S';
+			q[OFF_RECEIVED] = 'S';
 			munmap((void *)q, ps);
 		}
 		res.r_err = map_err(fd, ps, PROT_READ);
@@ -1162,7 +1163,7 @@ TEST_F(escape, scm_rights)
 	ASSERT_EQ(0, res.rw_err);
 	ASSERT_EQ(0, res.r_err);
 	ASSERT_EQ(PROTSHM_PROT_RW, res.ceiling);
-	ASSERT_EQ('S', wread(self, 10));
+	ASSERT_EQ('S', wread(self, OFF_RECEIVED));
 	ASSERT_EQ(0, wwrite(self, 10, 'a'));
 
 	RESTRICT();
@@ -1179,26 +1180,17 @@ TEST_F(escape, scm_rights)
 	ASSERT_EQ(EACCES, res.rw_err);
 	ASSERT_EQ(read_map_err(variant), res.r_err);
 	ASSERT_EQ(0, close(fd2));
-	ASSERT_EQ('a', wread(self, 10));
+	ASSERT_EQ('a', wread(self, OFF_RECEIVED));
 
 	close(sv[0]);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 }
-
-/* In a child: count a failed check, print it, go on. */
-#define CHILD_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "# child %d: %s:%d: '%s' failed (errno %d)\n", \
-			getpid(), __FILE__, __LINE__, #cond, errno);	\
-		failed++;						\
-	}								\
-} while (0)
 
 /*
  * In a child: its own ceiling must be @want - what INFO reports, what a
  * fresh ATTACH with RW maps; the inherited @fd maps at most @want and its
  * binder's ceiling @fd_cap; @p (may be NULL) must be bounded by @want.
- * Exits with the number of failed checks.
+ * Exits with 0, or 1 at the first failed check.
  */
 static void __attribute__((noreturn))
 child_check_ceiling(const char *name, int fd, volatile char *p, size_t ps,
@@ -1206,34 +1198,31 @@ child_check_ceiling(const char *name, int fd, volatile char *p, size_t ps,
 {
 	uint32_t fd_rights = want & fd_cap;
 	volatile char *q;
-	int failed = 0;
 	int fd2;
 
-	CHILD_CHECK(ceiling_of(fd) == want);
-	CHILD_CHECK(map_err(fd, ps, RW) ==
-		    (fd_rights == PROTSHM_PROT_RW ? 0 : EACCES));
-	CHILD_CHECK(map_err(fd, ps, PROT_READ) ==
-		    (fd_rights == PROTSHM_PROT_NONE ? EACCES : 0));
+	CHILD_ASSERT(ceiling_of(fd) == want);
+	CHILD_ASSERT(map_err(fd, ps, RW) ==
+		     (fd_rights == PROTSHM_PROT_RW ? 0 : EACCES));
+	CHILD_ASSERT(map_err(fd, ps, PROT_READ) ==
+		     (fd_rights == PROTSHM_PROT_NONE ? EACCES : 0));
 	fd2 = attach_new(name, PROTSHM_PROT_RW);
 	CHILD_ASSERT(fd2 >= 0);
-	CHILD_CHECK(ceiling_of(fd2) == want);
-	CHILD_CHECK(map_err(fd2, ps, PROT_READ) ==
-		    (want == PROTSHM_PROT_NONE ? EACCES : 0));
+	CHILD_ASSERT(ceiling_of(fd2) == want);
+	CHILD_ASSERT(map_err(fd2, ps, PROT_READ) ==
+		     (want == PROTSHM_PROT_NONE ? EACCES : 0));
 	q = map(fd2, ps, RW, 0);
-	if (want == PROTSHM_PROT_RW) {
-		CHILD_CHECK(q != MAP_FAILED && probe_write(q + 11, 'C') == 0);
-	} else {
-		CHILD_CHECK(q == MAP_FAILED && errno == EACCES);
-		if (q != MAP_FAILED)
-			CHILD_CHECK(probe_write(q + 11, 'x') == SIGSEGV);
-	}
+	if (want == PROTSHM_PROT_RW)
+		CHILD_ASSERT(q != MAP_FAILED &&
+			     probe_write(q + OFF_CHILD_NEW, 'C') == 0);
+	else
+		CHILD_ASSERT(q == MAP_FAILED && errno == EACCES);
 	if (p && want != PROTSHM_PROT_RW)
-		CHILD_CHECK(probe_write(p + 12, 'x') == SIGSEGV &&
-			    probe_code == SEGV_ACCERR);
+		CHILD_ASSERT(probe_write(p + OFF_CHILD_OLD, 'x') == SIGSEGV &&
+			     probe_code == SEGV_ACCERR);
 	if (p && want == PROTSHM_PROT_NONE)
-		CHILD_CHECK(probe_read(p + 12) == SIGSEGV &&
-			    probe_code == SEGV_ACCERR);
-	_exit(failed);
+		CHILD_ASSERT(probe_read(p + OFF_CHILD_OLD) == SIGSEGV &&
+			     probe_code == SEGV_ACCERR);
+	_exit(0);
 }
 
 /*
@@ -1260,16 +1249,16 @@ TEST_F(escape, fork)
 	RESTRICT();
 	/* control: the child forked before the restriction is still RW */
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'g'));
-	ASSERT_EQ(0, wait_child(before));
-	ASSERT_EQ('C', wread(self, 11));
+	ASSERT_CHILD_OK(before);
+	ASSERT_EQ('C', wread(self, OFF_CHILD_NEW));
 
 	after = fork();
 	ASSERT_LE(0, after);
 	if (!after)
 		child_check_ceiling(self->name, self->fd, self->p, self->ps,
 				    variant->prot, variant->prot);
-	ASSERT_EQ(0, wait_child(after));
-	ASSERT_EQ('a', wread(self, 12));
+	ASSERT_CHILD_OK(after);
+	ASSERT_EQ('a', wread(self, OFF_CHILD_OLD));
 	close(s.to_parent[0]);
 	close(s.to_parent[1]);
 	close(s.to_child[0]);
@@ -1294,8 +1283,8 @@ TEST_F(escape, fork_unmapped)
 	if (!pid)
 		child_check_ceiling(self->name, self->fd, NULL, self->ps,
 				    PROTSHM_PROT_RW, PROTSHM_PROT_RW);
-	ASSERT_EQ(0, wait_child(pid));
-	ASSERT_EQ('C', wread(self, 11));
+	ASSERT_CHILD_OK(pid);
+	ASSERT_EQ('C', wread(self, OFF_CHILD_NEW));
 	ASSERT_EQ(0, wwrite(self, 11, 'a'));
 
 	RESTRICT();
@@ -1305,7 +1294,7 @@ TEST_F(escape, fork_unmapped)
 		child_check_ceiling(self->name, self->fd, NULL, self->ps,
 				    variant->prot, variant->prot);
 	st = wait_child(pid);
-	EXPECT_EQ('a', wread(self, 11)) {
+	EXPECT_EQ('a', wread(self, OFF_CHILD_NEW)) {
 		TH_LOG("the child wrote into the segment");
 	}
 	ASSERT_EQ(0, st);
@@ -1314,7 +1303,7 @@ TEST_F(escape, fork_unmapped)
 /*
  * The grandchild of orphan_attach(): waits until it has been reparented
  * away from @mid and process @gone (if not 0) has been reaped, attaches
- * @name, maps it RW if it may and writes @val at offset 13, and sends the
+ * @name, maps it RW if it may and writes @val at OFF_ORPHAN, and sends the
  * ceiling it got to @res.
  */
 static void orphan_child(const char *name, size_t ps, char val, pid_t mid,
@@ -1334,7 +1323,7 @@ static void orphan_child(const char *name, size_t ps, char val, pid_t mid,
 		ceiling = ceiling_of(fd);
 		q = map(fd, ps, RW, 0);
 		if (q != MAP_FAILED)
-			q[13] = val;
+			q[OFF_ORPHAN] = val;
 	}
 	CHILD_ASSERT(write(res, &ceiling, sizeof(ceiling)) == sizeof(ceiling));
 	_exit(0);
@@ -1391,14 +1380,14 @@ TEST_F(escape, fork_orphan)
 	ASSERT_EQ(0, pipe(res));
 	ASSERT_EQ(0, orphan_attach(self->name, self->ps, 'y', 0, res[1]));
 	ASSERT_EQ(PROTSHM_PROT_RW, orphan_ceiling(res));
-	ASSERT_EQ('y', wread(self, 13));
+	ASSERT_EQ('y', wread(self, OFF_ORPHAN));
 	ASSERT_EQ(0, wwrite(self, 13, 'a'));
 
 	RESTRICT();
 	ASSERT_EQ(0, pipe(res));
 	ASSERT_EQ(0, orphan_attach(self->name, self->ps, 'x', 0, res[1]));
 	EXPECT_EQ(variant->prot, orphan_ceiling(res));
-	EXPECT_EQ('a', wread(self, 13)) {
+	EXPECT_EQ('a', wread(self, OFF_ORPHAN)) {
 		TH_LOG("the orphan wrote into the segment");
 	}
 }
@@ -1430,13 +1419,13 @@ TEST_F(escape, fork_orphan_line_gone)
 			_exit(orphan_attach(self->name, self->ps, val[i],
 					    getpid(), res[1]) ? 1 : 0);
 		}
-		ASSERT_EQ(0, wait_child(r));
+		ASSERT_CHILD_OK(r);
 		ASSERT_EQ(prot[i], orphan_ceiling(res));
 		if (prot[i] == PROTSHM_PROT_RW) {
-			ASSERT_EQ('y', wread(self, 13));
+			ASSERT_EQ('y', wread(self, OFF_ORPHAN));
 			ASSERT_EQ(0, wwrite(self, 13, 'a'));
 		} else {
-			EXPECT_EQ('a', wread(self, 13)) {
+			EXPECT_EQ('a', wread(self, OFF_ORPHAN)) {
 				TH_LOG("the orphan wrote into the segment");
 			}
 		}
@@ -1460,7 +1449,7 @@ TEST_F(escape, madv_dontfork)
 	ASSERT_EQ(0, madvise(a, ps, MADV_DONTFORK));
 	ASSERT_EQ(0, madvise(a, ps, MADV_DOFORK));
 	ASSERT_EQ(0, munmap(a, ps));
-	ASSERT_FAILS(EINVAL, madvise(self->p, self->size, MADV_DOFORK));
+	ASSERT_ERRNO(madvise(self->p, self->size, MADV_DOFORK), EINVAL);
 	ASSERT_EQ(0, madvise(self->p, self->size, MADV_DONTFORK));
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -1471,12 +1460,12 @@ TEST_F(escape, madv_dontfork)
 		child_check_ceiling(self->name, self->fd, NULL, ps,
 				    PROTSHM_PROT_RW, PROTSHM_PROT_RW);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(0, wwrite(self, 11, 'a'));
 
 	RESTRICT();
-	ASSERT_FAILS(EINVAL, madvise(self->p, self->size, MADV_DOFORK));
-	ASSERT_FAILS(EINVAL, madvise(self->p + ps, ps, MADV_DOFORK));
+	ASSERT_ERRNO(madvise(self->p, self->size, MADV_DOFORK), EINVAL);
+	ASSERT_ERRNO(madvise(self->p + ps, ps, MADV_DOFORK), EINVAL);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -1486,7 +1475,7 @@ TEST_F(escape, madv_dontfork)
 				    variant->prot, variant->prot);
 	}
 	st = wait_child(pid);
-	EXPECT_EQ('a', wread(self, 11)) {
+	EXPECT_EQ('a', wread(self, OFF_CHILD_NEW)) {
 		TH_LOG("the child wrote into the segment");
 	}
 	ASSERT_EQ(0, st);
@@ -1503,30 +1492,30 @@ static void __attribute__((constructor)) exec_helper(void)
 	char name[PROTSHM_NAME_MAX];
 	unsigned int ceiling;
 	size_t ps = page_size();
-	int fd, fd2, failed = 0;
+	int fd, fd2;
 	volatile char *q;
 
 	if (!env)
 		return;
 	CHILD_ASSERT(sscanf(env, "%d:%u:%63s", &fd, &ceiling, name) == 3);
 	if (fd >= 0) {
-		CHILD_CHECK(ceiling_of(fd) == ceiling);
-		CHILD_CHECK(map_err(fd, ps, RW) ==
-			    (ceiling == PROTSHM_PROT_RW ? 0 : EACCES));
-		CHILD_CHECK(map_err(fd, ps, PROT_READ) ==
-			    (ceiling == PROTSHM_PROT_NONE ? EACCES : 0));
+		CHILD_ASSERT(ceiling_of(fd) == ceiling);
+		CHILD_ASSERT(map_err(fd, ps, RW) ==
+			     (ceiling == PROTSHM_PROT_RW ? 0 : EACCES));
+		CHILD_ASSERT(map_err(fd, ps, PROT_READ) ==
+			     (ceiling == PROTSHM_PROT_NONE ? EACCES : 0));
 	}
 	fd2 = attach_new(name, PROTSHM_PROT_RW);
 	CHILD_ASSERT(fd2 >= 0);
-	CHILD_CHECK(ceiling_of(fd2) == ceiling);
-	CHILD_CHECK(map_err(fd2, ps, PROT_READ) ==
-		    (ceiling == PROTSHM_PROT_NONE ? EACCES : 0));
+	CHILD_ASSERT(ceiling_of(fd2) == ceiling);
+	CHILD_ASSERT(map_err(fd2, ps, PROT_READ) ==
+		     (ceiling == PROTSHM_PROT_NONE ? EACCES : 0));
 	q = map(fd2, ps, RW, 0);
-	CHILD_CHECK((q != MAP_FAILED) == (ceiling == PROTSHM_PROT_RW));
-	/* a write where none is allowed shows up in the segment (byte 11) */
+	CHILD_ASSERT((q != MAP_FAILED) == (ceiling == PROTSHM_PROT_RW));
+	/* a write where none is allowed shows up in the segment */
 	if (q != MAP_FAILED)
-		q[11] = ceiling == PROTSHM_PROT_RW ? 'a' : 'x';
-	_exit(failed);
+		q[OFF_CHILD_NEW] = ceiling == PROTSHM_PROT_RW ? 'a' : 'x';
+	_exit(0);
 }
 
 /* Fork, execve() this binary, keeping self->fd if @keep_fd. */
@@ -1565,7 +1554,7 @@ TEST_F(escape, exec)
 	RESTRICT();
 	ASSERT_EQ(0, exec_child(self, variant->prot, 1));
 	ASSERT_EQ(0, exec_child(self, variant->prot, 0));
-	ASSERT_EQ('a', wread(self, 11));
+	ASSERT_EQ('a', wread(self, OFF_CHILD_NEW));
 }
 
 /* posix_spawn() this binary (vfork + execve: no VMA is ever copied). */
@@ -1596,7 +1585,7 @@ TEST_F(escape, posix_spawn)
 
 	RESTRICT();
 	st = spawn_child(self, variant->prot);
-	EXPECT_EQ('a', wread(self, 11)) {
+	EXPECT_EQ('a', wread(self, OFF_CHILD_NEW)) {
 		TH_LOG("the spawned child wrote into the segment");
 	}
 	ASSERT_EQ(0, st);
@@ -1620,10 +1609,10 @@ TEST_F(escape, proc_self_mem)
 	ASSERT_EQ('P', c);
 
 	RESTRICT();
-	ASSERT_FAILS(EIO, pwrite(mem, "X", 1, (uintptr_t)(p + 13)));
-	ASSERT_FAILS(EIO, pwrite(mem, "X", 1, (uintptr_t)(p + 3 * self->ps)));
+	ASSERT_ERRNO(pwrite(mem, "X", 1, (uintptr_t)(p + 13)), EIO);
+	ASSERT_ERRNO(pwrite(mem, "X", 1, (uintptr_t)(p + 3 * self->ps)), EIO);
 	if (is_none(variant)) {
-		ASSERT_FAILS(EIO, pread(mem, &c, 1, (uintptr_t)(p + 13)));
+		ASSERT_ERRNO(pread(mem, &c, 1, (uintptr_t)(p + 13)), EIO);
 	} else {
 		ASSERT_EQ(1, pread(mem, &c, 1, (uintptr_t)(p + 13)));
 		ASSERT_EQ('P', c);
@@ -1743,21 +1732,20 @@ TEST_F(escape, ptrace)
 	ASSERT_EQ('0' + variant->prot, sync_recv(s.to_parent[0]));
 
 	ASSERT_EQ(0, tracee_stop(pid));
-	ASSERT_FAILS(EIO, ptrace(PTRACE_POKEDATA, pid, addr, other));
-	ASSERT_FAILS(EIO, ptrace(PTRACE_POKETEXT, pid, addr, other));
-	errno = 0;
-	v = ptrace(PTRACE_PEEKDATA, pid, addr, 0);
+	ASSERT_ERRNO(ptrace(PTRACE_POKEDATA, pid, addr, other), EIO);
+	ASSERT_ERRNO(ptrace(PTRACE_POKETEXT, pid, addr, other), EIO);
 	if (is_none(variant)) {
-		ASSERT_EQ(-1, v);
-		ASSERT_EQ(EIO, errno);
+		ASSERT_ERRNO(ptrace(PTRACE_PEEKDATA, pid, addr, 0), EIO);
 	} else {
+		errno = 0;
+		v = ptrace(PTRACE_PEEKDATA, pid, addr, 0);
 		ASSERT_EQ(0, errno);
 		ASSERT_EQ(word, v);
 	}
 	ASSERT_EQ(word, *(long *)(self->p + 16));	/* ours is still RW */
 	ASSERT_EQ(0, ptrace(PTRACE_DETACH, pid, 0, 0));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'q'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	close(s.to_parent[0]);
 	close(s.to_child[1]);
 }
@@ -1789,29 +1777,30 @@ TEST_F(escape, process_vm)
 	/* no pins on protshm memory, even unrestricted */
 	local = (struct iovec){ buf, sizeof(buf) };
 	remote = (struct iovec){ p + 32, sizeof(buf) };
-	ASSERT_FAILS(EFAULT, process_vm_writev(getpid(), &local, 1, &remote, 1,
-					       0));
-	ASSERT_FAILS(EFAULT, process_vm_readv(getpid(), &local, 1, &remote, 1,
-					      0));
+	ASSERT_ERRNO(process_vm_writev(getpid(), &local, 1, &remote, 1,
+				       0), EFAULT);
+	ASSERT_ERRNO(process_vm_readv(getpid(), &local, 1, &remote, 1,
+				      0), EFAULT);
 
 	RESTRICT();
-	ASSERT_FAILS(EFAULT, process_vm_writev(getpid(), &local, 1, &remote, 1,
-					       0));
-	ASSERT_FAILS(EFAULT, process_vm_readv(getpid(), &local, 1, &remote, 1,
-					      0));
+	ASSERT_ERRNO(process_vm_writev(getpid(), &local, 1, &remote, 1,
+				       0), EFAULT);
+	ASSERT_ERRNO(process_vm_readv(getpid(), &local, 1, &remote, 1,
+				      0), EFAULT);
 	/* the restricted mapping as the local destination */
 	m[0] = 'X';
 	local = (struct iovec){ p + 24, sizeof(buf) };
 	remote = (struct iovec){ m, sizeof(buf) };
-	ASSERT_FAILS(EFAULT, process_vm_readv(getpid(), &local, 1, &remote, 1,
-					      0));
+	ASSERT_ERRNO(process_vm_readv(getpid(), &local, 1, &remote, 1,
+				      0), EFAULT);
 	/* ... and as the local source */
-	if (is_none(variant))
-		ASSERT_FAILS(EFAULT, process_vm_writev(getpid(), &local, 1,
-						       &remote, 1, 0));
-	else
+	if (is_none(variant)) {
+		ASSERT_ERRNO(process_vm_writev(getpid(), &local, 1,
+					       &remote, 1, 0), EFAULT);
+	} else {
 		ASSERT_EQ(8, process_vm_writev(getpid(), &local, 1, &remote, 1,
 					       0));
+	}
 	ASSERT_EQ('v', wread(self, 24));
 	ASSERT_EQ('a', wread(self, 32));
 	ASSERT_EQ(0, munmap(m, self->ps));
@@ -1835,15 +1824,16 @@ TEST_F(escape, kernel_write)
 
 	RESTRICT();
 	ASSERT_EQ(4, write(pfd[1], "XXXX", 4));
-	ASSERT_FAILS(EFAULT, read(pfd[0], p + 40, 4));
-	ASSERT_FAILS(EFAULT, readv(pfd[0], &(struct iovec){ p + 40, 4 }, 1));
-	ASSERT_FAILS(EFAULT, getrandom(p + 44, 4, 0));
-	ASSERT_FAILS(EFAULT, getcwd(p + 44, 64) ? 0 : -1);
+	ASSERT_ERRNO(read(pfd[0], p + 40, 4), EFAULT);
+	ASSERT_ERRNO(readv(pfd[0], &(struct iovec){ p + 40, 4 }, 1), EFAULT);
+	ASSERT_ERRNO(getrandom(p + 44, 4, 0), EFAULT);
+	ASSERT_ERRNO(getcwd(p + 44, 64) ? 0 : -1, EFAULT);
 	/* the kernel reading from it: allowed under READ only */
-	if (is_none(variant))
-		ASSERT_FAILS(EFAULT, write(pfd[1], p + 40, 4));
-	else
+	if (is_none(variant)) {
+		ASSERT_ERRNO(write(pfd[1], p + 40, 4), EFAULT);
+	} else {
 		ASSERT_EQ(4, write(pfd[1], p + 40, 4));
+	}
 	ASSERT_EQ(4, read(pfd[0], buf, 4));	/* the XXXX left behind */
 	ASSERT_EQ('X', buf[0]);
 	ASSERT_EQ('R', wread(self, 40));
@@ -1872,24 +1862,25 @@ TEST_F(escape, futex)
 	/* control: a shared futex on a memfd resolves its key (EAGAIN) */
 	mfd = memfd_map(self->ps, &m);
 	ASSERT_LE(0, mfd);
-	ASSERT_FAILS(EAGAIN, futex(m, FUTEX_WAIT, 1, NULL, 0));
+	ASSERT_ERRNO(futex(m, FUTEX_WAIT, 1, NULL, 0), EAGAIN);
 	/* protshm: no shared key even unrestricted; private ones work */
-	ASSERT_FAILS(EFAULT, futex(w, FUTEX_WAIT, 0, NULL, 0));
-	ASSERT_FAILS(EAGAIN, futex(w, FUTEX_WAIT_PRIVATE, 0, NULL, 0));
+	ASSERT_ERRNO(futex(w, FUTEX_WAIT, 0, NULL, 0), EFAULT);
+	ASSERT_ERRNO(futex(w, FUTEX_WAIT_PRIVATE, 0, NULL, 0), EAGAIN);
 	ASSERT_EQ(0, futex(w, FUTEX_WAKE_OP_PRIVATE, 1, w2,
 			   FUTEX_OP(FUTEX_OP_SET, 7, FUTEX_OP_CMP_EQ, 0)));
 	ASSERT_EQ(7, *w2);
 
 	RESTRICT();
-	ASSERT_FAILS(EFAULT, futex(w, FUTEX_WAIT, 0, NULL, 0));
-	ASSERT_FAILS(EFAULT, futex(w, FUTEX_WAKE, 1, NULL, 0));
-	if (is_none(variant))
-		ASSERT_FAILS(EFAULT, futex(w, FUTEX_WAIT_PRIVATE, 0, NULL, 0));
-	else
-		ASSERT_FAILS(EAGAIN, futex(w, FUTEX_WAIT_PRIVATE, 0, NULL, 0));
-	ASSERT_FAILS(EFAULT, futex(w, FUTEX_WAKE_OP_PRIVATE, 1, w2,
-				   FUTEX_OP(FUTEX_OP_SET, 9, FUTEX_OP_CMP_EQ,
-					    0)));
+	ASSERT_ERRNO(futex(w, FUTEX_WAIT, 0, NULL, 0), EFAULT);
+	ASSERT_ERRNO(futex(w, FUTEX_WAKE, 1, NULL, 0), EFAULT);
+	if (is_none(variant)) {
+		ASSERT_ERRNO(futex(w, FUTEX_WAIT_PRIVATE, 0, NULL, 0), EFAULT);
+	} else {
+		ASSERT_ERRNO(futex(w, FUTEX_WAIT_PRIVATE, 0, NULL, 0), EAGAIN);
+	}
+	ASSERT_ERRNO(futex(w, FUTEX_WAKE_OP_PRIVATE, 1, w2,
+			   FUTEX_OP(FUTEX_OP_SET, 9, FUTEX_OP_CMP_EQ,
+				    0)), EFAULT);
 	ASSERT_EQ(7, wread(self, 128));
 	ASSERT_EQ(0, munmap(m, self->ps));
 	close(mfd);
@@ -1925,14 +1916,14 @@ TEST_F(escape, odirect)
 	ASSERT_EQ(ps, pread(dfd, m, ps, 0));
 	ASSERT_EQ('D', m[ps - 1]);
 	/* no pins on protshm memory, even unrestricted */
-	ASSERT_FAILS(EFAULT, pread(dfd, p, ps, 0));
-	ASSERT_FAILS(EFAULT, pwrite(dfd, p + ps, ps, ps));
+	ASSERT_ERRNO(pread(dfd, p, ps, 0), EFAULT);
+	ASSERT_ERRNO(pwrite(dfd, p + ps, ps, ps), EFAULT);
 	ASSERT_EQ('a', wread(self, 0));
 
 	RESTRICT();
-	ASSERT_FAILS(EFAULT, pread(dfd, p, ps, 0));
-	ASSERT_FAILS(EFAULT, pread(dfd, p + 2 * ps, ps, 0));
-	ASSERT_FAILS(EFAULT, pwrite(dfd, p, ps, ps));
+	ASSERT_ERRNO(pread(dfd, p, ps, 0), EFAULT);
+	ASSERT_ERRNO(pread(dfd, p + 2 * ps, ps, 0), EFAULT);
+	ASSERT_ERRNO(pwrite(dfd, p, ps, ps), EFAULT);
 	ASSERT_EQ('a', wread(self, 0));
 	ASSERT_EQ('c', wread(self, 2 * ps));
 	/* the device kept what the control wrote */
@@ -1971,15 +1962,15 @@ TEST_F(escape, vmsplice)
 	ASSERT_EQ('S', wread(self, 48));
 	/* no page references to protshm memory, even unrestricted */
 	iov = (struct iovec){ p, ps };
-	ASSERT_FAILS(EFAULT, vmsplice(pfd[1], &iov, 1, 0));
+	ASSERT_ERRNO(vmsplice(pfd[1], &iov, 1, 0), EFAULT);
 
 	RESTRICT();
-	ASSERT_FAILS(EFAULT, vmsplice(pfd[1], &iov, 1, 0));
+	ASSERT_ERRNO(vmsplice(pfd[1], &iov, 1, 0), EFAULT);
 	iov = (struct iovec){ p + ps, 16 };
-	ASSERT_FAILS(EFAULT, vmsplice(pfd[1], &iov, 1, SPLICE_F_GIFT));
+	ASSERT_ERRNO(vmsplice(pfd[1], &iov, 1, SPLICE_F_GIFT), EFAULT);
 	ASSERT_EQ(4, write(pfd[1], "XXXX", 4));
 	iov = (struct iovec){ p + 48, 4 };
-	ASSERT_FAILS(EFAULT, vmsplice(pfd[0], &iov, 1, 0));
+	ASSERT_ERRNO(vmsplice(pfd[0], &iov, 1, 0), EFAULT);
 	ASSERT_EQ('S', wread(self, 48));
 	ASSERT_EQ(0, munmap(m, ps));
 	close(mfd);
@@ -2112,14 +2103,14 @@ TEST_F(escape, userfaultfd)
 	ASSERT_EQ(0, ioctl(uffd, UFFDIO_UNREGISTER, &range));
 	ASSERT_EQ(0, munmap(a, ps));
 	/* protshm mappings are neither anonymous nor shmem */
-	ASSERT_FAILS(EINVAL, uffd_register(uffd, self->p, ps,
-					   UFFDIO_REGISTER_MODE_MISSING));
+	ASSERT_ERRNO(uffd_register(uffd, self->p, ps,
+				   UFFDIO_REGISTER_MODE_MISSING), EINVAL);
 
 	RESTRICT();
-	ASSERT_FAILS(EINVAL, uffd_register(uffd, self->p, self->size,
-					   UFFDIO_REGISTER_MODE_MISSING));
-	ASSERT_FAILS(EINVAL, uffd_register(uffd, self->p, ps,
-					   UFFDIO_REGISTER_MODE_WP));
+	ASSERT_ERRNO(uffd_register(uffd, self->p, self->size,
+				   UFFDIO_REGISTER_MODE_MISSING), EINVAL);
+	ASSERT_ERRNO(uffd_register(uffd, self->p, ps,
+				   UFFDIO_REGISTER_MODE_WP), EINVAL);
 	ASSERT_ACCERR(probe_write(self->p, 'x'), self->p);
 	close(uffd);
 }
@@ -2142,13 +2133,13 @@ TEST_F(escape, madv_remove)
 	ASSERT_EQ(0, munmap(m, ps));
 	close(mfd);
 	/* a character device has no fallocate: nothing is discarded */
-	ASSERT_FAILS(ENODEV, madvise(self->p, ps, MADV_REMOVE));
+	ASSERT_ERRNO(madvise(self->p, ps, MADV_REMOVE), ENODEV);
 	ASSERT_EQ('a', self->p[0]);
 
 	RESTRICT();
 	/* without VM_MAYWRITE it is refused before reaching the file */
-	ASSERT_FAILS(EACCES, madvise(self->p, self->size, MADV_REMOVE));
-	ASSERT_FAILS(EACCES, madvise(self->p + ps, ps, MADV_REMOVE));
+	ASSERT_ERRNO(madvise(self->p, self->size, MADV_REMOVE), EACCES);
+	ASSERT_ERRNO(madvise(self->p + ps, ps, MADV_REMOVE), EACCES);
 	ASSERT_EQ('a', wread(self, 0));
 	ASSERT_EQ('b', wread(self, ps));
 }
@@ -2178,7 +2169,7 @@ TEST_F(escape, madv_dontneed)
 
 	RESTRICT();
 	ASSERT_EQ(0, madvise(p, self->size, MADV_DONTNEED));
-	ASSERT_FAILS(EINVAL, madvise(p, self->size, MADV_FREE));
+	ASSERT_ERRNO(madvise(p, self->size, MADV_FREE), EINVAL);
 	ret = madvise(p, self->size, MADV_PAGEOUT);
 	ASSERT_TRUE(ret == 0 || errno == EINVAL);
 	ret = madvise(p, self->size, MADV_COLD);
@@ -2210,14 +2201,14 @@ TEST_F(escape, madv_populate)
 	ASSERT_EQ(0, madvise(m, ps, MADV_POPULATE_READ));
 	ASSERT_EQ(0, munmap(m, ps));
 	close(mfd);
-	ASSERT_FAILS(EINVAL, madvise(self->p, ps, MADV_POPULATE_WRITE));
-	ASSERT_FAILS(EINVAL, madvise(self->p, ps, MADV_POPULATE_READ));
+	ASSERT_ERRNO(madvise(self->p, ps, MADV_POPULATE_WRITE), EINVAL);
+	ASSERT_ERRNO(madvise(self->p, ps, MADV_POPULATE_READ), EINVAL);
 
 	RESTRICT();
-	ASSERT_FAILS(EINVAL, madvise(self->p, self->size,
-				     MADV_POPULATE_WRITE));
-	ASSERT_FAILS(EINVAL, madvise(self->p, self->size,
-				     MADV_POPULATE_READ));
+	ASSERT_ERRNO(madvise(self->p, self->size,
+			     MADV_POPULATE_WRITE), EINVAL);
+	ASSERT_ERRNO(madvise(self->p, self->size,
+			     MADV_POPULATE_READ), EINVAL);
 	ASSERT_ACCERR(probe_write(self->p, 'x'), self->p);
 	ASSERT_EQ('a', wread(self, 0));
 }
@@ -2251,20 +2242,20 @@ TEST_F(escape, device_fd_ops)
 	for (i = 0; i < 2; i++) {
 		if (i)
 			RESTRICT();
-		ASSERT_FAILS(EINVAL, write(self->fd, "w", 1));
-		ASSERT_FAILS(EINVAL, pwrite(self->fd, "w", 1, 0));
-		ASSERT_FAILS(EINVAL, read(self->fd, buf, 1));
-		ASSERT_FAILS(EINVAL, pread(self->fd, buf, 1, 0));
-		ASSERT_FAILS(EINVAL, ftruncate(self->fd, 0));
-		ASSERT_FAILS(ENODEV, fallocate(self->fd,
-					       FALLOC_FL_PUNCH_HOLE |
-					       FALLOC_FL_KEEP_SIZE, 0, ps));
-		ASSERT_FAILS(ENODEV, fallocate(self->fd, 0, 0, ps));
-		ASSERT_FAILS(EINVAL, sendfile(pfd[1], self->fd, NULL, 1));
-		ASSERT_FAILS(EINVAL, splice(self->fd, NULL, pfd[1], NULL, 1,
-					    0));
-		ASSERT_FAILS(EINVAL, splice(pfd[0], NULL, self->fd, NULL, 1,
-					    0));
+		ASSERT_ERRNO(write(self->fd, "w", 1), EINVAL);
+		ASSERT_ERRNO(pwrite(self->fd, "w", 1, 0), EINVAL);
+		ASSERT_ERRNO(read(self->fd, buf, 1), EINVAL);
+		ASSERT_ERRNO(pread(self->fd, buf, 1, 0), EINVAL);
+		ASSERT_ERRNO(ftruncate(self->fd, 0), EINVAL);
+		ASSERT_ERRNO(fallocate(self->fd,
+				       FALLOC_FL_PUNCH_HOLE |
+				       FALLOC_FL_KEEP_SIZE, 0, ps), ENODEV);
+		ASSERT_ERRNO(fallocate(self->fd, 0, 0, ps), ENODEV);
+		ASSERT_ERRNO(sendfile(pfd[1], self->fd, NULL, 1), EINVAL);
+		ASSERT_ERRNO(splice(self->fd, NULL, pfd[1], NULL, 1,
+				    0), EINVAL);
+		ASSERT_ERRNO(splice(pfd[0], NULL, self->fd, NULL, 1,
+				    0), EINVAL);
 		ASSERT_EQ(0, lseek(self->fd, 0, SEEK_END));
 	}
 	ASSERT_EQ('a', wread(self, 0));
@@ -2302,7 +2293,7 @@ TEST(restrict_mapping_remap_file_pages)
 	ASSERT_EQ(0, syscall(SYS_remap_file_pages, q, ps, 0, 0, 0));
 
 	ASSERT_EQ(0, ps_restrict_mapping(fd, q, 2 * ps, PROTSHM_PROT_READ));
-	ASSERT_FAILS(EACCES, mprotect(q, ps, RW));
+	ASSERT_ERRNO(mprotect(q, ps, RW), EACCES);
 	ret = syscall(SYS_remap_file_pages, q, ps, 0, 1, 0);
 	ASSERT_EQ(0, ret);
 	ASSERT_STREQ("r--s", maps_perms(q, perms));
@@ -2314,7 +2305,7 @@ TEST(restrict_mapping_remap_file_pages)
 	/* the rest of the restricted mapping is untouched */
 	ASSERT_STREQ("r--s", maps_perms(q + ps, perms));
 	ASSERT_ACCERR(probe_write(q + ps, 'x'), q + ps);
-	ASSERT_FAILS(EACCES, mprotect(q + ps, ps, RW));
+	ASSERT_ERRNO(mprotect(q + ps, ps, RW), EACCES);
 	ASSERT_EQ(0, munmap(q, 2 * ps));
 	ASSERT_EQ(0, ps_unlink(fd));
 	ASSERT_EQ(0, close(fd));
@@ -2433,7 +2424,7 @@ TEST_F(escape, leader_exited)
 	}
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'g'));
 	ASSERT_EQ(sizeof(res), read(s.to_parent[0], &res, sizeof(res)));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ(variant->prot, res.ceiling);
 	EXPECT_STREQ(restricted_perms(variant), res.perms);
 	EXPECT_EQ(SIGSEGV, res.sig) {

@@ -1410,8 +1410,7 @@ FIXTURE_SETUP(fi)
 	c->base_fd = c->aux_fd = -1;
 	c->npages = NPAGES;
 	c->nvmas = 1;
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	skip = fi_configure(why, sizeof(why));
 	if (skip)
 		SKIP(return, "%s", skip);
@@ -1454,7 +1453,7 @@ FIXTURE_TEARDOWN(fi)
 }
 
 #define FI_TEST(test, path)						\
-	TEST_F_TIMEOUT(fi, test, 600)					\
+	TEST_F_TIMEOUT(fi, test, PROTSHM_TIMEOUT)			\
 	{								\
 		RETURN_IF_SKIPPED();					\
 		ASSERT_EQ(0, fi_sweep(&self->c, &(path)));		\
@@ -1482,7 +1481,7 @@ static const struct fi_path path_create_large = {
  * 1024 pages: the page array (8 KiB) is a kvcalloc() that falls back to
  * vmalloc when kmalloc fails.
  */
-TEST_F_TIMEOUT(fi, create_large, 600)
+TEST_F_TIMEOUT(fi, create_large, PROTSHM_TIMEOUT)
 {
 	RETURN_IF_SKIPPED();
 	self->c.npages = 1024;
@@ -1614,8 +1613,8 @@ static const struct fi_path path_fork = {
 /*
  * A fork has some 250 points (the caller's whole address space is copied):
  * each of the two fork sweeps takes 20-40 s on the debug kernel under TCG,
- * which together with the rest would come close to the suite's 120 s per
- * program.  They run with FI_ALL=1, outside the ordinary suite.
+ * which would nearly double this program's time in the ordinary suite.
+ * They run with FI_ALL=1 (make fuzz), outside it.
  */
 #define FI_SKIP_SLOW() do {						\
 	if (!getenv("FI_ALL"))						\
@@ -1624,7 +1623,7 @@ static const struct fi_path path_fork = {
 		SKIP(return, "%s", self->c.rseq_on);			\
 } while (0)
 
-TEST_F_TIMEOUT(fi, fork, 600)
+TEST_F_TIMEOUT(fi, fork, PROTSHM_TIMEOUT)
 {
 	RETURN_IF_SKIPPED();
 	FI_SKIP_SLOW();
@@ -1640,7 +1639,7 @@ static const struct fi_path path_fork_record = {
 	.allow = EAGAIN,
 };
 
-TEST_F_TIMEOUT(fi, fork_record, 600)
+TEST_F_TIMEOUT(fi, fork_record, PROTSHM_TIMEOUT)
 {
 	RETURN_IF_SKIPPED();
 	FI_SKIP_SLOW();
@@ -1717,7 +1716,7 @@ static const struct fi_path path_nl_att_dump_many = {
 	.allow = ENOBUFS,
 };
 
-TEST_F_TIMEOUT(fi, nl_attach_dump_many, 600)
+TEST_F_TIMEOUT(fi, nl_attach_dump_many, PROTSHM_TIMEOUT)
 {
 	struct fi_ctx *c = &self->c;
 	char *extra[NL_EXTRA_VMAS];

@@ -141,6 +141,7 @@ FIXTURE_SETUP(huge)
 {
 	const char *why = huge_unsupported();
 
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->ps = page_size();
 	self->npages = HUGE / self->ps;
@@ -387,7 +388,7 @@ TEST_F(huge, revoke_other_process)
 	ASSERT_EQ('c', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, probe_write(p + HUGE + 2, 'N'));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'n'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 
 	/* the child's faulting writes changed nothing */
 	for (i = 0; i < SEG_SIZE; i += ps)
@@ -437,9 +438,7 @@ TEST_F(huge, mprotect_one_page)
 	ASSERT_EQ(1, touch_read(q, HUGE));
 	ASSERT_EQ(0, ps_restrict_mapping(self->fd, q, HUGE, PROTSHM_PROT_READ));
 	ASSERT_EQ(0, mprotect(q + 100 * ps, ps, PROT_READ));
-	errno = 0;
-	ASSERT_EQ(-1, mprotect(q + 100 * ps, ps, RW));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(mprotect(q + 100 * ps, ps, RW), EACCES);
 	ASSERT_ACCERR(probe_write(q + 100 * ps + 5, 'X'), q + 100 * ps + 5);
 	ASSERT_ACCERR(probe_write(q + 5, 'X'), q + 5);
 	ASSERT_EQ('Y', q[100 * ps + 5]);
@@ -549,7 +548,7 @@ TEST_F(huge, fork_child_reads)
 		CHILD_ASSERT(probe_write(p + HUGE + 3, 'C') == 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ('C', p[HUGE + 3]);
 	ASSERT_GE(2, touch_write(p, SEG_SIZE, 'P'));
 	ASSERT_EQ((char)(HUGE / ps - 1), p[HUGE - ps + 1]);
@@ -694,7 +693,7 @@ static int race_round(struct fault_race *r, int fd, char val)
 	return bad;
 }
 
-TEST_F_TIMEOUT(huge, fault_race_no_oom, 120)
+TEST_F_TIMEOUT(huge, fault_race_no_oom, PROTSHM_TIMEOUT)
 {
 	const char *env = getenv("PROTSHM_RACE_SECONDS");
 	size_t size = RACE_CHUNKS * HUGE;

@@ -3,6 +3,12 @@
  * Generic helpers for the protshm selftests that check ioctl arguments and
  * errnos: errno capture, module parameters, dropping privileges, and
  * buffers that end right before an inaccessible page.
+ *
+ * These and common.h's ps_*() wrappers issue ioctl(2) themselves instead of
+ * calling libprotshm: the tests check the kernel ABI, malformed arguments
+ * included, and need the kernel's errno unfiltered (see common.h).  Nothing
+ * here duplicates libprotshm: it has no parameter, credential or guard-page
+ * helpers.
  */
 #ifndef PROTSHM_SELFTEST_IOCTL_HELPERS_H
 #define PROTSHM_SELFTEST_IOCTL_HELPERS_H
@@ -22,12 +28,6 @@
 static inline int err_of(long ret)
 {
 	return ret < 0 ? errno : 0;
-}
-
-/* ioctl(2) returning 0 on success or the errno it failed with. */
-static inline int ioctl_err(int fd, unsigned long cmd, void *arg)
-{
-	return err_of(ioctl(fd, cmd, arg));
 }
 
 /* Read a numeric module parameter; 0 or -1. */

@@ -55,6 +55,7 @@ static void unlink_name(const char *name)
 
 FIXTURE_SETUP(ioctl)
 {
+	SKIP_WITHOUT_DEVICE();
 }
 
 FIXTURE_TEARDOWN(ioctl)
@@ -249,7 +250,7 @@ static void assert_absent(struct __test_metadata *_metadata, const char *name)
 	int fd = ps_open();
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(ENOENT, err_of(ps_attach(fd, name, PROTSHM_PROT_NONE)))
+	ASSERT_ERRNO(ps_attach(fd, name, PROTSHM_PROT_NONE), ENOENT)
 		TH_LOG("segment \"%s\" exists", name);
 	close(fd);
 }
@@ -294,38 +295,38 @@ static void size_protocol_errors(struct __test_metadata *_metadata, int fd,
 	ASSERT_NE(MAP_FAILED, buf);
 	for (i = 0; i < ARRAY_SIZE(small); i++) {
 		size = small[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, cmd,
-					    padded(buf, valid, ksize, size)))
+		ASSERT_ERRNO(ioctl(fd, cmd,
+				   padded(buf, valid, ksize, size)), EINVAL)
 			TH_LOG("size %u", size);
 	}
 	for (off = ksize; off < ksize + 8; off++) {
 		padded(buf, valid, ksize, ksize + 8);
 		buf[off] = 1;
-		ASSERT_EQ(E2BIG, ioctl_err(fd, cmd, buf))
+		ASSERT_ERRNO(ioctl(fd, cmd, buf), E2BIG)
 			TH_LOG("size %u, byte %u non-zero", ksize + 8, off);
 	}
 	padded(buf, valid, ksize, pg);
 	buf[pg - 1] = 0x80;
-	ASSERT_EQ(E2BIG, ioctl_err(fd, cmd, buf))
+	ASSERT_ERRNO(ioctl(fd, cmd, buf), E2BIG)
 		TH_LOG("size %ld, last byte non-zero", pg);
 	for (i = 0; i < ARRAY_SIZE(big); i++) {
 		size = big[i];
 		padded(buf, valid, ksize, 2 * pg);
 		memcpy(buf, &size, sizeof(size));
-		ASSERT_EQ(E2BIG, ioctl_err(fd, cmd, buf))
+		ASSERT_ERRNO(ioctl(fd, cmd, buf), E2BIG)
 			TH_LOG("size %u, zero-padded", size);
 	}
 	/* no struct at all: NULL, then the guard page */
-	ASSERT_EQ(EFAULT, ioctl_err(fd, cmd, NULL));
-	ASSERT_EQ(EFAULT, ioctl_err(fd, cmd, buf + 2 * pg));
+	ASSERT_ERRNO(ioctl(fd, cmd, NULL), EFAULT);
+	ASSERT_ERRNO(ioctl(fd, cmd, buf + 2 * pg), EFAULT);
 	/* only the size field is readable */
 	memcpy(buf + 2 * pg - 4, &ksize, 4);
-	ASSERT_EQ(EFAULT, ioctl_err(fd, cmd, buf + 2 * pg - 4));
+	ASSERT_ERRNO(ioctl(fd, cmd, buf + 2 * pg - 4), EFAULT);
 	/* the struct is readable, the zero tail that size claims is not */
 	padded(buf + 2 * pg - ksize, valid, ksize, ksize);
 	off = ksize + 8;
 	memcpy(buf + 2 * pg - ksize, &off, 4);
-	ASSERT_EQ(EFAULT, ioctl_err(fd, cmd, buf + 2 * pg - ksize));
+	ASSERT_ERRNO(ioctl(fd, cmd, buf + 2 * pg - ksize), EFAULT);
 	munmap(buf, 3 * pg);
 }
 
@@ -391,8 +392,8 @@ TEST_F(ioctl, create_size_protocol)
 	size_protocol_errors(_metadata, fd, PROTSHM_IOC_CREATE, &c, sizeof(c));
 	assert_absent(_metadata, name);
 	/* control: zero-padded larger struct, 8 bytes more */
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_CREATE,
-			       padded(buf, &c, sizeof(c), sizeof(c) + 8)));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_CREATE,
+			   padded(buf, &c, sizeof(c), sizeof(c) + 8)));
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(page_size(), info.seg_size);
 	close(fd);
@@ -400,8 +401,8 @@ TEST_F(ioctl, create_size_protocol)
 	fd = ps_open();
 	ASSERT_LE(0, fd);
 	c.name = (uintptr_t)name2;
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_CREATE,
-			       padded(buf, &c, sizeof(c), page_size())));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_CREATE,
+			   padded(buf, &c, sizeof(c), page_size())));
 	close(fd);
 }
 
@@ -424,24 +425,24 @@ TEST_F(ioctl, create_bad_flags_mode_prot)
 	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
 		b = c;
 		b.flags = bad_flags[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_CREATE, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_CREATE, &b), EINVAL)
 			TH_LOG("flags %#x", bad_flags[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_modes); i++) {
 		b = c;
 		b.mode = bad_modes[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_CREATE, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_CREATE, &b), EINVAL)
 			TH_LOG("mode %#o", bad_modes[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_prots); i++) {
 		b = c;
 		b.prot = bad_prots[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_CREATE, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_CREATE, &b), EINVAL)
 			TH_LOG("prot %#x", bad_prots[i]);
 	}
 	assert_absent(_metadata, name);
 	/* control: the same fd and name with valid arguments */
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_CREATE, &c));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_CREATE, &c));
 	close(fd);
 }
 
@@ -459,8 +460,8 @@ TEST_F(ioctl, create_bad_seg_size)
 	ASSERT_LE(0, fd);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		size = bad[i];
-		ASSERT_EQ(EINVAL, err_of(ps_create(fd, name, size, 0600,
-						   PROTSHM_PROT_RW)))
+		ASSERT_ERRNO(ps_create(fd, name, size, 0600,
+				       PROTSHM_PROT_RW), EINVAL)
 			TH_LOG("seg_size %#llx", size);
 	}
 	assert_absent(_metadata, name);
@@ -487,10 +488,11 @@ TEST_F(ioctl, create_seg_size_limit)
 	too_big[2] = ~0ULL & ~(uint64_t)(pg - 1);
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	for (size = too_big; size < too_big + ARRAY_SIZE(too_big); size++)
-		ASSERT_EQ(E2BIG, err_of(ps_create(fd, name, *size, 0600,
-						  PROTSHM_PROT_RW)))
+	for (size = too_big; size < too_big + ARRAY_SIZE(too_big); size++) {
+		ASSERT_ERRNO(ps_create(fd, name, *size, 0600, PROTSHM_PROT_RW),
+			     E2BIG)
 			TH_LOG("seg_size %#llx", (unsigned long long)*size);
+	}
 	assert_absent(_metadata, name);
 	/* control: exactly the limit (1 GiB by default; nothing is reserved) */
 	ASSERT_EQ(0, ps_create(fd, name, max, 0600, PROTSHM_PROT_RW));
@@ -516,16 +518,16 @@ TEST_F(ioctl, create_name_length)
 	/* 64 bytes: no NUL within PROTSHM_NAME_MAX */
 	snprintf(name, sizeof(name), "%sy", name63);
 	ASSERT_EQ(PROTSHM_NAME_MAX, strlen(name));
-	ASSERT_EQ(EINVAL, err_of(ps_create(fd, name, page_size(), 0600,
-					   PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(fd, name, page_size(), 0600,
+			       PROTSHM_PROT_RW), EINVAL);
 	/* far longer */
 	memset(name + PROTSHM_NAME_MAX, 'z', 40);
 	name[PROTSHM_NAME_MAX + 40] = 0;
-	ASSERT_EQ(EINVAL, err_of(ps_create(fd, name, page_size(), 0600,
-					   PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(fd, name, page_size(), 0600,
+			       PROTSHM_PROT_RW), EINVAL);
 	/* empty */
-	ASSERT_EQ(EINVAL, err_of(ps_create(fd, "", page_size(), 0600,
-					   PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(fd, "", page_size(), 0600,
+			       PROTSHM_PROT_RW), EINVAL);
 	/* and not created under the 63-byte prefix */
 	assert_absent(_metadata, name63);
 	/* control: 63 bytes */
@@ -536,7 +538,7 @@ TEST_F(ioctl, create_name_length)
 	/* ATTACH applies the same rule */
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(EINVAL, err_of(ps_attach(fd, name, PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_attach(fd, name, PROTSHM_PROT_RW), EINVAL);
 	ASSERT_EQ(0, ps_attach(fd, name63, PROTSHM_PROT_RW));
 	close(fd);
 }
@@ -633,8 +635,8 @@ TEST_F(ioctl, create_name_efault)
 
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(EFAULT, err_of(ps_create(fd, NULL, pg, 0600,
-					   PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(fd, NULL, pg, 0600,
+			       PROTSHM_PROT_RW), EFAULT);
 	/* the next page PROT_NONE, then unmapped */
 	for (unmap = 0; unmap <= 1; unmap++) {
 		buf = guarded_pages(1);
@@ -643,8 +645,8 @@ TEST_F(ioctl, create_name_efault)
 			ASSERT_EQ(0, munmap(buf + pg, pg));
 		/* name ends at the page's end without a NUL */
 		memcpy(buf + pg - len, name, len);
-		ASSERT_EQ(EFAULT, err_of(ps_create(fd, buf + pg - len, pg,
-						   0600, PROTSHM_PROT_RW)))
+		ASSERT_ERRNO(ps_create(fd, buf + pg - len, pg,
+				       0600, PROTSHM_PROT_RW), EFAULT)
 			TH_LOG("guard page %s", unmap ? "unmapped" : "PROT_NONE");
 		assert_absent(_metadata, name);
 		/* the NUL is the page's last byte */
@@ -673,8 +675,8 @@ TEST_F(ioctl, create_eexist)
 	ASSERT_EQ(0, ps_create(fd1, name, page_size(), 0600, PROTSHM_PROT_RW));
 	ASSERT_EQ(0, ps_info(fd1, &info, NULL));
 	/* another fd, other size and mode */
-	ASSERT_EQ(EEXIST, err_of(ps_create(fd2, name, 2 * page_size(), 0644,
-					   PROTSHM_PROT_READ)));
+	ASSERT_ERRNO(ps_create(fd2, name, 2 * page_size(), 0644,
+			       PROTSHM_PROT_READ), EEXIST);
 	/* another process */
 	ASSERT_EQ(EEXIST, run_child(self, -1, -1, child_create, &arg));
 	/* the segment is unchanged */
@@ -684,7 +686,7 @@ TEST_F(ioctl, create_eexist)
 	ASSERT_EQ(0600, again.mode);
 	ASSERT_EQ(1, again.nr_attachments);
 	/* fd2 is still unbound: ATTACH works (the control) */
-	ASSERT_EQ(EBADFD, err_of(ps_info(fd2, &again, NULL)));
+	ASSERT_ERRNO(ps_info(fd2, &again, NULL), EBADFD);
 	ASSERT_EQ(0, ps_attach(fd2, name, PROTSHM_PROT_READ));
 	ASSERT_EQ(0, ps_info(fd2, &again, NULL));
 	ASSERT_EQ(info.id, again.id);
@@ -709,13 +711,13 @@ TEST_F(ioctl, bind_twice_ebusy)
 	ASSERT_EQ(0, ps_attach(by_attach, name, PROTSHM_PROT_READ));
 	ASSERT_EQ(0, ps_info(by_create, &info, NULL));
 
-	ASSERT_EQ(EBUSY, err_of(ps_create(by_create, unused, page_size(),
-					  0600, PROTSHM_PROT_RW)));
-	ASSERT_EQ(EBUSY, err_of(ps_attach(by_create, other, PROTSHM_PROT_RW)));
-	ASSERT_EQ(EBUSY, err_of(ps_attach(by_create, name, PROTSHM_PROT_RW)));
-	ASSERT_EQ(EBUSY, err_of(ps_create(by_attach, unused, page_size(),
-					  0600, PROTSHM_PROT_RW)));
-	ASSERT_EQ(EBUSY, err_of(ps_attach(by_attach, other, PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(by_create, unused, page_size(),
+			       0600, PROTSHM_PROT_RW), EBUSY);
+	ASSERT_ERRNO(ps_attach(by_create, other, PROTSHM_PROT_RW), EBUSY);
+	ASSERT_ERRNO(ps_attach(by_create, name, PROTSHM_PROT_RW), EBUSY);
+	ASSERT_ERRNO(ps_create(by_attach, unused, page_size(),
+			       0600, PROTSHM_PROT_RW), EBUSY);
+	ASSERT_ERRNO(ps_attach(by_attach, other, PROTSHM_PROT_RW), EBUSY);
 	/* nothing created, both fds still on the first segment */
 	assert_absent(_metadata, unused);
 	ASSERT_EQ(0, ps_info(by_create, &again, NULL));
@@ -810,8 +812,8 @@ TEST_F(ioctl, create_count_limit)
 	assert_absent(_metadata, names[3]);
 	/* unlinked but still open: the segment still exists and counts */
 	ASSERT_EQ(0, ps_unlink(fds[0]));
-	ASSERT_EQ(ENOSPC, err_of(ps_create(fds[3], names[3], page_size(),
-					   0600, PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(fds[3], names[3], page_size(),
+			       0600, PROTSHM_PROT_RW), ENOSPC);
 	/* control: once it is gone, there is room again */
 	close(fds[0]);
 	ASSERT_EQ(0, ps_create(fds[3], names[3], page_size(), 0600,
@@ -852,12 +854,12 @@ TEST_F(ioctl, create_total_limit)
 	ASSERT_LE(0, fdb);
 	ASSERT_LE(0, fdc);
 	ASSERT_EQ(0, ps_create(fda, a, 2 * pg, 0600, PROTSHM_PROT_RW));
-	ASSERT_EQ(ENOMEM, err_of(ps_create(fdb, b, 2 * pg, 0600,
-					   PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(fdb, b, 2 * pg, 0600,
+			       PROTSHM_PROT_RW), ENOMEM);
 	assert_absent(_metadata, b);
 	ASSERT_EQ(0, ps_create(fdc, c, pg, 0600, PROTSHM_PROT_RW));
-	ASSERT_EQ(ENOMEM, err_of(ps_create(fdb, b, pg, 0600,
-					   PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ps_create(fdb, b, pg, 0600,
+			       PROTSHM_PROT_RW), ENOMEM);
 	assert_absent(_metadata, b);
 	/* control: freeing the 2-page segment makes room for b */
 	ASSERT_EQ(0, ps_unlink(fda));
@@ -923,17 +925,17 @@ TEST_F(ioctl, attach_size_protocol)
 	ASSERT_LE(0, fd);
 	size_protocol_errors(_metadata, fd, PROTSHM_IOC_ATTACH, &a, sizeof(a));
 	/* still unbound */
-	ASSERT_EQ(EBADFD, err_of(ps_info(fd, &info, NULL)));
+	ASSERT_ERRNO(ps_info(fd, &info, NULL), EBADFD);
 	/* controls: zero-padded by 8 bytes, and to a page */
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_ATTACH,
-			       padded(buf, &a, sizeof(a), sizeof(a) + 8)));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_ATTACH,
+			   padded(buf, &a, sizeof(a), sizeof(a) + 8)));
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(PROTSHM_PROT_READ, info.fd_prot);
 	close(fd);
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_ATTACH,
-			       padded(buf, &a, sizeof(a), page_size())));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_ATTACH,
+			   padded(buf, &a, sizeof(a), page_size())));
 	close(fd);
 	close(owner);
 }
@@ -958,29 +960,29 @@ TEST_F(ioctl, attach_bad_args)
 	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
 		b = a;
 		b.flags = bad_flags[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_ATTACH, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_ATTACH, &b), EINVAL)
 			TH_LOG("flags %#x", bad_flags[i]);
 		b = a;
 		b.__reserved = bad_flags[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_ATTACH, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_ATTACH, &b), EINVAL)
 			TH_LOG("__reserved %#x", bad_flags[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_prots); i++) {
 		b = a;
 		b.prot = bad_prots[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_ATTACH, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_ATTACH, &b), EINVAL)
 			TH_LOG("prot %#x", bad_prots[i]);
 	}
 	b = a;
 	b.name = 0;
-	ASSERT_EQ(EFAULT, ioctl_err(fd, PROTSHM_IOC_ATTACH, &b));
-	ASSERT_EQ(EINVAL, err_of(ps_attach(fd, "", PROTSHM_PROT_RW)));
-	ASSERT_EQ(EINVAL, err_of(ps_attach(fd, ".x", PROTSHM_PROT_RW)));
-	ASSERT_EQ(EINVAL, err_of(ps_attach(fd, "a/b", PROTSHM_PROT_RW)));
-	ASSERT_EQ(ENOENT, err_of(ps_attach(fd, missing, PROTSHM_PROT_RW)));
+	ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_ATTACH, &b), EFAULT);
+	ASSERT_ERRNO(ps_attach(fd, "", PROTSHM_PROT_RW), EINVAL);
+	ASSERT_ERRNO(ps_attach(fd, ".x", PROTSHM_PROT_RW), EINVAL);
+	ASSERT_ERRNO(ps_attach(fd, "a/b", PROTSHM_PROT_RW), EINVAL);
+	ASSERT_ERRNO(ps_attach(fd, missing, PROTSHM_PROT_RW), ENOENT);
 	/* the fd is still unbound: a correct ATTACH works */
-	ASSERT_EQ(EBADFD, err_of(ps_info(fd, &info, NULL)));
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_ATTACH, &a));
+	ASSERT_ERRNO(ps_info(fd, &info, NULL), EBADFD);
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_ATTACH, &a));
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 	ASSERT_EQ(PROTSHM_PROT_RW, info.fd_prot);
 	close(fd);
@@ -1210,7 +1212,7 @@ TEST_F(ioctl, info_size_protocol)
 	 */
 	memset(buf, 0xa5, 2 * page_size());
 	padded(buf, &valid, ksize, ksize + 8);
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_INFO, buf));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_INFO, buf));
 	out = (struct protshm_info *)buf;
 	ASSERT_EQ(ksize, out->size);
 	ASSERT_EQ(created.id, out->id);
@@ -1221,7 +1223,7 @@ TEST_F(ioctl, info_size_protocol)
 		ASSERT_EQ(0xa5, (unsigned char)buf[i]) TH_LOG("byte %zu", i);
 	/* control: a page */
 	padded(buf, &valid, ksize, page_size());
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_INFO, buf));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_INFO, buf));
 	ASSERT_EQ(ksize, out->size);
 	ASSERT_EQ(created.id, out->id);
 	close(fd);
@@ -1240,13 +1242,13 @@ TEST_F(ioctl, info_bad_flags)
 		memset(&info, 0, sizeof(info));
 		info.size = sizeof(info);
 		info.flags = bad_flags[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_INFO, &info))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_INFO, &info), EINVAL)
 			TH_LOG("flags %#x", bad_flags[i]);
 		/* nothing written back */
 		ASSERT_EQ(0, info.id);
 	}
 	info.flags = 0;
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_INFO, &info));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_INFO, &info));
 	ASSERT_LT(0, info.id);
 	close(fd);
 }
@@ -1266,9 +1268,9 @@ TEST_F(ioctl, info_name_optional)
 	ASSERT_LT(0, info.id);
 	ASSERT_EQ(pg, info.seg_size);
 	/* a buffer that is not writable, or not all of it */
-	ASSERT_EQ(EFAULT, err_of(ps_info(fd, &info, buf + pg)));
-	ASSERT_EQ(EFAULT, err_of(ps_info(fd, &info, buf + pg - 8)));
-	ASSERT_EQ(EFAULT, err_of(ps_info(fd, &info, (char *)1)));
+	ASSERT_ERRNO(ps_info(fd, &info, buf + pg), EFAULT);
+	ASSERT_ERRNO(ps_info(fd, &info, buf + pg - 8), EFAULT);
+	ASSERT_ERRNO(ps_info(fd, &info, (char *)1), EFAULT);
 	/* control: the buffer ends exactly at the guard page */
 	ASSERT_EQ(0, ps_info(fd, &info,
 			     buf + pg - PROTSHM_NAME_MAX));
@@ -1326,12 +1328,12 @@ TEST_F(ioctl, restrict_size_protocol)
 	size_protocol_errors(_metadata, fd, PROTSHM_IOC_RESTRICT, &r,
 			     sizeof(r));
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT,
-			       padded(buf, &r, sizeof(r), sizeof(r) + 8)));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT,
+			   padded(buf, &r, sizeof(r), sizeof(r) + 8)));
 	ASSERT_EQ(PROTSHM_PROT_READ, ceiling_of(fd));
 	r.prot = PROTSHM_PROT_NONE;
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT,
-			       padded(buf, &r, sizeof(r), page_size())));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT,
+			   padded(buf, &r, sizeof(r), page_size())));
 	ASSERT_EQ(PROTSHM_PROT_NONE, ceiling_of(fd));
 	close(fd);
 }
@@ -1352,30 +1354,30 @@ TEST_F(ioctl, restrict_bad_args)
 	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
 		b = r;
 		b.flags = bad_flags[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT, &b), EINVAL)
 			TH_LOG("flags %#x", bad_flags[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_pids); i++) {
 		b = r;
 		b.pid = bad_pids[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT, &b), EINVAL)
 			TH_LOG("pid %#x", bad_pids[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(bad_prots); i++) {
 		b = r;
 		b.prot = bad_prots[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &b))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT, &b), EINVAL)
 			TH_LOG("prot %#x", bad_prots[i]);
 	}
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
 	/* control: INT_MAX is a valid pid number, just not a process */
 	b = r;
 	b.pid = INT_MAX;
-	ASSERT_EQ(ESRCH, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &b));
+	ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT, &b), ESRCH);
 	/* control: valid flags */
 	b = r;
 	b.flags = PROTSHM_RESTRICT_DESCENDANTS;
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &b));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT, &b));
 	ASSERT_EQ(PROTSHM_PROT_READ, ceiling_of(fd));
 	close(fd);
 }
@@ -1399,13 +1401,13 @@ TEST_F(ioctl, restrict_pidfd_ebadf)
 	ASSERT_LE(0, pidfd);
 	for (i = 0; i < ARRAY_SIZE(not_pidfds); i++) {
 		r.pid = not_pidfds[i];
-		ASSERT_EQ(EBADF, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &r))
+		ASSERT_ERRNO(ioctl(fd, PROTSHM_IOC_RESTRICT, &r), EBADF)
 			TH_LOG("fd %d", not_pidfds[i]);
 	}
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
 	/* control: a pidfd of the caller */
 	r.pid = pidfd;
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT, &r));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT, &r));
 	ASSERT_EQ(PROTSHM_PROT_READ, ceiling_of(fd));
 	close(pidfd);
 	close(null);
@@ -1438,12 +1440,12 @@ TEST_F(ioctl, restrict_esrch)
 
 	fd = ps_new(name, page_size());
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(ESRCH, err_of(ps_restrict(fd, sleeper, PROTSHM_PROT_READ, 0)));
-	ASSERT_EQ(ESRCH, err_of(ps_restrict(fd, sleeper, PROTSHM_PROT_NONE,
-					    PROTSHM_RESTRICT_DESCENDANTS)));
-	ASSERT_EQ(ESRCH, err_of(ps_restrict(fd, gone, PROTSHM_PROT_READ, 0)));
-	ASSERT_EQ(ESRCH, err_of(ps_restrict(fd, INT_MAX, PROTSHM_PROT_READ,
-					    0)));
+	ASSERT_ERRNO(ps_restrict(fd, sleeper, PROTSHM_PROT_READ, 0), ESRCH);
+	ASSERT_ERRNO(ps_restrict(fd, sleeper, PROTSHM_PROT_NONE,
+				 PROTSHM_RESTRICT_DESCENDANTS), ESRCH);
+	ASSERT_ERRNO(ps_restrict(fd, gone, PROTSHM_PROT_READ, 0), ESRCH);
+	ASSERT_ERRNO(ps_restrict(fd, INT_MAX, PROTSHM_PROT_READ,
+				 0), ESRCH);
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
 	/* control: an attached process (this one) */
 	ASSERT_EQ(0, ps_restrict(fd, getpid(), PROTSHM_PROT_READ, 0));
@@ -1534,23 +1536,110 @@ TEST_F(ioctl, restrict_mapping_size_protocol)
 			     sizeof(r));
 	ASSERT_EQ(0, probe_write(p, 1));
 	ASSERT_STREQ("rw-s", maps_perms(p, perms));
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-			       padded(buf, &r, sizeof(r), sizeof(r) + 8)));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
+			   padded(buf, &r, sizeof(r), sizeof(r) + 8)));
 	ASSERT_EQ(SIGSEGV, probe_write(p, 2));
 	ASSERT_STREQ("r--s", maps_perms(p, perms));
 	/* control with a page-sized struct, on a second mapping */
 	p = map_seg(fd, pg, pg, NULL);
 	ASSERT_NE(MAP_FAILED, p);
 	r.addr = (uintptr_t)p;
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-			       padded(buf, &r, sizeof(r), page_size())));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_RESTRICT_MAPPING,
+			   padded(buf, &r, sizeof(r), page_size())));
 	ASSERT_EQ(SIGSEGV, probe_write(p, 2));
 	close(fd);
 }
 
-TEST_F(ioctl, restrict_mapping_bad_args)
+/*
+ * RESTRICT_MAPPING's argument checks: a two-page segment mapped whole,
+ * and the valid request for that mapping (to READ).  Each bad_* test
+ * changes one field of it and expects EINVAL, then mbad_control() checks
+ * that nothing changed and that the valid request works.
+ */
+struct mbad {
+	int fd;
+	char *p;
+	struct protshm_restrict_mapping r;
+};
+
+static void mbad_map(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(ioctl) *self, struct mbad *m)
+{
+	long pg = page_size();
+
+	m->fd = ps_new(new_name(self, "mbad"), 2 * pg);
+	ASSERT_LE(0, m->fd);
+	m->p = map_seg(m->fd, 2 * pg, 0, NULL);
+	ASSERT_NE(MAP_FAILED, m->p);
+	m->r = (struct protshm_restrict_mapping){
+		.size = sizeof(m->r), .addr = (uintptr_t)m->p, .len = 2 * pg,
+		.prot = PROTSHM_PROT_READ,
+	};
+}
+
+static void mbad_control(struct __test_metadata *_metadata, struct mbad *m)
+{
+	long pg = page_size();
+	char perms[5];
+
+	/* unchanged */
+	ASSERT_EQ(0, probe_write(m->p, 1));
+	ASSERT_EQ(0, probe_write(m->p + pg, 1));
+	ASSERT_STREQ("rw-s", maps_perms(m->p, perms));
+	/* control */
+	ASSERT_EQ(0, ioctl(m->fd, PROTSHM_IOC_RESTRICT_MAPPING, &m->r));
+	ASSERT_EQ(SIGSEGV, probe_write(m->p, 2));
+	ASSERT_EQ(SIGSEGV, probe_write(m->p + pg, 2));
+	ASSERT_EQ(0, probe_read(m->p + pg));
+	ASSERT_STREQ("r--s", maps_perms(m->p, perms));
+	close(m->fd);
+}
+
+/* Unknown flags, and non-zero reserved bits, are refused. */
+TEST_F(ioctl, restrict_mapping_bad_flags)
 {
 	static const uint32_t bad_flags[] = { 0x1, 0x80000000, ~0U };
+	struct protshm_restrict_mapping b;
+	struct mbad m;
+	size_t i;
+
+	mbad_map(_metadata, self, &m);
+	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
+		b = m.r;
+		b.flags = bad_flags[i];
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
+			TH_LOG("flags %#x", bad_flags[i]);
+		b = m.r;
+		b.__reserved = bad_flags[i];
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
+			TH_LOG("__reserved %#x", bad_flags[i]);
+	}
+	mbad_control(_metadata, &m);
+}
+
+/* A protection other than NONE, READ or READ|WRITE is refused. */
+TEST_F(ioctl, restrict_mapping_bad_prot)
+{
+	struct protshm_restrict_mapping b;
+	struct mbad m;
+	size_t i;
+
+	mbad_map(_metadata, self, &m);
+	for (i = 0; i < ARRAY_SIZE(bad_prots); i++) {
+		b = m.r;
+		b.prot = bad_prots[i];
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
+			TH_LOG("prot %#x", bad_prots[i]);
+	}
+	mbad_control(_metadata, &m);
+}
+
+/* Empty, unaligned and wrapping ranges are refused. */
+TEST_F(ioctl, restrict_mapping_bad_range)
+{
 	/* addr relative to the mapping unless abs; len in bytes */
 	static const struct {
 		bool abs;
@@ -1566,163 +1655,179 @@ TEST_F(ioctl, restrict_mapping_bad_args)
 		{ true, ~0ULL & ~4095ULL, 4096 },	/* ends at 0 */
 		{ true, ~0ULL & ~4095ULL, 8192 },	/* wraps */
 	};
-	const char *name = new_name(self, "mbad");
-	long pg = page_size();
-	int fd = ps_new(name, 2 * pg);
-	struct protshm_restrict_mapping r = {
-		.size = sizeof(r), .len = 2 * pg, .prot = PROTSHM_PROT_READ,
-	};
 	struct protshm_restrict_mapping b;
-	char *p, perms[5];
+	struct mbad m;
 	size_t i;
 
-	if (pg != 4096)
+	if (page_size() != 4096)
 		SKIP(return, "the ranges assume 4 KiB pages");
-	ASSERT_LE(0, fd);
-	p = map_seg(fd, 2 * pg, 0, NULL);
-	ASSERT_NE(MAP_FAILED, p);
-	r.addr = (uintptr_t)p;
-	for (i = 0; i < ARRAY_SIZE(bad_flags); i++) {
-		b = r;
-		b.flags = bad_flags[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b))
-			TH_LOG("flags %#x", bad_flags[i]);
-		b = r;
-		b.__reserved = bad_flags[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b))
-			TH_LOG("__reserved %#x", bad_flags[i]);
-	}
-	for (i = 0; i < ARRAY_SIZE(bad_prots); i++) {
-		b = r;
-		b.prot = bad_prots[i];
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b))
-			TH_LOG("prot %#x", bad_prots[i]);
-	}
+	mbad_map(_metadata, self, &m);
 	for (i = 0; i < ARRAY_SIZE(ranges); i++) {
-		b = r;
-		b.addr = ranges[i].addr + (ranges[i].abs ? 0 : r.addr);
+		b = m.r;
+		b.addr = ranges[i].addr + (ranges[i].abs ? 0 : m.r.addr);
 		b.len = ranges[i].len;
-		ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING,
-					    &b))
+		ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b),
+			     EINVAL)
 			TH_LOG("addr %#llx len %#llx",
 			       (unsigned long long)b.addr,
 			       (unsigned long long)b.len);
 	}
 	/* the end computed as 0 */
-	b = r;
-	b.len = -r.addr;
-	ASSERT_EQ(EINVAL, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING, &b));
-	/* unchanged */
-	ASSERT_EQ(0, probe_write(p, 1));
-	ASSERT_EQ(0, probe_write(p + pg, 1));
-	ASSERT_STREQ("rw-s", maps_perms(p, perms));
-	/* control */
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_RESTRICT_MAPPING, &r));
-	ASSERT_EQ(SIGSEGV, probe_write(p, 2));
-	ASSERT_EQ(SIGSEGV, probe_write(p + pg, 2));
-	ASSERT_EQ(0, probe_read(p + pg));
-	ASSERT_STREQ("r--s", maps_perms(p, perms));
-	close(fd);
+	b = m.r;
+	b.len = -m.r.addr;
+	ASSERT_ERRNO(ioctl(m.fd, PROTSHM_IOC_RESTRICT_MAPPING, &b), EINVAL);
+	mbad_control(_metadata, &m);
 }
 
 /*
- * Layout, in pages, of an area R:
+ * The restrict_mapping_* range tests map an area R; its layout, in pages
+ * (MR_* are the first pages of the parts):
  *   0-1  A: segment pages 0-1      2-3  B: segment pages 2-3 (adjacent)
  *   4    anonymous PROT_NONE       5    C: segment page 0
  *   6    hole (unmapped)           7    D: segment page 1
  *   8-9  E: another segment        10-11 anonymous read-write
  */
-TEST_F(ioctl, restrict_mapping_ranges)
+enum { MR_A = 0, MR_B = 2, MR_NONE = 4, MR_C = 5, MR_HOLE = 6, MR_D = 7,
+       MR_E = 8, MR_ANON = 10, MR_PAGES = 12 };
+
+struct mrange {
+	int fd, fd2;	/* the segment of A-D, the one of E */
+	char *r;
+};
+
+/* Page @page of the area. */
+static char *mr_page(const struct mrange *m, int page)
+{
+	return m->r + page * page_size();
+}
+
+static void mrange_map(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(ioctl) *self, struct mrange *m)
+{
+	long pg = page_size();
+
+	m->fd = ps_new(new_name(self, "mrange"), 4 * pg);
+	m->fd2 = ps_new(new_name(self, "mrange"), 2 * pg);
+	ASSERT_LE(0, m->fd);
+	ASSERT_LE(0, m->fd2);
+	m->r = mmap(NULL, 16 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, m->r);
+	ASSERT_EQ(mr_page(m, MR_A),
+		  map_seg(m->fd, 2 * pg, 0, mr_page(m, MR_A)));
+	ASSERT_EQ(mr_page(m, MR_B),
+		  map_seg(m->fd, 2 * pg, 2 * pg, mr_page(m, MR_B)));
+	ASSERT_EQ(mr_page(m, MR_C), map_seg(m->fd, pg, 0, mr_page(m, MR_C)));
+	ASSERT_EQ(0, munmap(mr_page(m, MR_HOLE), pg));
+	ASSERT_EQ(mr_page(m, MR_D), map_seg(m->fd, pg, pg, mr_page(m, MR_D)));
+	ASSERT_EQ(mr_page(m, MR_E),
+		  map_seg(m->fd2, 2 * pg, 0, mr_page(m, MR_E)));
+	ASSERT_EQ(mr_page(m, MR_ANON),
+		  mmap(mr_page(m, MR_ANON), 2 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	ASSERT_EQ(0, munmap(mr_page(m, MR_PAGES), 4 * pg));
+}
+
+static void mrange_unmap(struct mrange *m)
+{
+	munmap(m->r, MR_PAGES * page_size());
+	close(m->fd2);
+	close(m->fd);
+}
+
+/*
+ * A range that does not cover mappings of the segment exactly is refused
+ * and changes nothing; A and B together, exactly, is the control.
+ */
+TEST_F(ioctl, restrict_mapping_inexact_range)
 {
 	static const struct {
 		int page, nr_pages;
 		const char *what;
 	} bad[] = {
-		{ 1, 1, "starts inside A" },
-		{ 0, 1, "ends inside A" },
-		{ 1, 2, "starts inside A, ends inside B" },
-		{ 0, 3, "ends inside B" },
-		{ 0, 5, "A, B and an anonymous page" },
-		{ 5, 3, "C, a hole, D" },
-		{ 6, 1, "the hole" },
-		{ 4, 1, "anonymous PROT_NONE" },
-		{ 10, 2, "anonymous read-write" },
-		{ 8, 2, "another segment" },
-		{ 7, 3, "D and another segment" },
-		{ 0, 12, "everything" },
+		{ MR_A + 1, 1, "starts inside A" },
+		{ MR_A, 1, "ends inside A" },
+		{ MR_A + 1, 2, "starts inside A, ends inside B" },
+		{ MR_A, 3, "ends inside B" },
+		{ MR_A, 5, "A, B and an anonymous page" },
+		{ MR_C, 3, "C, a hole, D" },
+		{ MR_HOLE, 1, "the hole" },
+		{ MR_NONE, 1, "anonymous PROT_NONE" },
+		{ MR_ANON, 2, "anonymous read-write" },
+		{ MR_E, 2, "another segment" },
+		{ MR_D, 3, "D and another segment" },
+		{ 0, MR_PAGES, "everything" },
 	};
 	/* the pages that must stay writable after the failures */
 	static const int rw[] = { 0, 1, 2, 3, 5, 7, 8, 9, 10, 11 };
-	const char *name = new_name(self, "mrange");
-	const char *name2 = new_name(self, "mrange");
 	long pg = page_size();
-	int fd = ps_new(name, 4 * pg), fd2 = ps_new(name2, 2 * pg);
-	char *r, *a, *b, *c, *d, *e, *anon, perms[5];
-	const char *what;
+	char *a, *b, perms[5];
+	struct mrange m;
 	size_t i;
-	int err;
 
-	ASSERT_LE(0, fd);
-	ASSERT_LE(0, fd2);
-	r = mmap(NULL, 16 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, r);
-	a = r;
-	b = r + 2 * pg;
-	c = r + 5 * pg;
-	d = r + 7 * pg;
-	e = r + 8 * pg;
-	anon = r + 10 * pg;
-	ASSERT_EQ(a, map_seg(fd, 2 * pg, 0, a));
-	ASSERT_EQ(b, map_seg(fd, 2 * pg, 2 * pg, b));
-	ASSERT_EQ(c, map_seg(fd, pg, 0, c));
-	ASSERT_EQ(0, munmap(r + 6 * pg, pg));
-	ASSERT_EQ(d, map_seg(fd, pg, pg, d));
-	ASSERT_EQ(e, map_seg(fd2, 2 * pg, 0, e));
-	ASSERT_EQ(anon, mmap(anon, 2 * pg, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
-	ASSERT_EQ(0, munmap(r + 12 * pg, 4 * pg));
-
+	mrange_map(_metadata, self, &m);
+	a = mr_page(&m, MR_A);
+	b = mr_page(&m, MR_B);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		what = bad[i].what;
-		err = err_of(ps_restrict_mapping(fd, r + bad[i].page * pg,
+		ASSERT_ERRNO(ps_restrict_mapping(m.fd, mr_page(&m, bad[i].page),
 						 bad[i].nr_pages * pg,
-						 PROTSHM_PROT_READ));
-		ASSERT_EQ(EINVAL, err) TH_LOG("%s", what);
+						 PROTSHM_PROT_READ), EINVAL)
+			TH_LOG("%s", bad[i].what);
 	}
 	/* nothing changed */
-	for (i = 0; i < ARRAY_SIZE(rw); i++)
-		ASSERT_EQ(0, probe_write(r + rw[i] * pg, 1))
+	for (i = 0; i < ARRAY_SIZE(rw); i++) {
+		ASSERT_EQ(0, probe_write(mr_page(&m, rw[i]), 1))
 			TH_LOG("page %d", rw[i]);
+	}
 	ASSERT_STREQ("rw-s", maps_perms(a, perms));
 	ASSERT_STREQ("rw-s", maps_perms(b, perms));
-	ASSERT_STREQ("rw-s", maps_perms(c, perms));
-	ASSERT_STREQ("rw-s", maps_perms(e, perms));
+	ASSERT_STREQ("rw-s", maps_perms(mr_page(&m, MR_C), perms));
+	ASSERT_STREQ("rw-s", maps_perms(mr_page(&m, MR_E), perms));
 
-	/* controls: A and B together, exactly */
-	ASSERT_EQ(0, ps_restrict_mapping(fd, a, 4 * pg, PROTSHM_PROT_READ));
+	/* control: A and B together, exactly */
+	ASSERT_EQ(0, ps_restrict_mapping(m.fd, a, 4 * pg, PROTSHM_PROT_READ));
 	ASSERT_STREQ("r--s", maps_perms(a, perms));
 	ASSERT_STREQ("r--s", maps_perms(b, perms));
-	ASSERT_EQ(SIGSEGV, probe_write(a, 2));
-	ASSERT_EQ(SEGV_ACCERR, probe_code);
-	ASSERT_EQ(a, probe_addr);
+	ASSERT_ACCERR(probe_write(a, 2), a);
 	ASSERT_EQ(SIGSEGV, probe_write(b + pg, 2));
 	ASSERT_EQ(0, probe_read(a + pg));
 	ASSERT_EQ(0, probe_read(b));
-	ASSERT_EQ(0, probe_write(c, 3));	/* same page, other mapping */
+	/* C: the same page as A's first, another mapping */
+	ASSERT_EQ(0, probe_write(mr_page(&m, MR_C), 3));
 	ASSERT_EQ(3, a[0]);
-	/* C alone, to NONE */
-	ASSERT_EQ(0, ps_restrict_mapping(fd, c, pg, PROTSHM_PROT_NONE));
+	mrange_unmap(&m);
+}
+
+/* One page's mapping (C) alone, to NONE: the next page's (D) is untouched. */
+TEST_F(ioctl, restrict_mapping_one_page_to_none)
+{
+	char *c, *d;
+	struct mrange m;
+
+	mrange_map(_metadata, self, &m);
+	c = mr_page(&m, MR_C);
+	d = mr_page(&m, MR_D);
+	ASSERT_EQ(0, probe_read(c));	/* control */
+	ASSERT_EQ(0, ps_restrict_mapping(m.fd, c, page_size(),
+					 PROTSHM_PROT_NONE));
 	ASSERT_EQ(SIGSEGV, probe_read(c));
 	ASSERT_EQ(0, probe_write(d, 1));
-	/* E through its own segment's fd */
-	ASSERT_EQ(0, ps_restrict_mapping(fd2, e, 2 * pg, PROTSHM_PROT_READ));
+	mrange_unmap(&m);
+}
+
+/* Another segment's mapping (E), through that segment's own fd. */
+TEST_F(ioctl, restrict_mapping_other_segment)
+{
+	long pg = page_size();
+	struct mrange m;
+	char *e;
+
+	mrange_map(_metadata, self, &m);
+	e = mr_page(&m, MR_E);
+	ASSERT_EQ(0, probe_write(e + pg, 1));	/* control */
+	ASSERT_EQ(0, ps_restrict_mapping(m.fd2, e, 2 * pg, PROTSHM_PROT_READ));
 	ASSERT_EQ(SIGSEGV, probe_write(e + pg, 2));
-	munmap(r, 12 * pg);
-	close(fd2);
-	close(fd);
+	mrange_unmap(&m);
 }
 
 /* ---- UNLINK ---------------------------------------------------------- */
@@ -1744,8 +1849,8 @@ TEST_F(ioctl, unlink_owner)
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));
 
 	ASSERT_EQ(0, ps_unlink(fd));
-	ASSERT_EQ(ENOENT, err_of(ps_unlink(fd)));
-	ASSERT_EQ(ENOENT, err_of(ps_unlink(fd2)));
+	ASSERT_ERRNO(ps_unlink(fd), ENOENT);
+	ASSERT_ERRNO(ps_unlink(fd2), ENOENT);
 	ASSERT_EQ(0, ps_info(fd, &again, NULL));
 	ASSERT_EQ(info.id, again.id);
 	ASSERT_EQ(PROTSHM_INFO_UNLINKED, again.seg_flags);
@@ -1754,7 +1859,7 @@ TEST_F(ioctl, unlink_owner)
 	/* the name is gone */
 	fd3 = ps_open();
 	ASSERT_LE(0, fd3);
-	ASSERT_EQ(ENOENT, err_of(ps_attach(fd3, name, PROTSHM_PROT_NONE)));
+	ASSERT_ERRNO(ps_attach(fd3, name, PROTSHM_PROT_NONE), ENOENT);
 	/* existing mappings and fds keep working */
 	ASSERT_EQ(0, probe_write(p + pg, 7));
 	q = map_seg(fd, pg, pg, NULL);
@@ -1819,7 +1924,7 @@ TEST_F(ioctl, unlink_cap_ipc_owner)
 	close(fd);
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(ENOENT, err_of(ps_attach(fd, name, PROTSHM_PROT_NONE)));
+	ASSERT_ERRNO(ps_attach(fd, name, PROTSHM_PROT_NONE), ENOENT);
 	close(fd);
 }
 
@@ -1844,12 +1949,12 @@ TEST_F(ioctl, foreign_fd_enotty)
 	fds[2] = open("/dev/null", O_RDWR | O_CLOEXEC);
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
 		ASSERT_LE(0, fds[i]) TH_LOG("%s", what[i]);
-		ASSERT_EQ(ENOTTY, ioctl_err(fds[i], PROTSHM_IOC_INFO, &info))
+		ASSERT_ERRNO(ioctl(fds[i], PROTSHM_IOC_INFO, &info), ENOTTY)
 			TH_LOG("%s", what[i]);
-		ASSERT_EQ(ENOTTY, err_of(ps_create(fds[i], name, page_size(),
-						   0600, PROTSHM_PROT_RW)))
+		ASSERT_ERRNO(ps_create(fds[i], name, page_size(),
+				       0600, PROTSHM_PROT_RW), ENOTTY)
 			TH_LOG("%s", what[i]);
-		ASSERT_EQ(ENOTTY, err_of(ps_unlink(fds[i])))
+		ASSERT_ERRNO(ps_unlink(fds[i]), ENOTTY)
 			TH_LOG("%s", what[i]);
 		close(fds[i]);
 	}
@@ -1859,7 +1964,7 @@ TEST_F(ioctl, foreign_fd_enotty)
 	fd = ps_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ps_create(fd, name, page_size(), 0600, PROTSHM_PROT_RW));
-	ASSERT_EQ(0, ioctl_err(fd, PROTSHM_IOC_INFO, &info));
+	ASSERT_EQ(0, ioctl(fd, PROTSHM_IOC_INFO, &info));
 	ASSERT_EQ(0, ps_unlink(fd));
 	close(fd);
 }

@@ -39,8 +39,7 @@ FIXTURE_SETUP(nl)
 	self->fd = -1;
 	self->l = calloc(1, sizeof(*self->l));
 	ASSERT_NE(NULL, self->l);
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	ret = nlc_open(&self->c);
 	if (ret == -ENOENT)
 		SKIP(return, "no generic netlink family \"protshm\"");
@@ -303,7 +302,7 @@ TEST_F(nl, fork_and_split)
 	ASSERT_NE(NULL, v);
 
 	sync_send(sp.to_child[1], 'x');
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	munmap(a, 4 * self->psz);
 }
 
@@ -466,7 +465,7 @@ TEST_F(nl, unprivileged)
 		CHILD_ASSERT(wait_child(gc) == 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	/* the parent, root, was not restricted */
 	ASSERT_EQ(0, att_dump(&self->c, self->name, getpid(), self->l));
 	ASSERT_EQ(1, self->l->n);
@@ -537,7 +536,7 @@ TEST_F(nl, pid_namespace)
 	EXPECT_NE(NULL, att_find(self->l, child));
 	EXPECT_NE(NULL, att_find(self->l, inner));
 	sync_send(sp.to_child[1], 'x');
-	EXPECT_EQ(0, wait_child(child));
+	EXPECT_CHILD_OK(child);
 	self->nkids = 0;
 	munmap(a, self->psz);
 }
@@ -609,7 +608,7 @@ TEST_F(nl, seg_visible_by_mode)
 		CHILD_ASSERT(!strstr(out, self->name));
 		_exit(0);
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	ps_unlink(fd_pub);
 	close(fd_pub);
 	ps_unlink(fd_grp);
@@ -688,7 +687,7 @@ TEST_F(nl, maps_need_ptrace_read)
 	EXPECT_EQ(1, t.vma[0].has_addr);
 	EXPECT_EQ((uintptr_t)b, t.vma[0].start);
 	ASSERT_EQ(0, sync_send(sp.to_child[1], 'g'));
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	self->nkids = 0;
 	munmap(a, self->psz);
 }
@@ -755,7 +754,7 @@ TEST_F(nl, socket_opened_by_user)
 		CHILD_ASSERT(r && r->nvma == 0);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	/* control: the same requests on a socket root opened */
 	ASSERT_EQ(0, att_dump(&self->c, pub, getpid(), self->l));
 	ASSERT_EQ(1, self->l->n);
@@ -800,7 +799,7 @@ TEST_F(nl, socket_opened_by_root)
 		CHILD_ASSERT(r->vma[0].start == (uintptr_t)p);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	munmap(p, self->psz);
 	ps_unlink(fd_pub);
 	close(fd_pub);
@@ -885,7 +884,7 @@ TEST_F(nl, zombie_leader)
 	EXPECT_EQ((uintptr_t)b, t.vma[0].start);
 
 	ASSERT_EQ(0, sync_send(park[1], 'x'));
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	self->nkids = 0;
 	close(park[0]);
 	close(park[1]);
@@ -897,13 +896,24 @@ static struct nlmsghdr *raw(struct nlc *c, char *buf, uint8_t cmd)
 	return ps_req(c, buf, cmd, 0);
 }
 
-TEST_F(nl, malformed)
+/*
+ * The nl_malformed_* tests each send one kind of malformed request, which
+ * must be refused; after it, as the control, a good request still works.
+ */
+static void nl_good_request_works(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(nl) *self)
+{
+	struct seg_rec s;
+
+	EXPECT_EQ(0, seg_get(&self->c, self->name, 0, &s));
+}
+
+/* Attributes the policy does not accept: type, direction, size, string. */
+TEST_F(nl, malformed_attribute)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	struct genlmsghdr *g;
 	uint32_t small = 1;
-	struct seg_rec s;
 
 	/* unknown attribute type */
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_GET);
@@ -932,8 +942,15 @@ TEST_F(nl, malformed)
 	mnl_attr_put_strz(nlh, PROTSHM_A_SEG_NAME,
 			  "0123456789012345678901234567890123456789012345678901234567890123");
 	EXPECT_EQ(-EINVAL, nl_run(&self->c, nlh, NULL, NULL));
+	nl_good_request_works(_metadata, self);
+}
 
-	/* missing required attribute: extack says which */
+/* A missing required attribute: the extended ack says which. */
+TEST_F(nl, malformed_missing_attribute)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_GET);
 	EXPECT_EQ(-EINVAL, nl_run(&self->c, nlh, NULL, NULL));
 	EXPECT_STRNE("", self->c.errmsg);
@@ -946,8 +963,12 @@ TEST_F(nl, malformed)
 	EXPECT_EQ(-EINVAL, nl_run(&self->c, nlh, NULL, NULL));
 	EXPECT_EQ(PROTSHM_A_PROT, self->c.miss_type);
 	EXPECT_STRNE("", self->c.errmsg);
+	nl_good_request_works(_metadata, self);
+}
 
-	/* values out of the policy's range (ERANGE) or invalid */
+/* Values out of the policy's range (ERANGE) or invalid. */
+TEST_F(nl, malformed_value)
+{
 	EXPECT_EQ(-EINVAL, nl_restrict(&self->c, self->name, getpid(),
 				       PROTSHM_PROT_WRITE, 0));
 	EXPECT_STRNE("", self->c.errmsg);
@@ -956,11 +977,23 @@ TEST_F(nl, malformed)
 				       PROTSHM_PROT_READ, 0));
 	EXPECT_EQ(-EINVAL, nl_restrict(&self->c, self->name, getpid(),
 				       PROTSHM_PROT_READ, 2));
+	nl_good_request_works(_metadata, self);
+}
 
-	/* a filter naming no segment fails the dump */
+/* A dump filter naming no segment fails the dump. */
+TEST_F(nl, malformed_dump_filter)
+{
 	EXPECT_EQ(-ENOENT, att_dump(&self->c, "t-no-such-segment", 0, self->l));
+	nl_good_request_works(_metadata, self);
+}
 
-	/* non-zero reserved header field, unknown command */
+/* A non-zero reserved header field; unknown and reply-only commands. */
+TEST_F(nl, malformed_header_or_command)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *g;
+
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_GET);
 	g = mnl_nlmsg_get_payload(nlh);
 	g->reserved = 1;
@@ -970,9 +1003,7 @@ TEST_F(nl, malformed)
 	EXPECT_EQ(-EOPNOTSUPP, nl_run(&self->c, nlh, NULL, NULL));
 	nlh = raw(&self->c, buf, PROTSHM_CMD_SEG_CREATE_NTF);
 	EXPECT_EQ(-EOPNOTSUPP, nl_run(&self->c, nlh, NULL, NULL));
-
-	/* after all that, a good request still works */
-	EXPECT_EQ(0, seg_get(&self->c, self->name, 0, &s));
+	nl_good_request_works(_metadata, self);
 }
 
 /* RESTRICT through netlink has the ioctl's effect on a running process. */
@@ -1008,7 +1039,7 @@ TEST_F(nl, restrict_via_netlink)
 	EXPECT_EQ(PROTSHM_PROT_READ, self->l->a[0].ceiling);
 	EXPECT_EQ(r_flags, self->l->a[0].vma[0].flags);
 	sync_send(sp.to_child[1], 'g');
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	/* gone and reaped: not attached any more */
 	EXPECT_EQ(-ESRCH, nl_restrict(&self->c, self->name, pid,
 				      PROTSHM_PROT_NONE, 0));
@@ -1064,7 +1095,7 @@ TEST_F(nl, restrict_via_netlink_pidfd)
 	ASSERT_EQ(0, att_dump(&self->c, self->name, pid, self->l));
 	EXPECT_EQ(PROTSHM_PROT_READ, self->l->a[0].ceiling);
 	sync_send(sp.to_child[1], 'g');
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	gone = pidfd;
 	EXPECT_EQ(-ESRCH, nl_restrict_pidfd(&self->c, self->name, gone, 0,
 					    PROTSHM_PROT_NONE));
@@ -1103,7 +1134,7 @@ TEST_F(nl, events_in_order)
 	ASSERT_EQ('a', sync_recv(sp.to_parent[0]));
 	ASSERT_EQ(0, ps_restrict(fd, pid, PROTSHM_PROT_READ, 0));
 	sync_send(sp.to_child[1], 'x');
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(0, ps_info(fd, &info, NULL));	/* notices the exit */
 	EXPECT_EQ(1, info.nr_attachments);
 	ASSERT_EQ(0, ps_unlink(fd));
@@ -1154,7 +1185,7 @@ TEST_F(nl, event_fork_attach)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(0);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	n = ev_collect(&self->c, self->name, ev, 1, 1000);
 	ASSERT_EQ(1, n);
 	EXPECT_EQ(PROTSHM_CMD_ATTACH_NTF, ev[0].cmd);
@@ -1188,7 +1219,7 @@ TEST_F(nl, event_lineage_attach)
 		_exit(read(go[0], &b, 1) != 1);
 	ASSERT_EQ(2, ev_collect(&self->c, self->name, ev, 2, 2000));
 	ASSERT_EQ(1, write(go[1], "x", 1));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ(PROTSHM_CMD_RESTRICT_NTF, ev[0].cmd);
 	EXPECT_EQ(PROTSHM_CMD_ATTACH_NTF, ev[1].cmd);
 	EXPECT_EQ(1, ev[1].has_pid);
@@ -1277,7 +1308,7 @@ static int kids_running(pid_t *kids, int n, int *bad)
  * Dump, with and without a segment filter, for as long as the children
  * churn (at least 50 times): every answer must parse and be sane.
  */
-TEST_F_TIMEOUT(nl, dump_races_attach_detach, 300)
+TEST_F_TIMEOUT(nl, dump_races_attach_detach, PROTSHM_TIMEOUT)
 {
 	enum { KIDS = 4 };
 	int i, intr = 0, bad = 0, ret;
@@ -1315,7 +1346,7 @@ TEST_F_TIMEOUT(nl, dump_races_attach_detach, 300)
 }
 
 /* Segments come and go while a segment dump runs in small parts. */
-TEST_F_TIMEOUT(nl, seg_dump_races_create_destroy, 300)
+TEST_F_TIMEOUT(nl, seg_dump_races_create_destroy, PROTSHM_TIMEOUT)
 {
 	char prefix[32];
 	struct seg_dump d;
@@ -1373,83 +1404,145 @@ TEST_F_TIMEOUT(nl, seg_dump_races_create_destroy, 300)
 }
 
 /* protshmctl (copied to bin/ by the build): list, show, restrict, errors. */
-TEST_F(nl, protshmctl)
-{
-	static char out[65536];
-	char cmd[256], want[128];
-	struct sync_pipe sp;
+/*
+ * The protshmctl_* tests run the tool (bin/protshmctl) against the test's
+ * segment, which this process maps read-only at offset 2 pages and a forked
+ * child, parked until ctl_end(), has attached too.
+ */
+struct ctl {
 	char *p;
 	pid_t pid;
+	struct sync_pipe sp;
+};
 
+static char ctl_out[65536];
+
+/* Sets @t up; 0, or -1 when the test is skipped. */
+static int ctl_start(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(nl) *self, struct ctl *t)
+{
 	if (access("bin/protshmctl", X_OK))
-		SKIP(return, "bin/protshmctl not built");
+		SKIP(return -1, "bin/protshmctl not built");
 	if (geteuid())
-		SKIP(return, "needs root");
-	p = map_seg(self->fd, self->psz, 2 * self->psz, PROT_READ);
-	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, sync_init(&sp));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		sync_recv(sp.to_child[0]);
+		SKIP(return -1, "needs root");
+	t->p = map_seg(self->fd, self->psz, 2 * self->psz, PROT_READ);
+	ASSERT_NE(MAP_FAILED, t->p);
+	ASSERT_EQ(0, sync_init(&t->sp));
+	t->pid = fork();
+	ASSERT_LE(0, t->pid);
+	if (t->pid == 0) {
+		sync_recv(t->sp.to_child[0]);
 		_exit(0);
 	}
-	self->kids[self->nkids++] = pid;
+	self->kids[self->nkids++] = t->pid;
+	return 0;
+}
 
+static void ctl_end(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(nl) *self, struct ctl *t)
+{
+	sync_send(t->sp.to_child[1], 'x');
+	EXPECT_CHILD_OK(t->pid);
+	self->nkids = 0;
+	munmap(t->p, 2 * self->psz);
+}
+
+/* list -j: the segment, with both attachments. */
+TEST_F(nl, protshmctl_list_json)
+{
+	char cmd[256], want[128];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl -j list %s", self->name);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
 	snprintf(want, sizeof(want), "\"name\":\"%s\"", self->name);
-	EXPECT_NE(NULL, strstr(out, want));
-	EXPECT_NE(NULL, strstr(out, "\"attachments\":2"));
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	EXPECT_NE(NULL, strstr(ctl_out, "\"attachments\":2"));
+	ctl_end(_metadata, self, &t);
+}
 
+/* show -j: this process's mapping, its flags, offset and size. */
+TEST_F(nl, protshmctl_show_json)
+{
+	char cmd[256], want[128];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl -j show %s", self->name);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
-	TH_LOG("%s", out);
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	TH_LOG("%s", ctl_out);
 	snprintf(want, sizeof(want), "\"pid\":%d,", getpid());
-	EXPECT_NE(NULL, strstr(out, want));
-	snprintf(want, sizeof(want), "\"start\":\"%p\"", p);
-	EXPECT_NE(NULL, strstr(out, want));
-	EXPECT_NE(NULL, strstr(out, "\"perms\":\"r--s\",\"may\":\"rw\""));
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	snprintf(want, sizeof(want), "\"start\":\"%p\"", t.p);
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	EXPECT_NE(NULL, strstr(ctl_out, "\"perms\":\"r--s\",\"may\":\"rw\""));
 	snprintf(want, sizeof(want), "\"offset\":%ld,\"size\":%ld",
 		 self->psz, 2 * self->psz);
-	EXPECT_NE(NULL, strstr(out, want));
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	ctl_end(_metadata, self, &t);
+}
 
-	/* text output, like a small pmap */
-	snprintf(cmd, sizeof(cmd), "bin/protshmctl show %s %d", self->name, pid);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
-	TH_LOG("%s", out);
+/* show as text, like a small pmap. */
+TEST_F(nl, protshmctl_show_text)
+{
+	char cmd[256], want[128];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
+	snprintf(cmd, sizeof(cmd), "bin/protshmctl show %s %d", self->name,
+		 t.pid);
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	TH_LOG("%s", ctl_out);
 	snprintf(want, sizeof(want), "%016lx-%016lx r--s  rw ",
-		 (unsigned long)p, (unsigned long)p + 2 * self->psz);
-	EXPECT_NE(NULL, strstr(out, want));
+		 (unsigned long)t.p, (unsigned long)t.p + 2 * self->psz);
+	EXPECT_NE(NULL, strstr(ctl_out, want));
+	ctl_end(_metadata, self, &t);
+}
 
-	/* restrict the child, then see it */
+/* restrict: the child's ceiling, as netlink then shows it. */
+TEST_F(nl, protshmctl_restrict)
+{
+	char cmd[256];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl restrict %s %d none",
-		 self->name, pid);
-	ASSERT_EQ(0, run_cmd(cmd, out, sizeof(out)));
-	ASSERT_EQ(0, att_dump(&self->c, self->name, pid, self->l));
+		 self->name, t.pid);
+	ASSERT_EQ(0, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	ASSERT_EQ(0, att_dump(&self->c, self->name, t.pid, self->l));
 	ASSERT_EQ(1, self->l->n);
 	EXPECT_EQ(PROTSHM_PROT_NONE, self->l->a[0].ceiling);
 	EXPECT_EQ(PROTSHM_VMA_F_SHARED, self->l->a[0].vma[0].flags);
+	ctl_end(_metadata, self, &t);
+}
 
-	/* failures: exit status 1 with a message, usage errors 2 */
-	EXPECT_EQ(1, run_cmd("bin/protshmctl show t-no-such-segment 2>&1", out,
-			     sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "no segment"));
+/* Failures: exit status 1 with a message, usage errors 2; -h is not one. */
+TEST_F(nl, protshmctl_errors)
+{
+	char cmd[256];
+	struct ctl t;
+
+	if (ctl_start(_metadata, self, &t))
+		return;
+	EXPECT_EQ(1, run_cmd("bin/protshmctl show t-no-such-segment 2>&1",
+			     ctl_out, sizeof(ctl_out)));
+	EXPECT_NE(NULL, strstr(ctl_out, "no segment"));
 	snprintf(cmd, sizeof(cmd), "bin/protshmctl restrict %s 1 r 2>&1",
 		 self->name);
-	EXPECT_EQ(1, run_cmd(cmd, out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "not attached"));
-	EXPECT_EQ(2, run_cmd("bin/protshmctl restrict x 1 rwx 2>&1", out,
-			     sizeof(out)));
-	EXPECT_EQ(2, run_cmd("bin/protshmctl frobnicate 2>&1", out,
-			     sizeof(out)));
-	EXPECT_EQ(0, run_cmd("bin/protshmctl -h", out, sizeof(out)));
-	EXPECT_NE(NULL, strstr(out, "Usage:"));
-
-	sync_send(sp.to_child[1], 'x');
-	EXPECT_EQ(0, wait_child(pid));
-	self->nkids = 0;
-	munmap(p, 2 * self->psz);
+	EXPECT_EQ(1, run_cmd(cmd, ctl_out, sizeof(ctl_out)));
+	EXPECT_NE(NULL, strstr(ctl_out, "not attached"));
+	EXPECT_EQ(2, run_cmd("bin/protshmctl restrict x 1 rwx 2>&1", ctl_out,
+			     sizeof(ctl_out)));
+	EXPECT_EQ(2, run_cmd("bin/protshmctl frobnicate 2>&1", ctl_out,
+			     sizeof(ctl_out)));
+	EXPECT_EQ(0, run_cmd("bin/protshmctl -h", ctl_out, sizeof(ctl_out)));
+	EXPECT_NE(NULL, strstr(ctl_out, "Usage:"));
+	ctl_end(_metadata, self, &t);
 }
 
 /* Start @argv with its stdout on a pipe; the read end, or NULL. */

@@ -4,6 +4,15 @@
  * The tests talk to the kernel ABI directly (not through libprotshm): they
  * build requests attribute by attribute, so malformed ones too, and parse
  * replies, extended acks and NLM_F_DUMP_INTR themselves.
+ *
+ * This includes the family resolution (nlc_open()), which libprotshm also
+ * does, internally: the tests need what the library does not expose - the
+ * family's version and the number of commands it announces, checked by
+ * netlink_test - and must see the kernel's answer to CTRL_CMD_GETFAMILY,
+ * errors included, not the library's summary of it.  libprotshm's netlink
+ * API (protshm_nl_*()) returns parsed records and hides the extended ack,
+ * the sequence numbers and interrupted dumps, which are what these tests
+ * check.
  */
 #ifndef PROTSHM_SELFTEST_NL_HELPERS_H
 #define PROTSHM_SELFTEST_NL_HELPERS_H

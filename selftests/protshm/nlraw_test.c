@@ -808,8 +808,7 @@ FIXTURE_SETUP(nlraw)
 	self->fd = -1;
 	self->c.fd = -1;
 	self->x.pidfd = -1;
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	ret = nlraw_open(&self->c);
 	if (ret == -ENOENT)
 		SKIP(return, "no generic netlink family \"protshm\"");
@@ -1222,8 +1221,7 @@ FIXTURE_SETUP(dump)
 	self->kid = -1;
 	self->c.fd = -1;
 	self->hold[1] = -1;
-	if (access(PROTSHM_DEV, F_OK))
-		SKIP(return, "%s missing (module not loaded?)", PROTSHM_DEV);
+	SKIP_WITHOUT_DEVICE();
 	ASSERT_EQ(0, nlraw_open(&self->c));
 	ASSERT_EQ(0, param_read("max_user_segments", &max));
 	if (max > 20000)
@@ -1252,7 +1250,7 @@ FIXTURE_TEARDOWN(dump)
 	if (self->hold[1] >= 0)
 		close(self->hold[1]);
 	if (self->kid > 0)
-		EXPECT_EQ(0, wait_child(self->kid));
+		EXPECT_CHILD_OK(self->kid);
 	nlraw_close(&self->c);
 	free(self->t.seen);
 }
@@ -1410,7 +1408,7 @@ static void dump_intr_on_create(struct __test_metadata *_metadata,
  * The three above on one filling of the limit (filling it takes a while on
  * a debug kernel).
  */
-TEST_F_TIMEOUT(dump, at_user_limit, 120)
+TEST_F_TIMEOUT(dump, at_user_limit, PROTSHM_TIMEOUT)
 {
 	uint64_t t0 = now_ns();
 
@@ -1465,7 +1463,7 @@ static pid_t vma_kid(int fd, char *at, int cmd, const int *wr, int nwr,
  * NLM_F_DUMP_INTR, and every other one still exactly once.  The control:
  * the same with no change.
  */
-TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, 120)
+TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, PROTSHM_TIMEOUT)
 {
 	uintptr_t *addrs = calloc(NR_VMAS, sizeof(*addrs));
 	struct tally t = { .n = NR_VMAS, .seen = calloc(NR_VMAS, 1) };
@@ -1529,7 +1527,7 @@ TEST_F_TIMEOUT(nlraw, ten_thousand_vmas, 120)
 	for (i = 0; i < NR_KIDS; i++)
 		close(wr[i]);
 	for (i = 0; i < NR_KIDS; i++)
-		EXPECT_EQ(0, wait_child(kids[i]));
+		EXPECT_CHILD_OK(kids[i]);
 	munmap(base, NR_VMAS * psz);
 	ps_unlink(fd);
 	close(fd);

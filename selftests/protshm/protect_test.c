@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Protection: what mappings may do and what RESTRICT and RESTRICT_MAPPING
- * take away (DESIGN.md sections 2-4 and 7).
+ * take away (Documentation/userspace-api/protshm.rst: "Concepts", the ioctl
+ * table, "What RESTRICT guarantees" and "Rules the implementation keeps").
  *
  * Every "must fail" check is preceded by a control that succeeds on the
  * same object, so that no test can pass because the setup was broken.
@@ -109,6 +110,7 @@ FIXTURE(protect) {
 
 FIXTURE_SETUP(protect)
 {
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->ps = page_size();
 	self->size = NR_PAGES * self->ps;
@@ -192,142 +194,200 @@ TEST_F(protect, mmap_errors)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p, ps));
 
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
-				   self->fd, 0));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(mmap(NULL, ps, PROT_READ, MAP_PRIVATE,
+			  self->fd, 0), EINVAL);
+	ASSERT_ERRNO(mmap(NULL, ps, RW, MAP_PRIVATE, self->fd, 0), EINVAL);
 
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, PROT_READ | PROT_EXEC, 0));
-	ASSERT_EQ(EPERM, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW | PROT_EXEC, 0));
-	ASSERT_EQ(EPERM, errno);
+	ASSERT_ERRNO(map(self->fd, ps, PROT_READ | PROT_EXEC, 0), EPERM);
+	ASSERT_ERRNO(map(self->fd, ps, RW | PROT_EXEC, 0), EPERM);
 
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, self->size + ps, RW, 0));
-	ASSERT_EQ(ENXIO, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW, self->size));
-	ASSERT_EQ(ENXIO, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, 2 * ps, RW, self->size - ps));
-	ASSERT_EQ(ENXIO, errno);
+	ASSERT_ERRNO(map(self->fd, self->size + ps, RW, 0), ENXIO);
+	ASSERT_ERRNO(map(self->fd, ps, RW, self->size), ENXIO);
+	ASSERT_ERRNO(map(self->fd, 2 * ps, RW, self->size - ps), ENXIO);
 
 	/* an existing mapping can be lowered but never made executable */
 	p = map(self->fd, ps, RW, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, mprotect(p, ps, PROT_READ));
-	errno = 0;
-	ASSERT_EQ(-1, mprotect(p, ps, PROT_READ | PROT_EXEC));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(mprotect(p, ps, PROT_READ | PROT_EXEC), EACCES);
 	ASSERT_EQ(0, munmap(p, ps));
 }
 
 /*
- * The per-VMA proof (DESIGN.md section 7): two mappings of the same page
- * in one process, one RW and one restricted to R: same PFN, different
- * flags, writes through the first are visible through the second, writes
- * through the second fault.
+ * The per-VMA proof (Documentation/userspace-api/protshm.rst, "Rules the
+ * implementation keeps"): two mappings a and b of the same page in one
+ * process, b restricted to R by RESTRICT_MAPPING.  The per_vma_* tests each
+ * check one consequence; per_vma_map() sets the two mappings up, with its
+ * control (both writable, same page), and restricts b.
+ *
+ * Offsets in the page of the bytes written through a, b and a third
+ * mapping c; PV_LAST is the page's last byte.  PV_DENIED is what a write
+ * that must fault tries to store: it must never show up.
+ */
+#define PV_A		1
+#define PV_B		2
+#define PV_C		3
+#define PV_LAST(ps)	((ps) - 1)
+#define PV_DENIED	'X'
+
+struct per_vma {
+	volatile char *a, *b;
+	uint64_t pfn;		/* the page's frame, as both map it */
+};
+
+static void per_vma_map(struct __test_metadata *_metadata,
+			FIXTURE_DATA(protect) *self, struct per_vma *v)
+{
+	size_t ps = self->ps;
+	char perms[5];
+
+	v->a = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, v->a);
+	v->b = map(self->fd, ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, v->b);
+	ASSERT_NE(v->a, v->b);
+
+	/* control: both writable, same page */
+	ASSERT_EQ(0, probe_write(v->a + PV_A, 'a'));
+	ASSERT_EQ(0, probe_write(v->b + PV_B, 'b'));
+	ASSERT_EQ('b', v->a[PV_B]);
+	ASSERT_EQ('a', v->b[PV_A]);
+	v->pfn = pagemap_pfn((void *)v->a);
+	ASSERT_NE(0, v->pfn) {
+		TH_LOG("no PFN in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
+	}
+	ASSERT_EQ(v->pfn, pagemap_pfn((void *)v->b));
+	ASSERT_STREQ("rw-s", maps_perms((void *)v->a, perms));
+	ASSERT_STREQ("rw-s", maps_perms((void *)v->b, perms));
+
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v->b, ps,
+					 PROTSHM_PROT_READ));
+	/* different flags */
+	ASSERT_STREQ("rw-s", maps_perms((void *)v->a, perms));
+	ASSERT_STREQ("r--s", maps_perms((void *)v->b, perms));
+}
+
+static void per_vma_unmap(struct __test_metadata *_metadata,
+			  struct per_vma *v, size_t ps)
+{
+	ASSERT_EQ(0, munmap((void *)v->b, ps));
+	ASSERT_EQ(0, munmap((void *)v->a, ps));
+}
+
+/*
+ * The restriction is b's alone: the process's ceiling is untouched, and a
+ * write through a is visible through b - still the same page.
  */
 TEST_F(protect, per_vma_same_page)
 {
+	struct per_vma v;
+
+	per_vma_map(_metadata, self, &v);
+	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+	ASSERT_EQ(0, probe_write(v.a + PV_A, 'A'));
+	ASSERT_EQ(0, probe_read(v.b + PV_A));
+	ASSERT_EQ('A', v.b[PV_A]);
+	ASSERT_EQ(v.pfn, pagemap_pfn((void *)v.a));
+	ASSERT_EQ(v.pfn, pagemap_pfn((void *)v.b));
+	per_vma_unmap(_metadata, &v, self->ps);
+}
+
+/* A write through b faults, at its address, and changes nothing. */
+TEST_F(protect, per_vma_restricted_write_faults)
+{
+	size_t last = PV_LAST(self->ps);
+	struct per_vma v;
+
+	per_vma_map(_metadata, self, &v);
+	ASSERT_ACCERR(probe_write(v.b + PV_A, PV_DENIED), v.b + PV_A);
+	ASSERT_ACCERR(probe_write(v.b + last, PV_DENIED), v.b + last);
+	ASSERT_EQ('a', v.a[PV_A]);
+	ASSERT_EQ('a', v.b[PV_A]);
+	ASSERT_EQ(0, v.a[last]);
+	per_vma_unmap(_metadata, &v, self->ps);
+}
+
+/*
+ * mprotect() works as usual on a, down and back up (the control), but b
+ * cannot be made writable again, by mprotect() or pkey_mprotect().
+ */
+TEST_F(protect, per_vma_mprotect_cannot_raise)
+{
 	size_t ps = self->ps;
-	volatile char *a, *b, *c;
-	uint64_t pfn;
+	struct per_vma v;
 	char perms[5];
 
-	a = map(self->fd, ps, RW, 0);
-	ASSERT_NE(MAP_FAILED, a);
-	b = map(self->fd, ps, RW, 0);
-	ASSERT_NE(MAP_FAILED, b);
-	ASSERT_NE(a, b);
+	per_vma_map(_metadata, self, &v);
+	ASSERT_EQ(0, mprotect((void *)v.a, ps, PROT_READ));
+	ASSERT_ACCERR(probe_write(v.a + PV_A, 'Y'), v.a + PV_A);
+	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, v.a, ps, PROT_READ, -1));
+	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, v.a, ps, RW, -1));
+	ASSERT_EQ(0, probe_write(v.a + PV_A, 'B'));
 
-	/* control: both writable, same page */
-	ASSERT_EQ(0, probe_write(a + 1, 'a'));
-	ASSERT_EQ(0, probe_write(b + 2, 'b'));
-	ASSERT_EQ('b', a[2]);
-	ASSERT_EQ('a', b[1]);
-	pfn = pagemap_pfn((void *)a);
-	ASSERT_NE(0, pfn) {
-		TH_LOG("no PFN in /proc/self/pagemap (needs CAP_SYS_ADMIN)");
-	}
-	ASSERT_EQ(pfn, pagemap_pfn((void *)b));
-	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
-	ASSERT_STREQ("rw-s", maps_perms((void *)b, perms));
+	ASSERT_ERRNO(mprotect((void *)v.b, ps, RW), EACCES);
+	/* pkey -1: no key change, same checks */
+	ASSERT_ERRNO(syscall(SYS_pkey_mprotect, v.b, ps, RW, -1), EACCES);
+	ASSERT_STREQ("r--s", maps_perms((void *)v.b, perms));
+	ASSERT_ACCERR(probe_write(v.b + PV_A, PV_DENIED), v.b + PV_A);
+	ASSERT_EQ('B', v.b[PV_A]);
+	per_vma_unmap(_metadata, &v, ps);
+}
 
-	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
-					 PROTSHM_PROT_READ));
+/* A new mapping c is not affected by b's restriction. */
+TEST_F(protect, per_vma_new_mapping_unaffected)
+{
+	struct per_vma v;
+	volatile char *c;
 
-	/* different flags */
-	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
-	ASSERT_STREQ("r--s", maps_perms((void *)b, perms));
-	/* the process's ceiling is untouched */
-	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
+	per_vma_map(_metadata, self, &v);
+	c = map(self->fd, self->ps, RW, 0);
+	ASSERT_NE(MAP_FAILED, c);
+	ASSERT_EQ(0, probe_write(c + PV_C, 'c'));
+	ASSERT_EQ('c', v.b[PV_C]);
+	ASSERT_EQ(0, munmap((void *)c, self->ps));
+	per_vma_unmap(_metadata, &v, self->ps);
+}
 
-	/* a write through a is visible through b: still the same page */
-	ASSERT_EQ(0, probe_write(a + 1, 'A'));
-	ASSERT_EQ(0, probe_read(b + 1));
-	ASSERT_EQ('A', b[1]);
-	ASSERT_EQ(pfn, pagemap_pfn((void *)a));
-	ASSERT_EQ(pfn, pagemap_pfn((void *)b));
+/* NONE on b: reads through b fault too, a and c keep working. */
+TEST_F(protect, per_vma_none_blocks_reads)
+{
+	size_t ps = self->ps;
+	struct per_vma v;
+	volatile char *c;
+	char perms[5];
 
-	/* a write through b faults and changes nothing */
-	ASSERT_ACCERR(probe_write(b + 1, 'X'), b + 1);
-	ASSERT_ACCERR(probe_write(b + ps - 1, 'X'), b + ps - 1);
-	ASSERT_EQ('A', a[1]);
-	ASSERT_EQ('A', b[1]);
-	ASSERT_EQ(0, a[ps - 1]);
-
-	/* control: mprotect() works as usual on a, down and back up */
-	ASSERT_EQ(0, mprotect((void *)a, ps, PROT_READ));
-	ASSERT_ACCERR(probe_write(a + 1, 'Y'), a + 1);
-	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, a, ps, PROT_READ, -1));
-	ASSERT_EQ(0, syscall(SYS_pkey_mprotect, a, ps, RW, -1));
-	ASSERT_EQ(0, probe_write(a + 1, 'B'));
-	/* but b cannot be made writable again */
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)b, ps, RW));
-	ASSERT_EQ(EACCES, errno);
-	errno = 0;	/* pkey -1: no key change, same checks */
-	ASSERT_EQ(-1, syscall(SYS_pkey_mprotect, b, ps, RW, -1));
-	ASSERT_EQ(EACCES, errno);
-	ASSERT_STREQ("r--s", maps_perms((void *)b, perms));
-	ASSERT_ACCERR(probe_write(b + 1, 'X'), b + 1);
-	ASSERT_EQ('B', b[1]);
-
-	/* a new mapping is not affected by b's restriction */
+	per_vma_map(_metadata, self, &v);
 	c = map(self->fd, ps, RW, 0);
 	ASSERT_NE(MAP_FAILED, c);
-	ASSERT_EQ(0, probe_write(c + 3, 'c'));
-	ASSERT_EQ('c', b[3]);
-
-	/* NONE on b: reads fault too, a and c keep working */
-	ASSERT_EQ(0, probe_read(b + 3));
-	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
+	ASSERT_EQ(0, probe_read(v.b + PV_C));
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v.b, ps,
 					 PROTSHM_PROT_NONE));
-	ASSERT_STREQ("---s", maps_perms((void *)b, perms));
-	ASSERT_ACCERR(probe_read(b + 3), b + 3);
-	ASSERT_ACCERR(probe_write(b + 3, 'X'), b + 3);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)b, ps, PROT_READ));
-	ASSERT_EQ(EACCES, errno);
-	ASSERT_EQ(0, probe_write(a + 3, 'd'));
-	ASSERT_EQ('d', c[3]);
-	ASSERT_STREQ("rw-s", maps_perms((void *)a, perms));
-
-	/* restrictions only go down */
-	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
-					 PROTSHM_PROT_RW));
-	ASSERT_STREQ("---s", maps_perms((void *)b, perms));
-	ASSERT_ACCERR(probe_read(b + 3), b + 3);
-
+	ASSERT_STREQ("---s", maps_perms((void *)v.b, perms));
+	ASSERT_ACCERR(probe_read(v.b + PV_C), v.b + PV_C);
+	ASSERT_ACCERR(probe_write(v.b + PV_C, PV_DENIED), v.b + PV_C);
+	ASSERT_ERRNO(mprotect((void *)v.b, ps, PROT_READ), EACCES);
+	ASSERT_EQ(0, probe_write(v.a + PV_C, 'd'));
+	ASSERT_EQ('d', c[PV_C]);
+	ASSERT_STREQ("rw-s", maps_perms((void *)v.a, perms));
 	ASSERT_EQ(0, munmap((void *)c, ps));
-	ASSERT_EQ(0, munmap((void *)b, ps));
-	ASSERT_EQ(0, munmap((void *)a, ps));
+	per_vma_unmap(_metadata, &v, ps);
+}
+
+/* Restrictions only go down: RW after NONE leaves b at NONE. */
+TEST_F(protect, per_vma_restriction_only_lowers)
+{
+	size_t ps = self->ps;
+	struct per_vma v;
+	char perms[5];
+
+	per_vma_map(_metadata, self, &v);
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v.b, ps,
+					 PROTSHM_PROT_NONE));
+	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)v.b, ps,
+					 PROTSHM_PROT_RW));
+	ASSERT_STREQ("---s", maps_perms((void *)v.b, perms));
+	ASSERT_ACCERR(probe_read(v.b + PV_C), v.b + PV_C);
+	per_vma_unmap(_metadata, &v, ps);
 }
 
 /* RESTRICT_MAPPING needs mappings of the segment covering the range exactly. */
@@ -351,46 +411,30 @@ TEST_F(protect, restrict_mapping_exact_cover)
 	ASSERT_NE(MAP_FAILED, anon);
 
 	/* part of a mapping: its first page, its second page */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m + ps, ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, ps, PROTSHM_PROT_READ),
+		     EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + ps, ps,
+					 PROTSHM_PROT_READ), EINVAL);
 	/* beyond its end (into the guard), unaligned, empty */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 3 * ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m + 1, 2 * ps - 1,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 3 * ps,
+					 PROTSHM_PROT_READ), EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m + 1, 2 * ps - 1,
+					 PROTSHM_PROT_READ), EINVAL);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 0, PROTSHM_PROT_READ),
+		     EINVAL);
 	/* not a protshm mapping */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, anon, ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, anon, ps,
+					 PROTSHM_PROT_READ), EINVAL);
 	/* two mappings of the segment followed by an anonymous one */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, res, 3 * ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, res, 3 * ps,
+					 PROTSHM_PROT_READ), EINVAL);
 	/* ... or by a hole */
 	ASSERT_EQ(0, munmap(res + 2 * ps, ps));
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, res, 3 * ps,
-					  PROTSHM_PROT_READ));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, res, 3 * ps,
+					 PROTSHM_PROT_READ), EINVAL);
 	/* an invalid prot */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict_mapping(self->fd, m, 2 * ps,
-					  PROTSHM_PROT_WRITE));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict_mapping(self->fd, m, 2 * ps,
+					 PROTSHM_PROT_WRITE), EINVAL);
 	/* nothing was changed by the failures */
 	ASSERT_STREQ("rw-s", maps_perms(m, perms));
 	ASSERT_STREQ("rw-s", maps_perms(res, perms));
@@ -531,7 +575,7 @@ TEST_F(protect, revoke_other_process)
 	ASSERT_EQ('c', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, probe_write(p + 2, 'N'));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'n'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 
 	/* the child's faulting writes changed nothing, its data survives */
 	for (i = 0; i < NR_PAGES; i++) {
@@ -557,12 +601,8 @@ TEST_F(protect, restrict_self)
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
 
 	/* invalid requests change nothing */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, 0, PROTSHM_PROT_WRITE, 0));
-	ASSERT_EQ(EINVAL, errno);
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0x80));
-	ASSERT_EQ(EINVAL, errno);
+	ASSERT_ERRNO(ps_restrict(self->fd, 0, PROTSHM_PROT_WRITE, 0), EINVAL);
+	ASSERT_ERRNO(ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0x80), EINVAL);
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(self->fd));
 	ASSERT_EQ(0, probe_write(p + 1, 'b'));
 
@@ -587,12 +627,8 @@ TEST_F(protect, restrict_self)
 	q = map(self->fd, self->size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ('a', q[0]);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, RW, 0));
-	ASSERT_EQ(EACCES, errno);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)p, self->size, RW));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(map(self->fd, ps, RW, 0), EACCES);
+	ASSERT_ERRNO(mprotect((void *)p, self->size, RW), EACCES);
 
 	/* NONE: reads fault in every mapping, no readable mapping */
 	ASSERT_EQ(0, probe_read(p + ps));
@@ -604,12 +640,8 @@ TEST_F(protect, restrict_self)
 	ASSERT_ACCERR(probe_read(p), p);
 	ASSERT_ACCERR(probe_read(p + ps), p + ps);
 	ASSERT_ACCERR(probe_read(q + 5), q + 5);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(self->fd, ps, PROT_READ, 0));
-	ASSERT_EQ(EACCES, errno);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)q, ps, PROT_READ));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(map(self->fd, ps, PROT_READ, 0), EACCES);
+	ASSERT_ERRNO(mprotect((void *)q, ps, PROT_READ), EACCES);
 
 	/* and it can still unmap */
 	ASSERT_EQ(0, munmap((void *)q, self->size));
@@ -760,7 +792,7 @@ TEST_F(protect, descendants_reach_unmapped_child)
 		ASSERT_EQ(1, write(go[1], "g", 1));
 		ASSERT_EQ(sizeof(ceiling), read(res[0], &ceiling,
 						sizeof(ceiling)));
-		ASSERT_EQ(0, wait_child(p));
+		ASSERT_CHILD_OK(p);
 		EXPECT_EQ(desc ? PROTSHM_PROT_NONE : PROTSHM_PROT_READ, ceiling);
 		close(go[0]);
 		close(go[1]);
@@ -867,7 +899,7 @@ TEST_F(protect, restrict_other_not_owner)
 		CHILD_ASSERT(ps_unlink(fd2) == -1 && errno == EPERM);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 
 	/* the owner was not restricted */
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
@@ -913,19 +945,15 @@ TEST_F(protect, restrict_other_esrch)
 	close(s.to_child[0]);
 
 	/* alive, holds the owner's fd, but is not attached */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
-	ASSERT_EQ(ESRCH, errno);
+	ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0), ESRCH);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'g'));
 	ASSERT_EQ('a', sync_recv(s.to_parent[0]));
 	/* attached now */
 	ASSERT_EQ(0, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'q'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	/* gone */
-	errno = 0;
-	ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
-	ASSERT_EQ(ESRCH, errno);
+	ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0), ESRCH);
 	close(s.to_parent[0]);
 	close(s.to_child[1]);
 }
@@ -954,7 +982,7 @@ TEST_F(protect, fork_inherits_ceiling)
 		CHILD_ASSERT(probe_write(q + 2, 'C') == 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ('c', p[1]);
 	ASSERT_EQ('C', p[2]);
 
@@ -985,7 +1013,7 @@ TEST_F(protect, fork_inherits_ceiling)
 			     errno == EACCES);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ('c', p[1]);
 	ASSERT_EQ(0, p[3 * ps]);
 	ASSERT_EQ(0, munmap((void *)p, self->size));
@@ -1046,7 +1074,7 @@ static void restrict_after_fork(struct __test_metadata *_metadata,
 	ASSERT_ACCERR(probe_write(p + 1, 'x'), p + 1);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(desc ? 0 : 'X', p[17]);
 	ASSERT_EQ(desc ? 0 : 'X', p[33]);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
@@ -1099,7 +1127,7 @@ TEST_F(protect, restrict_descendants_orphaned_grandchild)
 	}
 	close(s.to_parent[1]);	/* a failing grandchild gives EOF */
 	close(s.to_child[0]);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ('w', sync_recv(s.to_parent[0]));
 	ASSERT_EQ('g', p[32]);	/* control: the grandchild wrote while RW */
 	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ,
@@ -1154,9 +1182,7 @@ TEST_F(protect, fd_capped_by_binder)
 
 	/* the receiver's own ceiling is RW, but the binder's is READ */
 	ASSERT_EQ(PROTSHM_PROT_RW, ceiling_of(fd));
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, map(fd, ps, RW, 0));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(map(fd, ps, RW, 0), EACCES);
 	q = map(fd, ps, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, q);
 	ASSERT_EQ('p', q[0]);
@@ -1169,7 +1195,7 @@ TEST_F(protect, fd_capped_by_binder)
 	ASSERT_EQ(0, probe_write(q + 2, 'Q'));
 
 	ASSERT_EQ(0, sync_send(sv[0], 'd'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(0, munmap((void *)q, ps));
 	ASSERT_EQ(0, munmap((void *)p, ps));
 	ASSERT_EQ(0, close(fd));
@@ -1209,9 +1235,7 @@ TEST_F(protect, unlink_keeps_data)
 	ASSERT_EQ(PROTSHM_INFO_UNLINKED, info.seg_flags & PROTSHM_INFO_UNLINKED);
 	fd3 = ps_open();
 	ASSERT_LE(0, fd3);
-	errno = 0;
-	ASSERT_EQ(-1, ps_attach(fd3, self->name, PROTSHM_PROT_READ));
-	ASSERT_EQ(ENOENT, errno);
+	ASSERT_ERRNO(ps_attach(fd3, self->name, PROTSHM_PROT_READ), ENOENT);
 
 	/* the mapping and both fds keep working */
 	for (i = 0; i < NR_PAGES; i++)
@@ -1270,7 +1294,7 @@ TEST_F(protect, detach_keeps_data)
 		CHILD_ASSERT(ps_restrict(self->fd, 0, PROTSHM_PROT_NONE, 0) == 0);
 		_exit(0);
 	}
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	p = map(self->fd, self->size, PROT_READ, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ('k', p[3 * self->ps + 9]);
@@ -1308,9 +1332,7 @@ TEST_F(protect, proc_self_mem)
 
 	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
 					 PROTSHM_PROT_READ));
-	errno = 0;
-	ASSERT_EQ(-1, pwrite(mem, "X", 1, (uintptr_t)b));
-	ASSERT_EQ(EIO, errno);
+	ASSERT_ERRNO(pwrite(mem, "X", 1, (uintptr_t)b), EIO);
 	ASSERT_EQ('W', a[0]);
 	/* reads of the readable mapping work */
 	ASSERT_EQ(2, pread(mem, buf, 2, (uintptr_t)b));
@@ -1324,20 +1346,14 @@ TEST_F(protect, proc_self_mem)
 	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)b));
 	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)b, ps,
 					 PROTSHM_PROT_NONE));
-	errno = 0;
-	ASSERT_EQ(-1, pread(mem, buf, 1, (uintptr_t)b));
-	ASSERT_EQ(EIO, errno);
+	ASSERT_ERRNO(pread(mem, buf, 1, (uintptr_t)b), EIO);
 	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)a));
 	ASSERT_EQ('W', buf[0]);
 
 	/* a process ceiling of READ closes the RW mapping too */
 	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
-	errno = 0;
-	ASSERT_EQ(-1, pwrite(mem, "Z", 1, (uintptr_t)a));
-	ASSERT_EQ(EIO, errno);
-	errno = 0;
-	ASSERT_EQ(-1, pwrite(mem, "Z", 1, (uintptr_t)c));
-	ASSERT_EQ(EIO, errno);
+	ASSERT_ERRNO(pwrite(mem, "Z", 1, (uintptr_t)a), EIO);
+	ASSERT_ERRNO(pwrite(mem, "Z", 1, (uintptr_t)c), EIO);
 	ASSERT_EQ(1, pread(mem, buf, 1, (uintptr_t)a));
 	ASSERT_EQ('W', buf[0]);
 	ASSERT_EQ('W', a[0]);
@@ -1363,16 +1379,10 @@ TEST_F(protect, mremap)
 	ASSERT_NE(MAP_FAILED, dst);
 
 	/* growing fails, in place or moving; so does duplicating */
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 2 * ps, 3 * ps, 0));
-	ASSERT_EQ(EFAULT, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 2 * ps, 3 * ps,
-				     MREMAP_MAYMOVE));
-	ASSERT_EQ(EFAULT, errno);
-	errno = 0;
-	ASSERT_EQ(MAP_FAILED, mremap((void *)p, 0, ps, MREMAP_MAYMOVE));
-	ASSERT_EQ(EFAULT, errno);
+	ASSERT_ERRNO(mremap((void *)p, 2 * ps, 3 * ps, 0), EFAULT);
+	ASSERT_ERRNO(mremap((void *)p, 2 * ps, 3 * ps,
+			    MREMAP_MAYMOVE), EFAULT);
+	ASSERT_ERRNO(mremap((void *)p, 0, ps, MREMAP_MAYMOVE), EFAULT);
 	ASSERT_STREQ("rw-s", maps_perms((void *)p, perms));
 	/* control: shrinking works */
 	ASSERT_EQ(p, mremap((void *)p, 2 * ps, ps, 0));
@@ -1399,9 +1409,7 @@ TEST_F(protect, mremap)
 	ASSERT_EQ('p', m[0]);
 	ASSERT_EQ('m', m[1]);
 	ASSERT_ACCERR(probe_write(m + 1, 'x'), m + 1);
-	errno = 0;
-	ASSERT_EQ(-1, mprotect((void *)m, ps, RW));
-	ASSERT_EQ(EACCES, errno);
+	ASSERT_ERRNO(mprotect((void *)m, ps, RW), EACCES);
 	/* the moved mappings are still mappings of the segment */
 	ASSERT_EQ(0, ps_restrict_mapping(self->fd, (void *)q, ps,
 					 PROTSHM_PROT_READ));
@@ -1530,7 +1538,7 @@ TEST_F(protect, clone_vm_sibling_bound)
 	ASSERT_EQ(0, ps_restrict(self->fd, 0, PROTSHM_PROT_READ, 0));
 	ASSERT_EQ(1, write(to_child[1], "g", 1));
 	ASSERT_EQ(1, read(to_parent[0], &r, 1));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	EXPECT_EQ('P', r);
 	munmap(stack, stack_size);
 }
@@ -1839,7 +1847,7 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 	pidfd_a = syscall(SYS_pidfd_open, a, 0);
 	ASSERT_LE(0, pidfd_a);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(a));
+	ASSERT_CHILD_OK(a);
 
 	b = fork_with_pid(a);
 	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
@@ -1866,7 +1874,7 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 	ASSERT_EQ('S', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, p[1]);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(b));
+	ASSERT_CHILD_OK(b);
 	close(pidfd_a);
 	close(pidfd_b);
 	close_sync(&s);

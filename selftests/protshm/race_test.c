@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Races against RESTRICT (research/reliability_anchors.md rows H1-H2 and
- * section (c) item 3): the owner revokes a victim process while the victim
- * writes, maps, moves, forks or exits on another CPU; two owners revoke at
- * once; CREATE, ATTACH and UNLINK race each other.
+ * Races against RESTRICT (the race table, "Races", of
+ * Documentation/security/threat-model.rst): the owner revokes a victim
+ * process while the victim writes, maps, moves, forks or exits on another
+ * CPU; two owners revoke at once; CREATE, ATTACH and UNLINK race each other.
  *
  * Every race runs for a bounded time (PROTSHM_RACE_SECONDS, default 3 s,
  * each) and a bounded number of iterations, and reports how many it ran.
@@ -32,8 +32,6 @@
 #define RW		(PROT_READ | PROT_WRITE)
 #define MAX_ITERS	100000
 #define MAX_KIDS	12
-/* per race: the budget plus setup and checks, for runs of up to ~4 min */
-#define RACE_TIMEOUT	300
 
 /* Shared between the owner (the test) and the victim. */
 struct shared {
@@ -179,6 +177,7 @@ FIXTURE_SETUP(race)
 {
 	const char *seed = getenv("PROTSHM_RACE_SEED");
 
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->ps = page_size();
 	self->size = NP * self->ps;
@@ -464,7 +463,7 @@ static void writer_check(struct __test_metadata *_metadata,
 	ASSERT_GT(self->sh->map_end, self->sh->fault_addr);
 }
 
-TEST_F_TIMEOUT(race, revoke_vs_writer, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_writer, PROTSHM_TIMEOUT)
 {
 	uint64_t stores;
 	int n;
@@ -580,7 +579,7 @@ static void vma_revoke(struct __test_metadata *_metadata,
 }
 
 /* RESTRICT racing mmap, mremap (move, shrink), mprotect and munmap. */
-TEST_F_TIMEOUT(race, revoke_vs_vma_ops, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_vma_ops, PROTSHM_TIMEOUT)
 {
 	uint64_t loops;
 	int n;
@@ -690,12 +689,12 @@ static void revoke_vs_fork(struct __test_metadata *_metadata,
 	       (unsigned long long)kids_after);
 }
 
-TEST_F_TIMEOUT(race, revoke_vs_fork, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_fork, PROTSHM_TIMEOUT)
 {
 	revoke_vs_fork(_metadata, self, 0);
 }
 
-TEST_F_TIMEOUT(race, revoke_descendants_vs_fork, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_descendants_vs_fork, PROTSHM_TIMEOUT)
 {
 	revoke_vs_fork(_metadata, self, 1);
 }
@@ -830,7 +829,7 @@ exit_victim(int fd, size_t ps, struct shared *sh, uint64_t delay, int unmap)
  * RESTRICT racing the victim's munmap and exit: 0 or ESRCH, nothing else,
  * and no attachment is left behind.
  */
-TEST_F_TIMEOUT(race, revoke_vs_exit, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_exit, PROTSHM_TIMEOUT)
 {
 	uint64_t iters = 0, ok = 0, esrch = 0, exited = 0;
 	struct protshm_info info;
@@ -865,9 +864,8 @@ TEST_F_TIMEOUT(race, revoke_vs_exit, RACE_TIMEOUT)
 			TH_LOG("victim status %d: %s", st, self->sh->msg);
 		}
 		/* after the exit: gone */
-		errno = 0;
-		ASSERT_EQ(-1, ps_restrict(self->fd, pid, PROTSHM_PROT_NONE, 0));
-		ASSERT_EQ(ESRCH, errno);
+		ASSERT_ERRNO(ps_restrict(self->fd, pid, PROTSHM_PROT_NONE, 0),
+			     ESRCH);
 		iters++;
 	}
 	/* only the owner's attachment is left */
@@ -969,7 +967,7 @@ static void two_revoke(struct __test_metadata *_metadata,
 }
 
 /* Two owners revoke the same victim at once, to READ and to NONE. */
-TEST_F_TIMEOUT(race, two_owners, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, two_owners, PROTSHM_TIMEOUT)
 {
 	uint64_t steps;
 	int n;
@@ -1113,7 +1111,7 @@ name_racer(const char *name, int creator, uint64_t deadline, uint64_t seed,
  * CREATE, ATTACH and UNLINK of one name race in four processes; at the
  * end the name is gone and no segment was leaked.
  */
-TEST_F_TIMEOUT(race, create_attach_unlink, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, create_attach_unlink, PROTSHM_TIMEOUT)
 {
 	char name[PROTSHM_NAME_MAX];
 	long before, after;
@@ -1141,9 +1139,7 @@ TEST_F_TIMEOUT(race, create_attach_unlink, RACE_TIMEOUT)
 		}
 	fd = ps_open();
 	ASSERT_LE(0, fd);
-	errno = 0;
-	ASSERT_EQ(-1, ps_attach(fd, name, PROTSHM_PROT_READ));
-	ASSERT_EQ(ENOENT, errno);
+	ASSERT_ERRNO(ps_attach(fd, name, PROTSHM_PROT_READ), ENOENT);
 	close(fd);
 	after = count_segments();
 	ASSERT_EQ(before, after);
@@ -1300,7 +1296,7 @@ static void exec_round(struct __test_metadata *_metadata,
 	close(fd);
 }
 
-TEST_F_TIMEOUT(race, revoke_vs_exec, RACE_TIMEOUT)
+TEST_F_TIMEOUT(race, revoke_vs_exec, PROTSHM_TIMEOUT)
 {
 	uint64_t execs = 0;
 	int rounds = 0;

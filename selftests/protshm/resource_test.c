@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory accounting (research/reliability_anchors.md rows K1-K2, DESIGN.md
- * section 2): a segment's pages are charged to the memory cgroup of the
- * process that created it - also when another process, in another cgroup,
- * faults them in, and after the creator has exited - and are uncharged
- * when the segment is freed.  Its kernel objects (the page array) are
- * charged too.  The global limits (count, size, total) are in ioctl_test.
+ * Memory accounting (Documentation/security/threat-model.rst, "Other users";
+ * Documentation/userspace-api/protshm.rst, "Limits"): a segment's pages are
+ * charged to the memory cgroup of the process that created it - also when
+ * another process, in another cgroup, faults them in, and after the creator
+ * has exited - and are uncharged when the segment is freed.  Its kernel
+ * objects (the page array) are charged too.  The global limits (count, size,
+ * total) are in ioctl_test.
  *
  * Unprivileged users (fixture users): the segments of an IPC namespace
  * that nothing references any more are freed with it, unless a file or
@@ -168,6 +169,7 @@ FIXTURE(memcg) {
 
 FIXTURE_SETUP(memcg)
 {
+	SKIP_WITHOUT_DEVICE();
 	self->ps = page_size();
 	self->kids[0] = 0;
 	self->kids[1] = 0;
@@ -447,6 +449,7 @@ FIXTURE(writable) {
 
 FIXTURE_SETUP(writable)
 {
+	SKIP_WITHOUT_DEVICE();
 	self->fd = -1;
 	self->ps = page_size();
 	if (geteuid())
@@ -540,7 +543,7 @@ TEST_F(writable, restrict_mapping_rounds)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		lower_rounds(ROUNDS);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	TH_LOG("after %d rounds: %+ld", ROUNDS, mmap_writable() - self->base);
 	ASSERT_EQ(self->base, mmap_writable());
 
@@ -598,7 +601,7 @@ TEST_F(writable, restrict_other)
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
 	ASSERT_EQ('u', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(self->base, mmap_writable());
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(self->base, mmap_writable());
 	close(s.to_parent[0]);
 	close(s.to_child[1]);
@@ -635,7 +638,7 @@ static void fork_with(struct __test_metadata *_metadata, volatile char *p,
 	ASSERT_EQ('k', sync_recv(s.to_parent[0]));
 	EXPECT_EQ(want, mmap_writable());
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'q'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	close(s.to_parent[0]);
 	close(s.to_child[1]);
 }
@@ -883,6 +886,7 @@ FIXTURE(users) {
 
 FIXTURE_SETUP(users)
 {
+	SKIP_WITHOUT_DEVICE();
 	memset(self->u, 0, sizeof(self->u));
 	self->nr_params = 0;
 	self->ps = page_size();
@@ -1240,6 +1244,7 @@ FIXTURE_SETUP(lineage)
 {
 	int i;
 
+	SKIP_WITHOUT_DEVICE();
 	self->spawner = 0;
 	for (i = 0; i < LINEAGE_SEGS; i++)
 		self->fd[i] = -1;
@@ -1257,7 +1262,7 @@ FIXTURE_TEARDOWN(lineage)
 
 	close(self->hold[1]);
 	if (self->spawner > 0)
-		EXPECT_EQ(0, wait_child(self->spawner));
+		EXPECT_CHILD_OK(self->spawner);
 	close(self->hold[0]);
 	for (i = 0; i < LINEAGE_SEGS && self->fd[i] >= 0; i++) {
 		ps_unlink(self->fd[i]);
@@ -1371,7 +1376,7 @@ static int __attribute__((noreturn)) restricted_fork(const char *name)
 	_exit(wait_child(pid));
 }
 
-TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
+TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, PROTSHM_TIMEOUT)
 {
 	long long before, after;
 	int ready[2], i;
@@ -1398,7 +1403,7 @@ TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
 		ASSERT_LE(0, pid);
 		if (!pid)
 			_exit(fork_exit(LINEAGE_FORKS) ? 1 : 0);
-		ASSERT_EQ(0, wait_child(pid));
+		ASSERT_CHILD_OK(pid);
 	}
 	after = fork_records();
 	TH_LOG("%d processes restricted themselves; %d forks of unrelated processes made %lld fork records",
@@ -1412,7 +1417,7 @@ TEST_F_TIMEOUT(lineage, unrelated_forks_unrecorded, 110)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		restricted_fork(self->name[0]);
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	ASSERT_EQ(1, fork_records() - before);
 }
 

@@ -28,6 +28,18 @@ fi
 # runner.sh logs to /dev/stdout, which a bare devtmpfs does not provide.
 [ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
 
-# Fails when any line starts with "not ok" (no file written).
+# Fails when any line starts with "not ok" (no file written).  After each
+# program's result line, a comment with the seconds it took: what settings'
+# timeout must cover on the slowest kernel.
 run_many $(sed 's|^|./|' tests.list) |
-	awk '{ print; fflush() } /^not ok/ { bad = 1 } END { exit bad }'
+	awk 'function now(t) { "date +%s" | getline t; close("date +%s"); return t }
+	{ print; fflush() }
+	/^# selftests: / { start = now() }
+	/^not ok/ { bad = 1 }
+	/^(not )?ok [0-9]+ selftests: / {
+		name = $0
+		sub(/^(not )?ok [0-9]+ selftests: [^:]*: /, "", name)
+		sub(/ .*/, "", name)
+		printf "# %s: %d s\n", name, now() - start; fflush()
+	}
+	END { exit bad }'
