@@ -24,6 +24,7 @@
  *              generation (protshm_vmas_snapshot())
  *   huge.c     PMD mappings and their insertion locks
  *   netlink.c  the generic netlink family; messages only
+ *   wait.c     the wait buckets and the waiters queued on them
  *   dev.c, ioctl.c  struct protshm_file
  *
  * Lock order (outer to inner)
@@ -35,6 +36,8 @@
  *           -> protshm_account_lock (account.c)
  *         -> protshm_keys_lock (lineage.c, spinlock; also in the fork probe)
  *     -> protshm_pmd_locks (huge.c: a page fault's PTE or PMD insertion)
+ *   protshm_wait_bucket.lock (wait.c, spinlock): taken with no other
+ *   protshm lock held; wakes tasks (scheduler locks) inside
  * vm_ops are called with mmap_lock held, so seg->lock is never held while
  * an mmap_lock is taken, while copying from or to user space, or while
  * calling mmput().
@@ -43,6 +46,7 @@
 #define PROTSHM_INTERNAL_H
 
 #include <linux/kref.h>
+#include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/mm_types.h>
@@ -422,6 +426,14 @@ static inline bool protshm_vma_may_be_huge_locked(struct vm_area_struct *vma)
 	return false;
 }
 #endif
+
+/* wait.c: WAIT and WAKE on words of a segment */
+int protshm_wait(struct protshm_file *pf, u64 offset, u32 expected,
+		 ktime_t *deadline);
+int protshm_wake(struct protshm_file *pf, u64 offset, int count);
+void protshm_wait_restricted(struct protshm_seg *seg);
+int protshm_wait_init(void);
+void protshm_wait_exit(void);
 
 /* ioctl.c */
 long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -249,6 +249,46 @@ static int protshm_ioc_unlink(struct protshm_file *pf)
 	return protshm_seg_unlink(pf->seg);
 }
 
+/* Is @offset that of an aligned 32-bit word of the segment? */
+static bool protshm_word_valid(struct protshm_file *pf, u64 offset)
+{
+	return IS_ALIGNED(offset, sizeof(u32)) && offset < pf->seg->size;
+}
+
+static int protshm_ioc_wait(struct protshm_file *pf, void __user *uarg)
+{
+	struct protshm_wait w;
+	ktime_t deadline;
+	int err;
+
+	err = protshm_copy_in(&w, sizeof(w), uarg);
+	if (err)
+		return err;
+	if ((w.flags & ~PROTSHM_WAIT_DEADLINE) || w.__reserved ||
+	    !protshm_word_valid(pf, w.offset))
+		return -EINVAL;
+	if (!(w.flags & PROTSHM_WAIT_DEADLINE)) {
+		if (w.timeout)
+			return -EINVAL;
+		return protshm_wait(pf, w.offset, w.expected, NULL);
+	}
+	deadline = w.timeout > KTIME_MAX ? KTIME_MAX : (ktime_t)w.timeout;
+	return protshm_wait(pf, w.offset, w.expected, &deadline);
+}
+
+static int protshm_ioc_wake(struct protshm_file *pf, void __user *uarg)
+{
+	struct protshm_wake w;
+	int err;
+
+	err = protshm_copy_in(&w, sizeof(w), uarg);
+	if (err)
+		return err;
+	if (w.flags || w.__reserved || !protshm_word_valid(pf, w.offset))
+		return -EINVAL;
+	return protshm_wake(pf, w.offset, min_t(u32, w.count, INT_MAX));
+}
+
 /* Commands that need a bound file. */
 static long protshm_ioctl_bound(struct protshm_file *pf, unsigned int cmd,
 				void __user *uarg)
@@ -262,6 +302,10 @@ static long protshm_ioctl_bound(struct protshm_file *pf, unsigned int cmd,
 		return protshm_ioc_restrict_mapping(pf, uarg);
 	case PROTSHM_IOC_UNLINK:
 		return protshm_ioc_unlink(pf);
+	case PROTSHM_IOC_WAIT:
+		return protshm_ioc_wait(pf, uarg);
+	case PROTSHM_IOC_WAKE:
+		return protshm_ioc_wake(pf, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -294,6 +338,8 @@ long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PROTSHM_IOC_RESTRICT:
 	case PROTSHM_IOC_RESTRICT_MAPPING:
 	case PROTSHM_IOC_UNLINK:
+	case PROTSHM_IOC_WAIT:
+	case PROTSHM_IOC_WAKE:
 		/* pairs with smp_store_release() in protshm_bind_locked() */
 		if (!smp_load_acquire(&pf->seg))
 			return -EBADFD;
@@ -324,4 +370,8 @@ void protshm_check_abi(void)
 	PROTSHM_CHECK_FIELD(protshm_restrict, prot, 12);
 	BUILD_BUG_ON(sizeof(struct protshm_restrict_mapping) != 32);
 	PROTSHM_CHECK_FIELD(protshm_restrict_mapping, __reserved, 28);
+	BUILD_BUG_ON(sizeof(struct protshm_wait) != 32);
+	PROTSHM_CHECK_FIELD(protshm_wait, timeout, 24);
+	BUILD_BUG_ON(sizeof(struct protshm_wake) != 24);
+	PROTSHM_CHECK_FIELD(protshm_wake, __reserved, 20);
 }

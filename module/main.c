@@ -67,9 +67,12 @@ static int __init protshm_init(void)
 
 	protshm_check_abi();
 	protshm_huge_init();
-	err = protshm_lineage_init(protshm_attach_inherit_locked);
+	err = protshm_wait_init();
 	if (err)
 		return err;
+	err = protshm_lineage_init(protshm_attach_inherit_locked);
+	if (err)
+		goto err_lineage;
 	err = protshm_dev_init();
 	if (err)
 		goto err_dev;
@@ -84,6 +87,8 @@ err_nl:
 err_dev:
 	protshm_lineage_exit();
 	protshm_lineage_destroy();
+err_lineage:
+	protshm_wait_exit();
 	return err;
 }
 
@@ -95,6 +100,7 @@ static void __exit protshm_exit(void)
 	protshm_segments_destroy();
 	protshm_lineage_destroy();
 	protshm_account_exit();
+	protshm_wait_exit();
 	pr_info("unloaded\n");
 }
 

@@ -109,7 +109,7 @@ static int protshm_restrict_descendants(struct protshm_seg *seg, u32 prot,
  * not yet: the same call again finishes the job.
  *
  * Context: process context; no protshm lock held; takes mmap_lock, then
- * seg->lock.
+ * seg->lock, then the wait bucket locks (waiters recheck their rights).
  * Return: 0, -ESRCH (no such process, or not attached, or still being
  * forked), -EPERM (another process and current is not the owner), -EINTR
  * (fatal signal).
@@ -137,6 +137,8 @@ int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
 	protshm_attach_put(a);
 	if (!err && (flags & PROTSHM_RESTRICT_DESCENDANTS))
 		err = protshm_restrict_descendants(seg, prot, gen);
+	/* also after -EINTR: a ceiling may be lowered already */
+	protshm_wait_restricted(seg);
 	return err;
 }
 

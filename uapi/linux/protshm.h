@@ -159,6 +159,50 @@ struct protshm_restrict_mapping {
 	__u32 __reserved;
 };
 
+/* struct protshm_wait.flags */
+/* @timeout is an absolute CLOCK_MONOTONIC time in nanoseconds */
+#define PROTSHM_WAIT_DEADLINE		0x1
+
+/**
+ * struct protshm_wait - argument of PROTSHM_IOC_WAIT
+ * @size: sizeof(struct protshm_wait)
+ * @flags: PROTSHM_WAIT_DEADLINE or 0
+ * @offset: offset in the segment of an aligned 32-bit word
+ * @expected: sleep only while the word holds this value (else EAGAIN)
+ * @__reserved: must be 0
+ * @timeout: with PROTSHM_WAIT_DEADLINE, the deadline (ETIMEDOUT once it
+ *	has passed); else must be 0 (no timeout)
+ *
+ * Needs PROTSHM_PROT_READ.  Returns 0 when woken by PROTSHM_IOC_WAKE.
+ */
+struct protshm_wait {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 expected;
+	__u32 __reserved;
+	__u64 timeout;
+};
+
+/**
+ * struct protshm_wake - argument of PROTSHM_IOC_WAKE
+ * @size: sizeof(struct protshm_wake)
+ * @flags: must be 0
+ * @offset: offset in the segment of an aligned 32-bit word
+ * @count: wake at most this many waiters of the word, oldest first
+ *	(above INT_MAX: all)
+ * @__reserved: must be 0
+ *
+ * Needs PROTSHM_PROT_WRITE.  Returns the number of waiters woken.
+ */
+struct protshm_wake {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 count;
+	__u32 __reserved;
+};
+
 /* 0xB8 is not used in Documentation/userspace-api/ioctl/ioctl-number.rst */
 #define PROTSHM_IOC_MAGIC	0xB8
 
@@ -172,6 +216,9 @@ struct protshm_restrict_mapping {
 	_IOW(PROTSHM_IOC_MAGIC, 0x05, struct protshm_restrict_mapping)
 /* removes the name; owner or CAP_IPC_OWNER only */
 #define PROTSHM_IOC_UNLINK	_IO(PROTSHM_IOC_MAGIC, 0x06)
+/* sleep on a word of the segment; see Documentation/userspace-api/protshm.rst */
+#define PROTSHM_IOC_WAIT	_IOW(PROTSHM_IOC_MAGIC, 0x07, struct protshm_wait)
+#define PROTSHM_IOC_WAKE	_IOW(PROTSHM_IOC_MAGIC, 0x08, struct protshm_wake)
 
 /*
  * Generic netlink family PROTSHM_GENL_NAME, version PROTSHM_GENL_VERSION:
