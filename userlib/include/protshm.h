@@ -34,6 +34,7 @@
 #define LIBPROTSHM_PROTSHM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 /* The kernel ABI, installed next to this file (include/protshm/linux/). */
@@ -504,6 +505,169 @@ PROTSHM_API int protshm_nl_subscribe(struct protshm_nl *nl);
  */
 PROTSHM_API int protshm_nl_events(struct protshm_nl *nl, int timeout_ms,
 				  protshm_nl_event_cb cb, void *arg);
+
+/*
+ * Wait and wake on 32-bit words of a segment, and a process-shared mutex
+ * and condition variable built on them; see protshm_wait(3).  futex(2)
+ * cannot sleep on protshm mappings (they refuse get_user_pages()).
+ * Deadlines are absolute CLOCK_MONOTONIC times; NULL waits forever.
+ */
+struct timespec;
+
+/**
+ * protshm_wait() - sleep while a word of the segment holds a value
+ * @shm: the handle (READ needed: the process's ceiling and the handle's
+ *	rights)
+ * @offset: offset of the word in the segment, a multiple of 4
+ * @expected: sleep only while the word equals it
+ * @deadline: absolute CLOCK_MONOTONIC time to give up at, or NULL
+ *
+ * Return: 0 when woken by protshm_wake() (check the word again);
+ * -EAGAIN if the word differs; -ETIMEDOUT; -EINTR if a signal handler
+ * without SA_RESTART ran; -EACCES without READ, also when it is lost while
+ * waiting; -EINVAL for a bad
+ * offset or deadline.
+ */
+PROTSHM_API int protshm_wait(struct protshm *shm, uint64_t offset,
+			     uint32_t expected, const struct timespec *deadline);
+
+/**
+ * protshm_wake() - wake processes sleeping on a word of the segment
+ * @shm: the handle (WRITE needed)
+ * @offset: offset of the word in the segment, a multiple of 4
+ * @count: wake at most this many, oldest first (UINT32_MAX: all)
+ *
+ * Return: the number woken (>= 0); -EACCES without WRITE; -EINVAL.
+ */
+PROTSHM_API int protshm_wake(struct protshm *shm, uint64_t offset,
+			     uint32_t count);
+
+/** PROTSHM_MUTEX_WAITERS - mutex word bit: a thread may sleep on it */
+#define PROTSHM_MUTEX_WAITERS	0x80000000u
+
+/**
+ * struct protshm_mutex - a process's descriptor of a mutex in a segment
+ * @shm: handle of the segment
+ * @word: the mutex word, in a readable and writable mapping of it
+ * @offset: offset of the word in the segment
+ *
+ * The mutex itself is the 32-bit word: 0 is unlocked, else the owner's
+ * thread id, with PROTSHM_MUTEX_WAITERS.  Each process fills its own
+ * descriptor with protshm_mutex_init().
+ */
+struct protshm_mutex {
+	struct protshm *shm;
+	uint32_t *word;
+	uint64_t offset;
+};
+
+/**
+ * struct protshm_cond - a process's descriptor of a condition variable
+ * @shm: handle of the segment
+ * @word: the sequence word, in a readable and writable mapping of it
+ * @offset: offset of the word in the segment
+ */
+struct protshm_cond {
+	struct protshm *shm;
+	uint32_t *word;
+	uint64_t offset;
+};
+
+/**
+ * protshm_mutex_init() - fill a mutex descriptor
+ * @m: the descriptor
+ * @shm: handle of the segment
+ * @word: address of the word in a mapping, 4-byte aligned
+ * @offset: offset of the same word in the segment, a multiple of 4
+ *
+ * The word is not written: a zero word (as in a new segment) is an unlocked
+ * mutex.
+ *
+ * Return: 0; -EINVAL for a NULL or misaligned argument.
+ */
+PROTSHM_API int protshm_mutex_init(struct protshm_mutex *m, struct protshm *shm,
+				   uint32_t *word, uint64_t offset);
+
+/**
+ * protshm_mutex_lock() - lock; sleeps in the kernel only if contended
+ * @m: the descriptor
+ *
+ * Not recursive: locking a mutex the caller holds never returns.  The owner
+ * dying with the mutex held is not detected (see protshm_wait(3)).
+ *
+ * Return: 0; -EACCES from protshm_wait() when it had to sleep.
+ */
+PROTSHM_API int protshm_mutex_lock(struct protshm_mutex *m);
+
+/**
+ * protshm_mutex_timedlock() - lock, giving up at a deadline
+ * @m: the descriptor
+ * @deadline: absolute CLOCK_MONOTONIC time, or NULL (as protshm_mutex_lock())
+ *
+ * Return: 0; -ETIMEDOUT; as protshm_mutex_lock().
+ */
+PROTSHM_API int protshm_mutex_timedlock(struct protshm_mutex *m,
+					const struct timespec *deadline);
+
+/**
+ * protshm_mutex_trylock() - lock if free, never sleeps
+ * @m: the descriptor
+ *
+ * Return: 0; -EBUSY if held.
+ */
+PROTSHM_API int protshm_mutex_trylock(struct protshm_mutex *m);
+
+/**
+ * protshm_mutex_unlock() - unlock; enters the kernel only to wake a waiter
+ * @m: the descriptor
+ *
+ * Return: 0; -EPERM if the word does not hold the caller's thread id;
+ * -EACCES from protshm_wake().
+ */
+PROTSHM_API int protshm_mutex_unlock(struct protshm_mutex *m);
+
+/**
+ * protshm_cond_init() - fill a condition variable descriptor
+ * @c: the descriptor
+ * @shm: handle of the segment
+ * @word: address of the word in a mapping, 4-byte aligned
+ * @offset: offset of the same word in the segment, a multiple of 4
+ *
+ * Return: 0; -EINVAL for a NULL or misaligned argument.
+ */
+PROTSHM_API int protshm_cond_init(struct protshm_cond *c, struct protshm *shm,
+				  uint32_t *word, uint64_t offset);
+
+/**
+ * protshm_cond_wait() - unlock @m, wait for a signal, lock @m again
+ * @c: the condition variable
+ * @m: a mutex the caller holds
+ * @deadline: absolute CLOCK_MONOTONIC time, or NULL
+ *
+ * May return 0 without a signal: check the predicate in a loop.  @m is held
+ * again on return, except after an error of protshm_mutex_unlock() or
+ * protshm_mutex_lock().
+ *
+ * Return: 0; -ETIMEDOUT (@m held again); -EACCES, -EPERM.
+ */
+PROTSHM_API int protshm_cond_wait(struct protshm_cond *c, struct protshm_mutex *m,
+				  const struct timespec *deadline);
+
+/**
+ * protshm_cond_signal() - wake one waiter of a condition variable
+ * @c: the condition variable
+ *
+ * Return: 0; -EACCES without WRITE.
+ */
+PROTSHM_API int protshm_cond_signal(struct protshm_cond *c);
+
+/**
+ * protshm_cond_broadcast() - wake every waiter of a condition variable
+ * @c: the condition variable
+ *
+ * Return: 0; -EACCES without WRITE.
+ */
+PROTSHM_API int protshm_cond_broadcast(struct protshm_cond *c);
 
 #ifdef __cplusplus
 }
