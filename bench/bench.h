@@ -177,6 +177,7 @@ int bench_b5(bool b5, bool b6);
 int bench_b7(void);
 int bench_b8(void);
 int bench_b9(void);
+int bench_b11(void);
 extern const char *bench_ko;
 
 #define progress(...) do {						\
