@@ -26,7 +26,7 @@
 #define NR_WAITERS	8
 #define SLEEP_TIMEOUT_NS (30ULL * 1000000000ULL)
 
-/* WAIT: 0 or the errno. */
+/* WAIT: 0, or -1 with errno. */
 static int ps_wait(int fd, uint64_t off, uint32_t expected, uint32_t flags,
 		   uint64_t timeout)
 {
@@ -35,23 +35,22 @@ static int ps_wait(int fd, uint64_t off, uint32_t expected, uint32_t flags,
 		.expected = expected, .timeout = timeout,
 	};
 
-	return ioctl_err(fd, PROTSHM_IOC_WAIT, &w);
+	return ioctl(fd, PROTSHM_IOC_WAIT, &w);
 }
 
-/* WAIT until @deadline_ns: 0 or the errno. */
+/* WAIT until @deadline_ns: 0, or -1 with errno. */
 static int ps_wait_until(int fd, uint64_t off, uint32_t expected,
 			 uint64_t deadline_ns)
 {
 	return ps_wait(fd, off, expected, PROTSHM_WAIT_DEADLINE, deadline_ns);
 }
 
-/* WAKE: the number woken, or -errno. */
+/* WAKE: the number woken, or -1 with errno. */
 static int ps_wake(int fd, uint64_t off, uint32_t count)
 {
 	struct protshm_wake w = { .size = sizeof(w), .offset = off, .count = count };
-	int ret = ioctl(fd, PROTSHM_IOC_WAKE, &w);
 
-	return ret < 0 ? -errno : ret;
+	return ioctl(fd, PROTSHM_IOC_WAKE, &w);
 }
 
 /* Is @pid asleep in an ioctl (in WAIT)? */
@@ -96,7 +95,7 @@ static pid_t spawn_waiter(int fd, uint64_t off, uint32_t expected, int want)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		CHILD_ASSERT(ps_wait(fd, off, expected, 0, 0) == want);
+		CHILD_ASSERT(err_of(ps_wait(fd, off, expected, 0, 0)) == want);
 		_exit(0);
 	}
 	return pid;
@@ -112,7 +111,7 @@ static pid_t spawn_attached_waiter(const char *name, uint32_t prot,
 	if (pid == 0) {
 		fd = ps_open();
 		CHILD_ASSERT(fd >= 0 && ps_attach(fd, name, prot) == 0);
-		CHILD_ASSERT(ps_wait(fd, off, 0, 0, 0) == want);
+		CHILD_ASSERT(err_of(ps_wait(fd, off, 0, 0, 0)) == want);
 		_exit(0);
 	}
 	return pid;
@@ -127,6 +126,7 @@ FIXTURE(wait) {
 
 FIXTURE_SETUP(wait)
 {
+	SKIP_WITHOUT_DEVICE();
 	self->size = NR_PAGES * page_size();
 	ps_name(self->name, sizeof(self->name), "wait");
 	self->fd = ps_open();
@@ -169,13 +169,13 @@ TEST_F(wait, rights_matrix)
 				fd = ps_open();
 				CHILD_ASSERT(ps_attach(fd, self->name, prots[f]) == 0);
 				CHILD_ASSERT(ps_restrict(fd, 0, prots[c], 0) == 0);
-				CHILD_ASSERT(ps_wait(fd, 0, 8, 0, 0) ==
+				CHILD_ASSERT(err_of(ps_wait(fd, 0, 8, 0, 0)) ==
 					     (rights & PROTSHM_PROT_READ ? EAGAIN : EACCES));
-				CHILD_ASSERT(ps_wake(fd, 0, 1) ==
-					     (rights & PROTSHM_PROT_WRITE ? 0 : -EACCES));
+				CHILD_ASSERT(err_of(ps_wake(fd, 0, 1)) ==
+					     (rights & PROTSHM_PROT_WRITE ? 0 : EACCES));
 				_exit(0);
 			}
-			ASSERT_EQ(0, wait_child(pid)) TH_LOG("ceiling %u fd %u",
+			ASSERT_CHILD_OK(pid) TH_LOG("ceiling %u fd %u",
 							      prots[c], prots[f]);
 		}
 	}
@@ -206,20 +206,20 @@ TEST_F(wait, origin_ceiling)
 	ASSERT_EQ(0, ps_wake(fd, 0, 1));	/* control */
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
 	ASSERT_EQ('d', sync_recv(s.to_parent[0]));
-	EXPECT_EQ(-EACCES, ps_wake(fd, 0, 1));
-	EXPECT_EQ(EAGAIN, ps_wait(fd, 0, 1, 0, 0));
+	ASSERT_ERRNO(ps_wake(fd, 0, 1), EACCES);
+	ASSERT_ERRNO(ps_wait(fd, 0, 1, 0, 0), EAGAIN);
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(pid));
+	ASSERT_CHILD_OK(pid);
 	close(fd);
 }
 
 TEST_F(wait, eagain_and_value)
 {
 	self->w[3] = 0xdeadbeef;
-	EXPECT_EQ(EAGAIN, ps_wait(self->fd, 12, 0, 0, 0));
-	EXPECT_EQ(EAGAIN, ps_wait(self->fd, 12, 0xdeadbeee, 0, 0));
+	ASSERT_ERRNO(ps_wait(self->fd, 12, 0, 0, 0), EAGAIN);
+	ASSERT_ERRNO(ps_wait(self->fd, 12, 0xdeadbeee, 0, 0), EAGAIN);
 	/* control: the right value sleeps, here until a past deadline */
-	EXPECT_EQ(ETIMEDOUT, ps_wait_until(self->fd, 12, 0xdeadbeef, 1));
+	ASSERT_ERRNO(ps_wait_until(self->fd, 12, 0xdeadbeef, 1), ETIMEDOUT);
 }
 
 /* A page never touched reads as 0 and WAIT does not allocate it. */
@@ -231,27 +231,27 @@ TEST_F(wait, untouched_page_is_zero)
 	/* nothing touched yet (a fault would map the pages around it too) */
 	ASSERT_EQ(0, ps_info(self->fd, &info, NULL));
 	ASSERT_EQ(0, info.resident);
-	EXPECT_EQ(EAGAIN, ps_wait(self->fd, off, 1, 0, 0));
-	EXPECT_EQ(ETIMEDOUT, ps_wait_until(self->fd, off, 0, 1));
+	ASSERT_ERRNO(ps_wait(self->fd, off, 1, 0, 0), EAGAIN);
+	ASSERT_ERRNO(ps_wait_until(self->fd, off, 0, 1), ETIMEDOUT);
 	ASSERT_EQ(0, ps_info(self->fd, &info, NULL));
 	EXPECT_EQ(0, info.resident);
 	/* control: once written, the word reads as written */
 	self->w[off / 4] = 1;
-	EXPECT_EQ(EAGAIN, ps_wait(self->fd, off, 0, 0, 0));
-	EXPECT_EQ(ETIMEDOUT, ps_wait_until(self->fd, off, 1, 1));
+	ASSERT_ERRNO(ps_wait(self->fd, off, 0, 0, 0), EAGAIN);
+	ASSERT_ERRNO(ps_wait_until(self->fd, off, 1, 1), ETIMEDOUT);
 }
 
 TEST_F(wait, deadline)
 {
 	uint64_t start = now_ns();
 
-	EXPECT_EQ(ETIMEDOUT, ps_wait_until(self->fd, 0, 0, start + 50000000));
+	ASSERT_ERRNO(ps_wait_until(self->fd, 0, 0, start + 50000000), ETIMEDOUT);
 	EXPECT_LE(start + 50000000, now_ns());
 	/* in the past: at once, also for 0 */
-	EXPECT_EQ(ETIMEDOUT, ps_wait_until(self->fd, 0, 0, 0));
-	EXPECT_EQ(ETIMEDOUT, ps_wait_until(self->fd, 0, 0, start));
+	ASSERT_ERRNO(ps_wait_until(self->fd, 0, 0, 0), ETIMEDOUT);
+	ASSERT_ERRNO(ps_wait_until(self->fd, 0, 0, start), ETIMEDOUT);
 	/* the value is checked first */
-	EXPECT_EQ(EAGAIN, ps_wait_until(self->fd, 0, 1, start));
+	ASSERT_ERRNO(ps_wait_until(self->fd, 0, 1, start), EAGAIN);
 }
 
 TEST_F(wait, bad_arguments)
@@ -261,32 +261,32 @@ TEST_F(wait, bad_arguments)
 	int unbound = ps_open();
 
 	/* controls: the last word of the segment */
-	EXPECT_EQ(EAGAIN, ps_wait(self->fd, self->size - 4, 1, 0, 0));
+	ASSERT_ERRNO(ps_wait(self->fd, self->size - 4, 1, 0, 0), EAGAIN);
 	EXPECT_EQ(0, ps_wake(self->fd, self->size - 4, 1));
 
-	EXPECT_EQ(EINVAL, ps_wait(self->fd, 2, 1, 0, 0));
-	EXPECT_EQ(EINVAL, ps_wait(self->fd, self->size, 1, 0, 0));
-	EXPECT_EQ(EINVAL, ps_wait(self->fd, ~0ULL - 3, 1, 0, 0));
-	EXPECT_EQ(EINVAL, ps_wait(self->fd, 0, 1, 2, 0));
-	EXPECT_EQ(EINVAL, ps_wait(self->fd, 0, 1, 0, 1));	/* timeout, no flag */
+	ASSERT_ERRNO(ps_wait(self->fd, 2, 1, 0, 0), EINVAL);
+	ASSERT_ERRNO(ps_wait(self->fd, self->size, 1, 0, 0), EINVAL);
+	ASSERT_ERRNO(ps_wait(self->fd, ~0ULL - 3, 1, 0, 0), EINVAL);
+	ASSERT_ERRNO(ps_wait(self->fd, 0, 1, 2, 0), EINVAL);
+	ASSERT_ERRNO(ps_wait(self->fd, 0, 1, 0, 1), EINVAL);	/* timeout, no flag */
 	w.expected = 1;
 	w.__reserved = 1;
-	EXPECT_EQ(EINVAL, ioctl_err(self->fd, PROTSHM_IOC_WAIT, &w));
+	ASSERT_ERRNO(ioctl(self->fd, PROTSHM_IOC_WAIT, &w), EINVAL);
 	w.size = sizeof(w) - 8;
 	w.__reserved = 0;
-	EXPECT_EQ(EINVAL, ioctl_err(self->fd, PROTSHM_IOC_WAIT, &w));
+	ASSERT_ERRNO(ioctl(self->fd, PROTSHM_IOC_WAIT, &w), EINVAL);
 
-	EXPECT_EQ(-EINVAL, ps_wake(self->fd, 1, 1));
-	EXPECT_EQ(-EINVAL, ps_wake(self->fd, self->size, 1));
+	ASSERT_ERRNO(ps_wake(self->fd, 1, 1), EINVAL);
+	ASSERT_ERRNO(ps_wake(self->fd, self->size, 1), EINVAL);
 	k.flags = 1;
-	EXPECT_EQ(EINVAL, ioctl_err(self->fd, PROTSHM_IOC_WAKE, &k));
+	ASSERT_ERRNO(ioctl(self->fd, PROTSHM_IOC_WAKE, &k), EINVAL);
 	k.flags = 0;
 	k.__reserved = 1;
-	EXPECT_EQ(EINVAL, ioctl_err(self->fd, PROTSHM_IOC_WAKE, &k));
+	ASSERT_ERRNO(ioctl(self->fd, PROTSHM_IOC_WAKE, &k), EINVAL);
 
 	ASSERT_LE(0, unbound);
-	EXPECT_EQ(EBADFD, ps_wait(unbound, 0, 1, 0, 0));
-	EXPECT_EQ(-EBADFD, ps_wake(unbound, 0, 1));
+	ASSERT_ERRNO(ps_wait(unbound, 0, 1, 0, 0), EBADFD);
+	ASSERT_ERRNO(ps_wake(unbound, 0, 1), EBADFD);
 	close(unbound);
 }
 
@@ -305,12 +305,12 @@ TEST_F(wait, many_waiters_one_word)
 	EXPECT_EQ(0, ps_wake(self->fd, 4, 0));
 	EXPECT_EQ(3, ps_wake(self->fd, 4, 3));
 	for (i = 0; i < 3; i++)		/* FIFO: the first three */
-		EXPECT_EQ(0, wait_child(pids[i]));
+		EXPECT_CHILD_OK(pids[i]);
 	for (; i < NR_WAITERS; i++)
 		EXPECT_TRUE(asleep_in_wait(pids[i]));
 	EXPECT_EQ(NR_WAITERS - 3, ps_wake(self->fd, 4, UINT32_MAX));
 	for (i = 3; i < NR_WAITERS; i++)
-		EXPECT_EQ(0, wait_child(pids[i]));
+		EXPECT_CHILD_OK(pids[i]);
 	EXPECT_EQ(0, ps_wake(self->fd, 4, UINT32_MAX));
 }
 
@@ -330,7 +330,7 @@ TEST_F(wait, many_words)
 		ASSERT_EQ(0, wait_asleep(pids[i]));
 	for (i = NR_WAITERS - 1; i >= 0; i--) {
 		EXPECT_EQ(1, ps_wake(self->fd, off[i], NR_WAITERS));
-		EXPECT_EQ(0, wait_child(pids[i]));
+		EXPECT_CHILD_OK(pids[i]);
 	}
 }
 
@@ -364,13 +364,13 @@ TEST_F(wait, signal_eintr)
 	pid = fork();
 	if (pid == 0) {
 		catch_usr1(0);
-		CHILD_ASSERT(ps_wait(self->fd, 0, 0, 0, 0) == EINTR);
+		CHILD_ASSERT(err_of(ps_wait(self->fd, 0, 0, 0, 0)) == EINTR);
 		CHILD_ASSERT(handled_count(handled) == 1);
 		_exit(0);
 	}
 	ASSERT_EQ(0, wait_asleep(pid));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	EXPECT_EQ(0, ps_wake(self->fd, 0, 1));
 }
 
@@ -389,7 +389,8 @@ TEST_F(wait, signal_restart)
 		catch_usr1(SA_RESTART);
 		CHILD_ASSERT(ps_wait(self->fd, 0, 0, 0, 0) == 0);
 		deadline = now_ns() + 5000000000ULL;
-		CHILD_ASSERT(ps_wait_until(self->fd, 0, 0, deadline) == ETIMEDOUT);
+		CHILD_ASSERT(err_of(ps_wait_until(self->fd, 0, 0, deadline)) ==
+			     ETIMEDOUT);
 		CHILD_ASSERT(now_ns() >= deadline);
 		_exit(handled_count(handled));
 	}
@@ -420,11 +421,11 @@ TEST_F(wait, restrict_while_waiting)
 	ASSERT_EQ(0, wait_asleep(loses));
 	ASSERT_EQ(0, ps_restrict(self->fd, keeps, PROTSHM_PROT_READ, 0));
 	ASSERT_EQ(0, ps_restrict(self->fd, loses, PROTSHM_PROT_NONE, 0));
-	EXPECT_EQ(0, wait_child(loses));
+	EXPECT_CHILD_OK(loses);
 	/* still queued: exactly one left to wake, the one that kept READ */
 	ASSERT_EQ(0, wait_asleep(keeps));
 	EXPECT_EQ(1, ps_wake(self->fd, 0, UINT32_MAX));
-	EXPECT_EQ(0, wait_child(keeps));
+	EXPECT_CHILD_OK(keeps);
 }
 
 /*
@@ -444,10 +445,10 @@ TEST_F(wait, unlink_while_waiting)
 	after = spawn_waiter(self->fd, 0, 0, 0);
 	ASSERT_LT(0, after);
 	ASSERT_EQ(0, wait_asleep(after));
-	EXPECT_EQ(EAGAIN, ps_wait(self->fd, 0, 1, 0, 0));
+	ASSERT_ERRNO(ps_wait(self->fd, 0, 1, 0, 0), EAGAIN);
 	EXPECT_EQ(2, ps_wake(self->fd, 0, UINT32_MAX));
-	EXPECT_EQ(0, wait_child(before));
-	EXPECT_EQ(0, wait_child(after));
+	EXPECT_CHILD_OK(before);
+	EXPECT_CHILD_OK(after);
 }
 
 /*
@@ -466,8 +467,8 @@ TEST_F(wait, last_reference_waits)
 		/* only @fd is left of the segment in this process */
 		CHILD_ASSERT(munmap(self->w, self->size) == 0);
 		CHILD_ASSERT(close(self->fd) == 0);
-		CHILD_ASSERT(ps_wait_until(fd, 0, 0, now_ns() + 2000000000) ==
-			     ETIMEDOUT);
+		CHILD_ASSERT(err_of(ps_wait_until(fd, 0, 0,
+						  now_ns() + 2000000000)) == ETIMEDOUT);
 		CHILD_ASSERT(ps_info(fd, &info, NULL) == 0 &&
 			     (info.seg_flags & PROTSHM_INFO_UNLINKED));
 		_exit(0);
@@ -478,7 +479,7 @@ TEST_F(wait, last_reference_waits)
 	self->w = MAP_FAILED;
 	ASSERT_EQ(0, close(self->fd));
 	self->fd = -1;
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 }
 
 /* A waiter killed while waiting is gone from the queue. */
@@ -494,7 +495,7 @@ TEST_F(wait, exit_while_waiting)
 	ASSERT_EQ(0, kill(dies, SIGKILL));
 	EXPECT_EQ(128 + SIGKILL, wait_child(dies));
 	EXPECT_EQ(1, ps_wake(self->fd, 0, UINT32_MAX));
-	EXPECT_EQ(0, wait_child(stays));
+	EXPECT_CHILD_OK(stays);
 }
 
 /*
@@ -511,7 +512,8 @@ TEST_F(wait, ping_pong)
 	if (pid == 0) {
 		for (i = 1; i < 2 * rounds; i += 2) {
 			while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != i)
-				CHILD_ASSERT(ps_wait(self->fd, 0, i - 1, 0, 0) != EINVAL);
+				CHILD_ASSERT(err_of(ps_wait(self->fd, 0, i - 1, 0, 0)) !=
+					     EINVAL);
 			__atomic_store_n(word, i + 1, __ATOMIC_RELEASE);
 			CHILD_ASSERT(ps_wake(self->fd, 0, 1) >= 0);
 		}
@@ -519,11 +521,11 @@ TEST_F(wait, ping_pong)
 	}
 	for (i = 0; i < 2 * rounds; i += 2) {
 		while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != i)
-			ASSERT_NE(EINVAL, ps_wait(self->fd, 0, i - 1, 0, 0));
+			ASSERT_NE(EINVAL, err_of(ps_wait(self->fd, 0, i - 1, 0, 0)));
 		__atomic_store_n(word, i + 1, __ATOMIC_RELEASE);
 		ASSERT_LE(0, ps_wake(self->fd, 0, 1));
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	EXPECT_EQ(2 * rounds, *word);
 }
 
@@ -576,7 +578,7 @@ TEST_F(wait, mutex_contention)
 		ASSERT_LT(0, pids[i]);
 	}
 	for (i = 0; i < nproc; i++)
-		EXPECT_EQ(0, wait_child(pids[i]));
+		EXPECT_CHILD_OK(pids[i]);
 	EXPECT_EQ(nproc * iters, sw->counter);
 	EXPECT_EQ(0, sw->mutex);
 }
@@ -616,7 +618,7 @@ TEST_F(wait, cond_producer_consumer)
 		ASSERT_EQ(0, protshm_cond_signal(&c));
 		ASSERT_EQ(0, protshm_mutex_unlock(&m));
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	EXPECT_EQ((uint64_t)items * (items + 1) / 2, sum);
 	protshm_close(shm);
 }
@@ -643,7 +645,7 @@ TEST_F(wait, mutex_errors_and_timeouts)
 		CHILD_ASSERT(protshm_mutex_timedlock(&m, &soon) == -ETIMEDOUT);
 		_exit(0);
 	}
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_CHILD_OK(pid);
 	/* the child marked it contended: unlock stores 0 and wakes nobody */
 	EXPECT_EQ(PROTSHM_MUTEX_WAITERS | (uint32_t)gettid(), self->w[0]);
 	/* a timed out wait holds the mutex again */
