@@ -178,6 +178,7 @@ int bench_b7(void);
 int bench_b8(void);
 int bench_b9(void);
 int bench_b11(void);
+int bench_b12(void);
 extern const char *bench_ko;
 
 #define progress(...) do {						\

@@ -34,7 +34,7 @@ struct bench_cfg cfg = {
 };
 
 static const char *const bench_list[] = {
-	"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11",
+	"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12",
 };
 
 static void usage(const char *prog)
@@ -44,7 +44,7 @@ static void usage(const char *prog)
 		"  -r REPS       repetitions, every implementation once each (default 5, max %d)\n"
 		"  -s SIZE       segment size, suffix K/M/G (default 16M)\n"
 		"  -n CYCLES     B7 cycles per repetition (default 2000)\n"
-		"  -b NAME       run one benchmark only: B1 ... B9, B11\n"
+		"  -b NAME       run one benchmark only: B1 ... B9, B11, B12\n"
 		"  -f PAGES      set protshm's fault_around_pages for the run (restored after)\n"
 		"  -c CSV        write every metric: benchmark,implementation,metric,unit,median,min,max,n\n"
 		"  -t TABLE_CSV  write the summary table as CSV\n"
@@ -185,6 +185,8 @@ static int run_one(const char *name)
 		return bench_b9();
 	if (!strcasecmp(name, "B11"))
 		return bench_b11();
+	if (!strcasecmp(name, "B12"))
+		return bench_b12();
 	return -1;
 }
 
@@ -201,6 +203,7 @@ static int run_all(void)
 	err |= bench_b8();
 	err |= bench_b9();
 	err |= bench_b11();
+	err |= bench_b12();
 	return err ? -1 : 0;
 }
 

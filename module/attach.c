@@ -49,6 +49,7 @@ static void protshm_attach_release(struct kref *ref)
 	struct protshm_attachment *a = container_of(ref, struct protshm_attachment, ref);
 
 	protshm_unmark_locked(&a->mark);
+	protshm_notify_free(a);
 	put_pid(a->tgid);
 	if (a->mm)
 		mmdrop(a->mm);
@@ -195,12 +196,21 @@ static void protshm_restrict_since_locked(struct protshm_attachment *a,
  * @a: the attachment
  * @prot: its new ceiling is (ceiling & @prot)
  *
+ * A change is queued for @a's process to read (notify.c) and may take the
+ * write lease away (lease.c).
+ *
  * Context: process context; seg->lock held.
  */
 void protshm_attach_restrict_locked(struct protshm_attachment *a, u32 prot)
 {
+	u32 old = a->ceiling;
+
 	lockdep_assert_held(&a->seg->lock);
 	protshm_restrict_since_locked(a, prot, 0);
+	if (a->ceiling == old)
+		return;
+	protshm_notify_locked(a, PROTSHM_EVENT_CEILING, old, a->ceiling);
+	protshm_lease_restricted_locked(a);
 }
 
 /* @a's ceiling as it was at time @t (ktime_get_ns()). */

@@ -63,6 +63,7 @@ struct mem_cgroup;
 struct pid;
 struct protshm_ns;
 struct protshm_key;
+struct poll_table_struct;
 struct task_struct;
 struct vm_fault;
 
@@ -103,6 +104,9 @@ extern bool protshm_restrict_refill;
  * @lineage_node: entry in the lineage work list while @lineage_queued
  * @lineage_queued: on that list, holding a reference, while @forks may
  *	hold records
+ * @lease: created with PROTSHM_CREATE_LEASE (set before it is visible)
+ * @lease_holder: the process holding the write lease (counted), or NULL;
+ *	written under @lock, read locklessly by the write fault (lease.c)
  */
 struct protshm_seg {
 	struct kref ref;
@@ -127,6 +131,40 @@ struct protshm_seg {
 	struct llist_head forks;
 	struct llist_node lineage_node;
 	atomic_t lineage_queued;
+	bool lease;
+	struct pid *lease_holder;
+};
+
+/**
+ * struct protshm_event_rec - a queued change of an attachment's rights
+ * @by: the process that caused it (counted)
+ * @order: global queueing order, to merge two queues
+ * @time_ns: ktime_get_ns() of the change
+ * @type: PROTSHM_EVENT_*
+ * @old_prot: rights before
+ * @new_prot: rights after
+ */
+struct protshm_event_rec {
+	struct pid *by;
+	u64 order;
+	u64 time_ns;
+	u32 type;
+	u32 old_prot;
+	u32 new_prot;
+};
+
+/**
+ * struct protshm_events - the queue of an attachment's rights changes
+ * @ring: PROTSHM_EVENT_QUEUE records, allocated at the first one, or NULL
+ * @head: number of records ever queued; record n is ring[n % size]
+ * @read: number of records the process has read or lost
+ *
+ * All fields: seg->lock.  See notify.c.
+ */
+struct protshm_events {
+	struct protshm_event_rec *ring;
+	u64 head;
+	u64 read;
 };
 
 /**
@@ -167,6 +205,7 @@ struct protshm_mark {
  * @restrict_gen: last restrict operation that processed it; seg->lock
  * @mark: its mark in the lineage set (keyed by @tgid, or by @mm while
  *	pending) while its ceiling is lowered; seg->lock
+ * @events: the changes of its rights, read(2) by its process; seg->lock
  */
 struct protshm_attachment {
 	struct kref ref;
@@ -181,6 +220,7 @@ struct protshm_attachment {
 	u64 lost_read_ns;
 	u64 restrict_gen;
 	struct protshm_mark mark;
+	struct protshm_events events;
 };
 
 /**
@@ -232,6 +272,8 @@ struct protshm_fork {
  * @rights: PROTSHM_PROT_* rights granted when the file was bound
  * @origin: attachment of the process that bound the file (counted); its
  *	ceiling also caps every use of the file, whoever holds it
+ * @origin_read: records of @origin's queue read through this file by
+ *	another process (notify.c); seg->lock
  */
 struct protshm_file {
 	/* serialises CREATE/ATTACH on this file; see @seg */
@@ -239,6 +281,7 @@ struct protshm_file {
 	struct protshm_seg *seg;
 	u32 rights;
 	struct protshm_attachment *origin;
+	u64 origin_read;
 };
 
 /**
@@ -302,7 +345,7 @@ struct protshm_vmas {
 
 /* segment.c: the name table and the backing pages */
 extern struct mutex protshm_registry_lock;	/* taken in segment.c only */
-int protshm_seg_create(const char *name, u64 size, umode_t mode,
+int protshm_seg_create(const char *name, u64 size, umode_t mode, u32 flags,
 		       struct protshm_seg **out);
 struct protshm_seg *protshm_seg_lookup(const char *name);
 struct protshm_seg *protshm_seg_lookup_id(u64 id);
@@ -391,6 +434,7 @@ int protshm_range_restrict_locked(struct mm_struct *mm, struct protshm_seg *seg,
 				  u32 prot);
 int protshm_vmas_snapshot(struct protshm_vmas *c, struct mm_struct *mm);
 void protshm_vmas_free(struct protshm_vmas *c);
+void protshm_vmas_unlease(struct protshm_seg *seg, struct mm_struct *mm);
 
 /* huge.c: 2 MiB mappings, stubs when this build has none (config.h) */
 #ifdef PROTSHM_HUGE
@@ -434,6 +478,22 @@ int protshm_wake(struct protshm_file *pf, u64 offset, int count);
 void protshm_wait_restricted(struct protshm_seg *seg);
 int protshm_wait_init(void);
 void protshm_wait_exit(void);
+
+/* notify.c: lowering records, read(2) and poll(2) of a bound file */
+void protshm_notify_init(void);
+void protshm_notify_locked(struct protshm_attachment *a, u32 type, u32 old,
+			   u32 new);
+void protshm_notify_free(struct protshm_attachment *a);
+ssize_t protshm_notify_read(struct file *file, char __user *buf, size_t count,
+			    loff_t *ppos);
+__poll_t protshm_notify_poll(struct file *file, struct poll_table_struct *pt);
+
+/* lease.c: write leases */
+void protshm_lease_init(struct protshm_seg *seg);
+bool protshm_lease_may_write(struct vm_area_struct *vma);
+vm_fault_t protshm_lease_pfn_mkwrite(struct vm_fault *vmf);
+void protshm_lease_restricted_locked(struct protshm_attachment *a);
+int protshm_lease_move(struct protshm_seg *seg, struct pid *to);
 
 /* ioctl.c */
 long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -94,8 +94,8 @@ static int protshm_ioc_create(struct protshm_file *pf, void __user *uarg)
 	err = protshm_copy_in(&c, sizeof(c), uarg);
 	if (err)
 		return err;
-	if (c.flags || (c.mode & ~0777) || !protshm_prot_valid(c.prot) ||
-	    !c.seg_size || !PAGE_ALIGNED(c.seg_size))
+	if ((c.flags & ~PROTSHM_CREATE_LEASE) || (c.mode & ~0777) ||
+	    !protshm_prot_valid(c.prot) || !c.seg_size || !PAGE_ALIGNED(c.seg_size))
 		return -EINVAL;
 	if (c.seg_size > READ_ONCE(protshm_max_seg_bytes))
 		return -E2BIG;
@@ -106,7 +106,7 @@ static int protshm_ioc_create(struct protshm_file *pf, void __user *uarg)
 	err = -EBUSY;
 	if (pf->seg)
 		goto out;
-	err = protshm_seg_create(name, c.seg_size, c.mode, &seg);
+	err = protshm_seg_create(name, c.seg_size, c.mode, c.flags, &seg);
 	if (err)
 		goto out;
 	err = protshm_bind_locked(pf, seg, c.prot);
@@ -242,6 +242,25 @@ static int protshm_ioc_restrict_mapping(struct protshm_file *pf,
 	return protshm_restrict_mapping(pf->seg, r.addr, r.len, r.prot);
 }
 
+static int protshm_ioc_lease(struct protshm_file *pf, void __user *uarg)
+{
+	struct protshm_lease l;
+	struct pid *pid;
+	int err;
+
+	err = protshm_copy_in(&l, sizeof(l), uarg);
+	if (err)
+		return err;
+	if ((l.flags & ~PROTSHM_LEASE_PIDFD) || l.__reserved || l.pid > INT_MAX)
+		return -EINVAL;
+	pid = protshm_target_pid(l.pid, l.flags & PROTSHM_LEASE_PIDFD);
+	if (IS_ERR(pid))
+		return PTR_ERR(pid);
+	err = protshm_lease_move(pf->seg, pid);
+	put_pid(pid);
+	return err;
+}
+
 static int protshm_ioc_unlink(struct protshm_file *pf)
 {
 	if (!protshm_seg_is_owner(pf->seg))
@@ -306,6 +325,8 @@ static long protshm_ioctl_bound(struct protshm_file *pf, unsigned int cmd,
 		return protshm_ioc_wait(pf, uarg);
 	case PROTSHM_IOC_WAKE:
 		return protshm_ioc_wake(pf, uarg);
+	case PROTSHM_IOC_LEASE:
+		return protshm_ioc_lease(pf, uarg);
 	default:
 		return -ENOTTY;
 	}
@@ -340,6 +361,7 @@ long protshm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case PROTSHM_IOC_UNLINK:
 	case PROTSHM_IOC_WAIT:
 	case PROTSHM_IOC_WAKE:
+	case PROTSHM_IOC_LEASE:
 		/* pairs with smp_store_release() in protshm_bind_locked() */
 		if (!smp_load_acquire(&pf->seg))
 			return -EBADFD;
@@ -374,4 +396,9 @@ void protshm_check_abi(void)
 	PROTSHM_CHECK_FIELD(protshm_wait, timeout, 24);
 	BUILD_BUG_ON(sizeof(struct protshm_wake) != 24);
 	PROTSHM_CHECK_FIELD(protshm_wake, __reserved, 20);
+	BUILD_BUG_ON(sizeof(struct protshm_lease) != 16);
+	PROTSHM_CHECK_FIELD(protshm_lease, __reserved, 12);
+	BUILD_BUG_ON(sizeof(struct protshm_event) != 40);
+	PROTSHM_CHECK_FIELD(protshm_event, seq, 24);
+	PROTSHM_CHECK_FIELD(protshm_event, time_ns, 32);
 }

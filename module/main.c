@@ -67,6 +67,7 @@ static int __init protshm_init(void)
 
 	protshm_check_abi();
 	protshm_huge_init();
+	protshm_notify_init();
 	err = protshm_wait_init();
 	if (err)
 		return err;

@@ -36,6 +36,21 @@
 static atomic64_t protshm_maps_gen = ATOMIC64_INIT(0);
 
 static const struct vm_operations_struct protshm_vm_ops;
+static const struct vm_operations_struct protshm_lease_vm_ops;
+
+/*
+ * The page protection of @vma: a writable mapping of a lease segment stays
+ * read-only until a write fault checks the lease (as the core's write
+ * notification makes it, see vma_wants_writenotify()).
+ */
+static pgprot_t protshm_vma_page_prot(struct vm_area_struct *vma)
+{
+	vm_flags_t flags = vma->vm_flags;
+
+	if (vma->vm_ops == &protshm_lease_vm_ops)
+		flags &= ~VM_WRITE;
+	return vm_get_page_prot(flags);
+}
 
 static vm_flags_t protshm_denied_flags(u32 prot)
 {
@@ -251,7 +266,7 @@ void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
 			protshm_vma_regions_locked(vma, map);
 	}
 	protshm_vma_clear_flags_locked(vma, clear);
-	WRITE_ONCE(vma->vm_page_prot, vm_get_page_prot(vma->vm_flags));
+	WRITE_ONCE(vma->vm_page_prot, protshm_vma_page_prot(vma));
 	protshm_zap_vma(vma);
 	if (map)
 		protshm_vma_refill_locked(vma, map);
@@ -270,7 +285,8 @@ void protshm_vma_restrict_locked(struct vm_area_struct *vma, u32 prot)
  */
 struct protshm_attachment *protshm_vma_attachment(struct vm_area_struct *vma)
 {
-	return vma->vm_ops == &protshm_vm_ops ? vma->vm_private_data : NULL;
+	return vma->vm_ops == &protshm_vm_ops ||
+	       vma->vm_ops == &protshm_lease_vm_ops ? vma->vm_private_data : NULL;
 }
 
 /* Is @vma a mapping of @seg?  As protshm_vma_attachment(). */
@@ -498,6 +514,8 @@ static int protshm_vm_access(struct vm_area_struct *vma, unsigned long addr,
 
 	if (!(vma->vm_flags & (write ? VM_WRITE : VM_READ)))
 		return -EFAULT;
+	if (write && a->seg->lease && !protshm_lease_may_write(vma))
+		return -EFAULT;
 	if (idx >= a->seg->nr_pages)
 		return -EFAULT;
 	len = min_t(unsigned long, len, PAGE_SIZE - offset_in_page(off));
@@ -525,6 +543,67 @@ static const struct vm_operations_struct protshm_vm_ops = {
 	.mprotect = protshm_vm_mprotect,
 	.access = protshm_vm_access,
 };
+
+/*
+ * dup_mmap() copies the PTEs of a shared mapping with their write and dirty
+ * bits after ->open: a child of the lease holder must not inherit writable
+ * PTEs, so the holder's own are dropped first (it refaults them).
+ * Context: ->open from dup_mmap(); the parent's mmap_lock held for writing.
+ */
+static void protshm_lease_vm_open(struct vm_area_struct *vma)
+{
+	struct vm_area_struct *parent;
+
+	if (vma->vm_mm != current->mm && protshm_lease_may_write(vma)) {
+		parent = vma_lookup(current->mm, vma->vm_start);
+		if (parent && (parent->vm_flags & VM_MAYWRITE))
+			protshm_zap_vma(parent);
+	}
+	protshm_vm_open(vma);
+}
+
+/*
+ * Mappings of a segment with a write lease (lease.c): ->pfn_mkwrite makes
+ * the core map them read-only until a write fault checks the lease, and
+ * without ->huge_fault they never get a PMD (every write-protection is per
+ * PTE).
+ */
+static const struct vm_operations_struct protshm_lease_vm_ops = {
+	.open = protshm_lease_vm_open,
+	.close = protshm_vm_close,
+	.fault = protshm_vm_fault,
+	.pfn_mkwrite = protshm_lease_pfn_mkwrite,
+	.mprotect = protshm_vm_mprotect,
+	.access = protshm_vm_access,
+};
+
+/**
+ * protshm_vmas_unlease() - take write access from the mappings of @seg in @mm
+ * @seg: a segment with a write lease, no longer held by @mm's process
+ * @mm: the address space (with a user reference)
+ *
+ * Zaps the PTEs (flushing the TLBs) of every mapping of @seg in @mm that may
+ * be writable (VM_MAYWRITE: mprotect(PROT_READ) leaves a PTE the holder
+ * dirtied read-only but dirty, and mprotect() back to PROT_WRITE makes dirty
+ * PTEs of a shared mapping writable without a fault).  A write fault that
+ * saw the old holder either made its PTE writable before the zap, which
+ * removes it, or finds its PTE changed (the core rechecks it under the PTE
+ * lock) and faults again.
+ *
+ * Context: process context; no protshm lock held; takes @mm's mmap_lock
+ * for reading.
+ */
+void protshm_vmas_unlease(struct protshm_seg *seg, struct mm_struct *mm)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma)
+		if ((vma->vm_flags & VM_MAYWRITE) && protshm_vma_of(vma, seg))
+			protshm_zap_vma(vma);
+	mmap_read_unlock(mm);
+}
 
 static int protshm_mmap_check(struct vm_area_struct *vma,
 			      struct protshm_seg *seg)
@@ -573,8 +652,8 @@ int protshm_mmap(struct file *file, struct vm_area_struct *vma)
 	kref_get(&seg->ref);
 	vm_flags_mod(vma, VM_MIXEDMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
 		     PROTSHM_VM_HUGE, denied);
-	vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
-	vma->vm_ops = &protshm_vm_ops;
+	vma->vm_ops = seg->lease ? &protshm_lease_vm_ops : &protshm_vm_ops;
+	vma->vm_page_prot = protshm_vma_page_prot(vma);
 	vma->vm_private_data = a;
 	atomic64_inc(&protshm_maps_gen);
 	return 0;

@@ -293,6 +293,34 @@ static struct protshm_seg *protshm_nl_seg_find(struct nlattr **attrs,
 
 /* ---- segments ---------------------------------------------------------- */
 
+/*
+ * The pid of the lease holder of @seg in current's pid namespace, 0 if
+ * none, gone, or not visible there.  Context: takes seg->lock.
+ */
+static pid_t protshm_nl_lease_holder(struct protshm_seg *seg)
+{
+	pid_t nr = 0;
+
+	mutex_lock(&seg->lock);
+	if (seg->lease_holder && pid_has_task(seg->lease_holder, PIDTYPE_TGID))
+		nr = pid_nr_ns(seg->lease_holder, task_active_pid_ns(current));
+	mutex_unlock(&seg->lock);
+	return nr;
+}
+
+static int protshm_nl_put_lease(struct sk_buff *skb, struct protshm_seg *seg)
+{
+	pid_t holder;
+
+	if (!seg->lease)
+		return 0;
+	holder = protshm_nl_lease_holder(seg);
+	if (nla_put_flag(skb, PROTSHM_A_SEG_LEASE) ||
+	    (holder && nla_put_u32(skb, PROTSHM_A_LEASE_HOLDER, holder)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int protshm_nl_put_seg(struct sk_buff *skb, struct protshm_seg *seg,
 			      const struct cred *cred)
 {
@@ -312,7 +340,7 @@ static int protshm_nl_put_seg(struct sk_buff *skb, struct protshm_seg *seg,
 	if (protshm_seg_unlinked(seg) &&
 	    nla_put_flag(skb, PROTSHM_A_SEG_UNLINKED))
 		return -EMSGSIZE;
-	return 0;
+	return protshm_nl_put_lease(skb, seg);
 }
 
 static int protshm_nl_seg_msg(struct sk_buff *skb, struct protshm_seg *seg,
@@ -1135,6 +1163,33 @@ void protshm_nl_restrict_event_locked(struct protshm_attachment *a, u32 old)
 		return;
 	err = protshm_nl_put_att_ev(skb, a) ?:
 	      nla_put_u32(skb, PROTSHM_A_OLD_CEILING, old) ?:
+	      nla_put_u32(skb, PROTSHM_A_BY_PID, task_tgid_nr(current));
+	protshm_nl_event_send(skb, hdr, err);
+}
+
+/**
+ * protshm_nl_lease_event_locked() - current moved the write lease of @seg
+ * @seg: the segment, seg->lease_holder the new holder (or NULL)
+ * @old: the previous holder, or NULL
+ *
+ * Context: process context; seg->lock held.
+ */
+void protshm_nl_lease_event_locked(struct protshm_seg *seg, struct pid *old)
+{
+	struct pid *holder = seg->lease_holder;
+	struct sk_buff *skb;
+	void *hdr;
+	int err;
+
+	lockdep_assert_held(&seg->lock);
+	skb = protshm_nl_event_new(PROTSHM_CMD_LEASE_NTF, &hdr);
+	if (!skb)
+		return;
+	err = protshm_nl_put_seg_ev(skb, seg) ?:
+	      (holder ? nla_put_u32(skb, PROTSHM_A_LEASE_HOLDER,
+				    pid_nr(holder)) : 0) ?:
+	      (old ? nla_put_u32(skb, PROTSHM_A_OLD_LEASE_HOLDER,
+				 pid_nr(old)) : 0) ?:
 	      nla_put_u32(skb, PROTSHM_A_BY_PID, task_tgid_nr(current));
 	protshm_nl_event_send(skb, hdr, err);
 }

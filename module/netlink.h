@@ -20,5 +20,6 @@ void protshm_nl_attach_event_locked(struct protshm_attachment *a, u8 cmd);
 void protshm_nl_inherit_event_locked(struct protshm_attachment *a,
 				     struct pid *forker);
 void protshm_nl_restrict_event_locked(struct protshm_attachment *a, u32 old);
+void protshm_nl_lease_event_locked(struct protshm_seg *seg, struct pid *old);
 
 #endif /* PROTSHM_NETLINK_H */

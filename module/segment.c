@@ -69,6 +69,7 @@ static void protshm_seg_free(struct protshm_seg *seg)
 		if (seg->pages[i])
 			__free_page(seg->pages[i]);
 	kvfree(seg->pages);
+	put_pid(seg->lease_holder);
 	mem_cgroup_put(seg->memcg);
 	protshm_account_uncharge(seg);	/* may free seg->ipc_ns */
 	kfree(seg);
@@ -155,6 +156,7 @@ out:
  * @name: validated name
  * @size: validated size (page multiple, not above max_seg_bytes)
  * @mode: permission bits
+ * @flags: PROTSHM_CREATE_LEASE or 0 (validated)
  * @out: the new segment, with one reference for the caller
  *
  * A limit that refuses is tried again once if segments of IPC namespaces
@@ -165,7 +167,7 @@ out:
  * Return: 0, -EEXIST, -ENOSPC (a count limit), -ENOMEM (memory or a bytes
  * limit).
  */
-int protshm_seg_create(const char *name, u64 size, umode_t mode,
+int protshm_seg_create(const char *name, u64 size, umode_t mode, u32 flags,
 		       struct protshm_seg **out)
 {
 	struct protshm_seg *seg;
@@ -174,10 +176,13 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode,
 	seg = protshm_seg_alloc(name, size, mode);
 	if (!seg)
 		return -ENOMEM;
+	if (flags & PROTSHM_CREATE_LEASE)
+		protshm_lease_init(seg);
 	err = protshm_seg_register(seg);
 	if ((err == -ENOSPC || err == -ENOMEM) && protshm_ns_reclaim())
 		err = protshm_seg_register(seg);
 	if (err) {
+		put_pid(seg->lease_holder);
 		kvfree(seg->pages);
 		mem_cgroup_put(seg->memcg);
 		kfree(seg);

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -92,15 +93,21 @@ static inline int ps_open(void)
 	return open(PROTSHM_DEV, O_RDWR | O_CLOEXEC);
 }
 
-static inline int ps_create(int fd, const char *name, uint64_t size,
-			    uint32_t mode, uint32_t prot)
+static inline int ps_create_flags(int fd, const char *name, uint64_t size,
+				  uint32_t mode, uint32_t prot, uint32_t flags)
 {
 	struct protshm_create c = {
-		.size = sizeof(c), .name = (uintptr_t)name, .seg_size = size,
-		.mode = mode, .prot = prot,
+		.size = sizeof(c), .flags = flags, .name = (uintptr_t)name,
+		.seg_size = size, .mode = mode, .prot = prot,
 	};
 
 	return ioctl(fd, PROTSHM_IOC_CREATE, &c);
+}
+
+static inline int ps_create(int fd, const char *name, uint64_t size,
+			    uint32_t mode, uint32_t prot)
+{
+	return ps_create_flags(fd, name, size, mode, prot, 0);
 }
 
 static inline int ps_attach(int fd, const char *name, uint32_t prot)
@@ -143,6 +150,31 @@ static inline int ps_info(int fd, struct protshm_info *info, char *name)
 static inline int ps_unlink(int fd)
 {
 	return ioctl(fd, PROTSHM_IOC_UNLINK);
+}
+
+/* Move the write lease to @pid (0: the caller; a pidfd with the flag). */
+static inline int ps_lease(int fd, pid_t pid, uint32_t flags)
+{
+	struct protshm_lease l = {
+		.size = sizeof(l), .flags = flags, .pid = pid,
+	};
+
+	return ioctl(fd, PROTSHM_IOC_LEASE, &l);
+}
+
+/*
+ * Read lowering records without blocking: the number read, or -1 with
+ * errno (EAGAIN: none pending).
+ */
+static inline int ps_events(int fd, struct protshm_event *ev, int max)
+{
+	ssize_t n;
+	int fl = fcntl(fd, F_GETFL);
+
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	n = read(fd, ev, max * sizeof(*ev));
+	fcntl(fd, F_SETFL, fl);
+	return n < 0 ? -1 : (int)(n / sizeof(*ev));
 }
 
 /* Open + create in one step; returns the fd or -1. */
@@ -410,6 +442,23 @@ static inline const char *maps_perms_in(const char *maps, void *addr,
 static inline const char *maps_perms(void *addr, char perms[5])
 {
 	return maps_perms_in("/proc/self/maps", addr, perms);
+}
+
+/*
+ * A child that only waits to be killed, and dies with its parent (a failed
+ * assertion must not leave it holding files of the device).  Returns its
+ * pid or -1.
+ */
+static inline pid_t fork_idle(void)
+{
+	pid_t pid = fork();
+
+	if (!pid) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		pause();
+		_exit(0);
+	}
+	return pid;
 }
 
 /* Wait for a child and return its exit status, or 128+signal. */

@@ -60,6 +60,8 @@ struct seg_rec {
 	uint32_t uid, gid, mode, nr_attach;
 	uint64_t resident;
 	int unlinked;
+	int lease;
+	uint32_t lease_holder;	/* 0 if absent */
 };
 
 struct vma_rec {
@@ -87,6 +89,7 @@ struct ev_rec {
 	uint64_t seg_id, att_id, parent_id;
 	char seg_name[PROTSHM_NAME_MAX];
 	uint32_t pid, by_pid, parent_pid, ceiling, old_ceiling;
+	uint32_t lease_holder, old_lease_holder;	/* 0 if absent */
 	int has_pid;
 	char comm[32];
 };
@@ -325,6 +328,10 @@ static inline void seg_parse(const struct nlmsghdr *nlh, struct seg_rec *s)
 			s->resident = mnl_attr_get_u64(a);
 			break;
 		case PROTSHM_A_SEG_UNLINKED: s->unlinked = 1; break;
+		case PROTSHM_A_SEG_LEASE: s->lease = 1; break;
+		case PROTSHM_A_LEASE_HOLDER:
+			s->lease_holder = mnl_attr_get_u32(a);
+			break;
 		}
 	}
 }
@@ -621,6 +628,12 @@ static inline void ev_parse(const struct nlmsghdr *nlh, struct ev_rec *e)
 			e->old_ceiling = mnl_attr_get_u32(a);
 			break;
 		case PROTSHM_A_COMM: nl_strcpy(e->comm, sizeof(e->comm), a); break;
+		case PROTSHM_A_LEASE_HOLDER:
+			e->lease_holder = mnl_attr_get_u32(a);
+			break;
+		case PROTSHM_A_OLD_LEASE_HOLDER:
+			e->old_lease_holder = mnl_attr_get_u32(a);
+			break;
 		}
 	}
 }

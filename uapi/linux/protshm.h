@@ -38,10 +38,14 @@
 #define PROTSHM_PROT_WRITE	0x2
 #define PROTSHM_PROT_RW		(PROTSHM_PROT_READ | PROTSHM_PROT_WRITE)
 
+/* struct protshm_create.flags */
+/* the segment has a write lease: one writing process at a time */
+#define PROTSHM_CREATE_LEASE	0x1
+
 /**
  * struct protshm_create - argument of PROTSHM_IOC_CREATE
  * @size: sizeof(struct protshm_create)
- * @flags: must be 0
+ * @flags: PROTSHM_CREATE_LEASE or 0
  * @name: user pointer to the NUL-terminated segment name: 1 to 63 bytes of
  *	[A-Za-z0-9._-], not starting with '.'
  * @seg_size: size of the segment in bytes: a non-zero multiple of the page
@@ -203,6 +207,69 @@ struct protshm_wake {
 	__u32 __reserved;
 };
 
+/* struct protshm_lease.flags */
+/* @pid is a pidfd, not a pid number */
+#define PROTSHM_LEASE_PIDFD	0x1
+
+/**
+ * struct protshm_lease - argument of PROTSHM_IOC_LEASE
+ * @size: sizeof(struct protshm_lease)
+ * @flags: PROTSHM_LEASE_PIDFD or 0
+ * @pid: the new holder: a process (thread-group) id in the caller's pid
+ *	namespace, 0 for the caller, or with PROTSHM_LEASE_PIDFD a pidfd.
+ *	It must be attached (else ESRCH) and its ceiling must allow
+ *	PROTSHM_PROT_WRITE (else EACCES).  The caller must own the segment,
+ *	have CAP_IPC_OWNER or hold the lease (else EPERM); a segment created
+ *	without PROTSHM_CREATE_LEASE is EINVAL.
+ * @__reserved: must be 0
+ */
+struct protshm_lease {
+	__u32 size;
+	__u32 flags;
+	__u32 pid;
+	__u32 __reserved;
+};
+
+/*
+ * Records read(2) from a bound file: changes of the reader's rights.
+ * PROTSHM_EVENT_QUEUE records per queue are kept; older ones are dropped
+ * and counted in @lost of the next record.
+ */
+#define PROTSHM_EVENT_VERSION	1
+#define PROTSHM_EVENT_QUEUE	16
+
+/* struct protshm_event.type */
+#define PROTSHM_EVENT_CEILING		1	/* the process's ceiling */
+#define PROTSHM_EVENT_FD		2	/* the file's rights (its binder) */
+#define PROTSHM_EVENT_LEASE_LOST	3	/* the write lease moved away */
+#define PROTSHM_EVENT_LEASE_GAINED	4	/* the write lease moved here */
+
+/**
+ * struct protshm_event - a record read(2) from a bound file
+ * @version: PROTSHM_EVENT_VERSION
+ * @size: sizeof(struct protshm_event) of the kernel; records are @size
+ *	bytes apart
+ * @type: PROTSHM_EVENT_*
+ * @old_prot: rights before (PROTSHM_PROT_*)
+ * @new_prot: rights after
+ * @by_pid: the process that caused the change, in the reader's pid
+ *	namespace; 0 if not visible there
+ * @lost: records of the same queue dropped just before this one
+ * @seq: number of the record in its queue, from 1
+ * @time_ns: CLOCK_MONOTONIC time of the change
+ */
+struct protshm_event {
+	__u16 version;
+	__u16 size;
+	__u32 type;
+	__u32 old_prot;
+	__u32 new_prot;
+	__u32 by_pid;
+	__u32 lost;
+	__u64 seq;
+	__u64 time_ns;
+};
+
 /* 0xB8 is not used in Documentation/userspace-api/ioctl/ioctl-number.rst */
 #define PROTSHM_IOC_MAGIC	0xB8
 
@@ -219,6 +286,8 @@ struct protshm_wake {
 /* sleep on a word of the segment; see Documentation/userspace-api/protshm.rst */
 #define PROTSHM_IOC_WAIT	_IOW(PROTSHM_IOC_MAGIC, 0x07, struct protshm_wait)
 #define PROTSHM_IOC_WAKE	_IOW(PROTSHM_IOC_MAGIC, 0x08, struct protshm_wake)
+/* moves the write lease of a PROTSHM_CREATE_LEASE segment */
+#define PROTSHM_IOC_LEASE	_IOW(PROTSHM_IOC_MAGIC, 0x09, struct protshm_lease)
 
 /*
  * Generic netlink family PROTSHM_GENL_NAME, version PROTSHM_GENL_VERSION:
@@ -302,6 +371,13 @@ struct protshm_wake {
  *   PROTSHM_CMD_RESTRICT_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS, ATT_ID, [PID],
  *         BY_PID (the restricting process), OLD_CEILING, CEILING; one per
  *         process processed, also when the ceiling did not change
+ *   PROTSHM_CMD_LEASE_NTF: SEG_ID, SEG_NAME, SEG_IPC_NS, [LEASE_HOLDER],
+ *         [OLD_LEASE_HOLDER], BY_PID; the write lease moved (or was taken
+ *         away by a RESTRICT of its holder: no LEASE_HOLDER)
+ *
+ * SEG_GET replies of a segment created with PROTSHM_CREATE_LEASE also
+ * carry SEG_LEASE and, while its holder is alive and visible in the
+ * caller's pid namespace, LEASE_HOLDER.
  */
 
 /** PROTSHM_GENL_NAME - name of the generic netlink family */
@@ -322,6 +398,7 @@ struct protshm_wake {
  * @PROTSHM_CMD_ATTACH_NTF: event: a process attached to a segment
  * @PROTSHM_CMD_DETACH_NTF: event: an attachment was forgotten
  * @PROTSHM_CMD_RESTRICT_NTF: event: a process's ceiling was restricted
+ * @PROTSHM_CMD_LEASE_NTF: event: a segment's write lease moved
  * @__PROTSHM_CMD_MAX: one past the last command
  */
 enum protshm_cmd {
@@ -334,6 +411,7 @@ enum protshm_cmd {
 	PROTSHM_CMD_ATTACH_NTF,
 	PROTSHM_CMD_DETACH_NTF,
 	PROTSHM_CMD_RESTRICT_NTF,
+	PROTSHM_CMD_LEASE_NTF,
 	__PROTSHM_CMD_MAX
 };
 
@@ -375,6 +453,9 @@ enum protshm_cmd {
  * @PROTSHM_A_PARENT_PID: u32, parent of a process being forked
  * @PROTSHM_A_PIDFD: u32, RESTRICT request: a pidfd in the sender's file
  *	table naming the process, instead of PID (EBADF if it is not one)
+ * @PROTSHM_A_SEG_LEASE: flag, the segment has a write lease
+ * @PROTSHM_A_LEASE_HOLDER: u32, pid of the process holding the write lease
+ * @PROTSHM_A_OLD_LEASE_HOLDER: u32, pid of the previous holder (events)
  * @__PROTSHM_A_MAX: one past the last attribute
  */
 enum protshm_attr {
@@ -403,6 +484,9 @@ enum protshm_attr {
 	PROTSHM_A_BY_PID,
 	PROTSHM_A_PARENT_PID,
 	PROTSHM_A_PIDFD,
+	PROTSHM_A_SEG_LEASE,
+	PROTSHM_A_LEASE_HOLDER,
+	PROTSHM_A_OLD_LEASE_HOLDER,
 	__PROTSHM_A_MAX
 };
 

@@ -12,9 +12,15 @@
  *	page 2	B's region
  *
  * While both are writing, the owner lowers A's ceiling to read-only with
- * protshm_restrict().  A's next write faults (SIGSEGV, SEGV_ACCERR); its
- * signal handler reports the fault to the owner through a pipe.  The owner
- * then checks that:
+ * protshm_restrict(), at a moment when A is between two writes (A waits
+ * while the owner's "hold A" flag is set).  A watches its handle's fd with
+ * epoll: before writing again it learns of the revoke (EPOLLPRI, then the
+ * record from protshm_events_read(): rw -> r, by the owner's pid), reports
+ * it, and then writes anyway to show that the kernel enforces it.  That
+ * write faults (SIGSEGV, SEGV_ACCERR); its signal handler reports the fault
+ * to the owner through a pipe.  The owner then checks that:
+ *   - A was told of the revoke through epoll before its write faulted, by
+ *     a record naming the owner and the old and new ceilings;
  *   - the fault is SIGSEGV/SEGV_ACCERR at an address inside A's page;
  *   - A's data is intact: its page holds exactly the last value A completed
  *     before the fault, and nothing changed after protshm_restrict() returned;
@@ -57,6 +63,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,6 +86,8 @@ struct control {
 	_Atomic uint32_t stop;		/* set by the owner: consumers exit */
 	_Atomic uint32_t revoked;	/* set by the owner once it has told of
 					 * the revoke; only orders the output */
+	_Atomic uint32_t hold_a;	/* set by the owner: A waits between
+					 * two writes until it is cleared */
 };
 
 /* Pages 1 and 2: one per consumer, written only by that consumer. */
@@ -95,6 +104,8 @@ enum msg_kind {
 	MSG_READBACK,	/* after the fault: @value read, @ceiling */
 	MSG_DONE,	/* stopped normally; @value: last done */
 	MSG_ERROR,	/* setup failed; @err: -errno */
+	MSG_HELD,	/* A stopped between two writes for the owner */
+	MSG_NOTIFIED,	/* A read a lowering record: @ev */
 };
 
 struct msg {
@@ -105,6 +116,7 @@ struct msg {
 	unsigned int ceiling;
 	uint64_t addr;
 	uint64_t value;
+	struct protshm_event ev;
 };
 
 /* The owner's view of one consumer. */
@@ -246,12 +258,53 @@ static int install_fault_handler(void)
 	return 0;
 }
 
-/* write_loop - write the counter into @r until the owner says stop. */
-static void write_loop(struct region *r, const struct control *ctl)
+/*
+ * learn_revoke - A, held by the owner between two writes: is a lowering
+ * pending on its fd (epoll, EPOLLPRI)?  Then read it and tell the owner
+ * before writing again.
+ */
+static void learn_revoke(char name, struct protshm *shm, int ep)
+{
+	struct msg m = { .kind = MSG_NOTIFIED };
+	struct epoll_event e;
+
+	if (epoll_wait(ep, &e, 1, TIMEOUT_MS) != 1 || !(e.events & EPOLLPRI) ||
+	    protshm_events_read(shm, &m.ev, 1, 0) != 1)
+		return;
+	printf("consumer %c: epoll: EPOLLPRI -- ceiling %s -> %s, by pid %u;"
+	       " writing anyway\n", name, protshm_strprot(m.ev.old_prot),
+	       protshm_strprot(m.ev.new_prot), m.ev.by_pid);
+	send_msg(report_fd, &m);
+}
+
+/*
+ * hold - tell the owner that A stopped between two writes, wait while it
+ * holds A (A may not write the control page: it is about to lose write
+ * access), then look for a lowering record.
+ */
+static void hold(const struct control *ctl, char name, struct protshm *shm,
+		 int ep)
+{
+	struct msg m = { .kind = MSG_HELD };
+
+	send_msg(report_fd, &m);
+	while (atomic_load(&ctl->hold_a) && !atomic_load(&ctl->stop))
+		sleep_ms(1);
+	learn_revoke(name, shm, ep);
+}
+
+/*
+ * write_loop - write the counter into @r until the owner says stop; A
+ * stops between two writes while the owner holds it.
+ */
+static void write_loop(struct region *r, const struct control *ctl, char name,
+		       struct protshm *shm, int ep)
 {
 	uint64_t i = 0;
 
 	while (!atomic_load(&ctl->stop)) {
+		if (name == 'A' && atomic_load(&ctl->hold_a))
+			hold(ctl, name, shm, ep);
 		i++;
 		atomic_store(&r->seq, i);
 		atomic_store(&r->log[i % LOG_LEN], i);
@@ -312,12 +365,13 @@ static int consumer_fail(char name, const char *what, int err)
 /* consumer_main - body of a consumer process; returns its exit status. */
 static int consumer_main(char name, int page)
 {
+	struct epoll_event e = { .events = EPOLLPRI };
 	struct msg hello = { .kind = MSG_HELLO };
 	struct protshm *shm;
 	const struct control *ctl;
 	struct region *r;
 	void *base;
-	int ret;
+	int ret, ep;
 
 	ret = protshm_attach(SEG_NAME, PROTSHM_PROT_RW, &shm);
 	if (ret < 0)
@@ -328,6 +382,9 @@ static int consumer_main(char name, int page)
 	ret = install_fault_handler();
 	if (ret < 0)
 		return consumer_fail(name, "sigaction", ret);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, protshm_fd(shm), &e) < 0)
+		return consumer_fail(name, "epoll", -errno);
 	ctl = base;
 	r = region_at(base, page);
 	printf("consumer %c (pid %d): attached \"%s\" rw, writing page %d at %p ...\n",
@@ -337,12 +394,13 @@ static int consumer_main(char name, int page)
 
 	if (sigsetjmp(recover, 1) == 0) {
 		recover_armed = 1;
-		write_loop(r, ctl);
+		write_loop(r, ctl, name, shm, ep);
 		recover_armed = 0;
 		report_done(name);
 	} else {
 		after_fault(name, shm, r, ctl);	/* the write loop faulted */
 	}
+	close(ep);
 	protshm_unmap(base, seg_size);
 	protshm_close(shm);
 	return 0;
@@ -350,7 +408,7 @@ static int consumer_main(char name, int page)
 
 /* ---- the owner --------------------------------------------------------- */
 
-#define MAX_CHECKS 16
+#define MAX_CHECKS 20
 
 static struct {
 	bool ok;
@@ -532,7 +590,39 @@ static void check_data(const struct consumer *a, const struct msg *f,
 	      protshm_strprot(rb->ceiling));
 }
 
-/* revoke_a - lower A's ceiling to read-only while it writes, then check. */
+/* hold_a - stop A between two writes; false if it did not stop. */
+static bool hold_a(struct control *ctl, const struct consumer *a)
+{
+	struct msg m;
+
+	atomic_store(&ctl->hold_a, 1);
+	return check(expect_msg(a, MSG_HELD, &m) == 0,
+		     "A stopped between two writes for the revoke");
+}
+
+/* check_notified - A learned of the revoke through epoll, from the owner. */
+static void check_notified(const struct consumer *a)
+{
+	const struct protshm_event *ev;
+	struct msg m;
+
+	if (!check(expect_msg(a, MSG_NOTIFIED, &m) == 0,
+		   "A learned of its revoke through epoll before writing"))
+		return;
+	ev = &m.ev;
+	check(ev->type == PROTSHM_EVENT_CEILING &&
+	      ev->old_prot == PROTSHM_PROT_RW &&
+	      ev->new_prot == PROTSHM_PROT_READ &&
+	      ev->by_pid == (uint32_t)getpid(),
+	      "A's record: ceiling %s -> %s by pid %u (type %u)",
+	      protshm_strprot(ev->old_prot), protshm_strprot(ev->new_prot),
+	      ev->by_pid, ev->type);
+}
+
+/*
+ * revoke_a - lower A's ceiling to read-only while it is held between two
+ * writes, let it go, then check.
+ */
 static void revoke_a(struct protshm *shm, struct control *ctl,
 		     const struct consumer *a)
 {
@@ -541,6 +631,8 @@ static void revoke_a(struct protshm *shm, struct control *ctl,
 	bool faulted;
 	int ret;
 
+	if (!hold_a(ctl, a))
+		return;
 	printf("owner: revoking write access of A (pid %d) ...\n", (int)a->pid);
 	ret = protshm_restrict(shm, a->pid, PROTSHM_PROT_READ, 0);
 	at_revoke = atomic_load(&a->region->done);
@@ -549,7 +641,9 @@ static void revoke_a(struct protshm *shm, struct control *ctl,
 	printf("owner: restrict returned; A's counter stands at %" PRIu64 "\n",
 	       at_revoke);
 	atomic_store(&ctl->revoked, 1);
+	atomic_store(&ctl->hold_a, 0);
 
+	check_notified(a);
 	faulted = expect_msg(a, MSG_FAULT, &fault) == 0;
 	now = atomic_load(&a->region->done);
 	check(now == at_revoke, "A's counter unchanged since the revoke "

@@ -87,6 +87,24 @@ PROTSHM_API int protshm_create(const char *name, size_t size, mode_t mode,
 			       unsigned int prot, struct protshm **out);
 
 /**
+ * protshm_create_flags() - protshm_create() with creation flags
+ * @name: as for protshm_create()
+ * @size: as for protshm_create()
+ * @mode: as for protshm_create()
+ * @prot: as for protshm_create()
+ * @flags: PROTSHM_CREATE_LEASE (one writing process at a time, see
+ *	protshm_lease_move()) or 0
+ * @out: as for protshm_create()
+ *
+ * Since LIBPROTSHM_1.1.
+ *
+ * Return: as protshm_create(); -EINVAL for unknown @flags.
+ */
+PROTSHM_API int protshm_create_flags(const char *name, size_t size,
+				     mode_t mode, unsigned int prot,
+				     unsigned int flags, struct protshm **out);
+
+/**
  * protshm_attach() - bind a handle to an existing segment by name
  * @name: name of the segment
  * @prot: rights requested for the handle (PROTSHM_PROT_*); the segment's
@@ -280,6 +298,10 @@ struct protshm_nl;
  * @nr_attachments: number of attached processes
  * @resident: bytes with pages allocated
  * @unlinked: non-zero if the name was removed (the segment lives on)
+ * @lease: non-zero for a segment created with PROTSHM_CREATE_LEASE
+ *	(since 1.1: the library owns the struct, fields are only appended)
+ * @lease_holder: the process holding its write lease, in the caller's pid
+ *	namespace; 0 if none, gone or not visible there
  */
 struct protshm_nl_segment {
 	__u64 id;
@@ -291,6 +313,8 @@ struct protshm_nl_segment {
 	__u32 nr_attachments;
 	__u64 resident;
 	int unlinked;
+	int lease;
+	pid_t lease_holder;
 };
 
 /**
@@ -668,6 +692,46 @@ PROTSHM_API int protshm_cond_signal(struct protshm_cond *c);
  * Return: 0; -EACCES without WRITE.
  */
 PROTSHM_API int protshm_cond_broadcast(struct protshm_cond *c);
+/**
+ * protshm_events_read() - read the changes of the caller's rights
+ * @shm: the handle
+ * @ev: receives up to @n records, oldest first
+ * @n: size of @ev, at least 1
+ * @timeout_ms: how long to wait for a first record: 0 not at all, -1
+ *	without limit (as poll(2))
+ *
+ * Reads the records of the calling process's lowered ceiling, of the lowered
+ * rights of the handle's fd (bound by another process) and of write lease
+ * moves (struct protshm_event, PROTSHM_EVENT_*); each record is read once by
+ * one process.  A record's @lost counts the older ones dropped because the
+ * process read too late.  protshm_fd() can be polled for POLLPRI meanwhile.
+ * Sets O_NONBLOCK on the handle's fd.  Since LIBPROTSHM_1.1.
+ *
+ * Return: the number of records read (>= 1); -EAGAIN if none came in time;
+ * -EINVAL for a NULL argument or @n 0; other negative errno values of
+ * read(2) and poll(2).
+ */
+PROTSHM_API int protshm_events_read(struct protshm *shm,
+				    struct protshm_event *ev, size_t n,
+				    int timeout_ms);
+
+/**
+ * protshm_lease_move() - move the write lease of a segment
+ * @shm: a handle of a segment created with PROTSHM_CREATE_LEASE
+ * @pid: the new holder (attached to the segment), 0 for the caller; with
+ *	PROTSHM_LEASE_PIDFD, a pidfd
+ * @flags: PROTSHM_LEASE_PIDFD or 0
+ *
+ * When it returns 0 the previous holder can no longer write through any
+ * mapping, and the new holder's next write succeeds.  Since LIBPROTSHM_1.1.
+ *
+ * Return: 0; -EPERM if the caller neither owns the segment nor holds the
+ * lease; -EACCES if the new holder's ceiling lacks write; -ESRCH if it is
+ * gone or not attached; -EINVAL if the segment has no lease, for bad flags
+ * or a negative @pid; -EBADF for a bad pidfd.
+ */
+PROTSHM_API int protshm_lease_move(struct protshm *shm, pid_t pid,
+				   unsigned int flags);
 
 #ifdef __cplusplus
 }

@@ -42,6 +42,12 @@ static const struct subcmd subcmds[] = {
 	  "raised again.  -d, --descendants: also every process forked from\n"
 	  "PID that inherited the attachment.  Needs the segment's owner or\n"
 	  "CAP_IPC_OWNER for another process.\n" },
+	{ "lease", lease_main, "NAME PID",
+	  "move the write lease of NAME to PID",
+	  "Segment NAME (created with PROTSHM_CREATE_LEASE) gets PID as its one\n"
+	  "writing process: when this returns, the previous holder can no\n"
+	  "longer write.  Needs the segment's owner, CAP_IPC_OWNER or the\n"
+	  "current holder; PID must be attached and its ceiling allow rw.\n" },
 	{ "monitor", monitor_main, "[NAME]",
 	  "print segment events as they happen (needs CAP_NET_ADMIN)",
 	  "One line (or one JSON object with -j) per event: segment created or\n"

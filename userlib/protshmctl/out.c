@@ -189,5 +189,7 @@ void segment_json(struct jw *w, const char *key,
 	jw_str(w, "mode", fmt_mode(s->mode, mode));
 	jw_u64(w, "attachments", s->nr_attachments);
 	jw_bool(w, "unlinked", s->unlinked);
+	if (s->lease)
+		jw_u64(w, "lease_holder", s->lease_holder);
 	jw_obj_close(w);
 }

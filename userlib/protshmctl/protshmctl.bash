@@ -22,7 +22,7 @@ _protshmctl()
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W '-j --json -p --pretty -h --help -V --version' -- "$cur"))
 		else
-			COMPREPLY=($(compgen -W 'list show restrict monitor help' -- "$cur"))
+			COMPREPLY=($(compgen -W 'list show restrict lease monitor help' -- "$cur"))
 		fi
 		return
 	fi

@@ -70,6 +70,7 @@ int ctl_usage_error(const char *fmt, ...)
 int list_main(struct ctl *ctl, int argc, char **argv);
 int show_main(struct ctl *ctl, int argc, char **argv);
 int restrict_main(struct ctl *ctl, int argc, char **argv);
+int lease_main(struct ctl *ctl, int argc, char **argv);
 int monitor_main(struct ctl *ctl, int argc, char **argv);
 
 /* shared by list and show */

@@ -127,6 +127,10 @@ static int show_seg(const struct protshm_nl_segment *s, void *arg)
 	       fmt_size(s->resident, res, sizeof(res)), s->uid, s->gid,
 	       fmt_mode(s->mode, mode), s->nr_attachments,
 	       s->nr_attachments == 1 ? "" : "es");
+	if (s->lease && s->lease_holder)
+		printf("write lease held by %d\n", (int)s->lease_holder);
+	else if (s->lease)
+		printf("write lease held by nobody\n");
 	return 0;
 }
 

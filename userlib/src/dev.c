@@ -83,11 +83,12 @@ PROTSHM_API int protshm_abi_version(void)
 	return ret;
 }
 
-PROTSHM_API int protshm_create(const char *name, size_t size, mode_t mode,
-			       unsigned int prot, struct protshm **out)
+int protshm__create(const char *name, size_t size, mode_t mode,
+		    unsigned int prot, unsigned int flags, struct protshm **out)
 {
 	struct protshm_create arg = {
 		.size = sizeof(arg),
+		.flags = flags,
 		.name = (uintptr_t)name,
 		.seg_size = size,
 		.mode = mode,
@@ -97,6 +98,12 @@ PROTSHM_API int protshm_create(const char *name, size_t size, mode_t mode,
 	if (!name || !out)
 		return -EINVAL;
 	return bind_new(PROTSHM_IOC_CREATE, &arg, out);
+}
+
+PROTSHM_API int protshm_create(const char *name, size_t size, mode_t mode,
+			       unsigned int prot, struct protshm **out)
+{
+	return protshm__create(name, size, mode, prot, 0, out);
 }
 
 PROTSHM_API int protshm_attach(const char *name, unsigned int prot,

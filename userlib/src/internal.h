@@ -19,5 +19,7 @@ struct protshm {
 };
 
 int protshm__ioctl(int fd, unsigned long req, void *arg);
+int protshm__create(const char *name, size_t size, mode_t mode,
+		    unsigned int prot, unsigned int flags, struct protshm **out);
 
 #endif /* LIBPROTSHM_INTERNAL_H */

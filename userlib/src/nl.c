@@ -223,6 +223,9 @@ static const enum mnl_attr_data_type nl_attr_types[PROTSHM_A_MAX + 1] = {
 	[PROTSHM_A_RESTRICT_FLAGS] = MNL_TYPE_U32,
 	[PROTSHM_A_BY_PID] = MNL_TYPE_U32,
 	[PROTSHM_A_PARENT_PID] = MNL_TYPE_U32,
+	[PROTSHM_A_SEG_LEASE] = MNL_TYPE_FLAG,
+	[PROTSHM_A_LEASE_HOLDER] = MNL_TYPE_U32,
+	[PROTSHM_A_OLD_LEASE_HOLDER] = MNL_TYPE_U32,
 };
 
 static const enum mnl_attr_data_type nl_vma_types[PROTSHM_VMA_A_MAX + 1] = {
@@ -419,6 +422,8 @@ static void seg_from(const struct nlmsghdr *nlh, struct protshm_nl_segment *s)
 	s->nr_attachments = tb_u32(tb, PROTSHM_A_SEG_NR_ATTACH);
 	s->resident = tb_u64(tb, PROTSHM_A_SEG_RESIDENT);
 	s->unlinked = tb[PROTSHM_A_SEG_UNLINKED] != NULL;
+	s->lease = tb[PROTSHM_A_SEG_LEASE] != NULL;
+	s->lease_holder = (pid_t)tb_u32(tb, PROTSHM_A_LEASE_HOLDER);
 }
 
 PROTSHM_API int protshm_nl_segments(struct protshm_nl *nl, const char *name,
