@@ -28,15 +28,17 @@ static const char *const b12_impl[B12_NR] = {
 
 /*
  * The child: attach, map, say 'r'; on 'w' write every page and say 'd';
- * exit on EOF.
+ * exit on EOF.  @other_ends: the owner's ends of the two pipes.
  */
 static void __attribute__((noreturn)) b12_child(const char *name, int cmd,
-						int rep)
+						int rep, int other_ends[2])
 {
 	struct protshm *shm;
 	char c = 'r';
 	void *p;
 
+	close(other_ends[0]);	/* else the owner's close is no EOF */
+	close(other_ends[1]);
 	if (protshm_attach(name, PROTSHM_PROT_RW, &shm) ||
 	    protshm_map(shm, 0, cfg.size, PROT_READ | PROT_WRITE, &p) ||
 	    write(rep, &c, 1) != 1)
@@ -71,7 +73,7 @@ static double b12_once(int what, struct protshm *shm, const char *name)
 		return -1;
 	pid = fork();
 	if (!pid)
-		b12_child(name, cmd[0], rep[1]);
+		b12_child(name, cmd[0], rep[1], (int[2]){ cmd[1], rep[0] });
 	close(cmd[0]);
 	close(rep[1]);
 	if (pid < 0 || read(rep[0], &c, 1) != 1)
