@@ -37,7 +37,7 @@ if [ $rc -ne 0 ]; then
 fi
 expect "$out" 'Name: protshm' 'family name'
 expect "$out" 'Version: 0x1' 'version 1'
-expect "$out" 'max attribs: 24' 'PROTSHM_A_MAX is 24'
+expect "$out" 'max attribs: 27' 'PROTSHM_A_MAX is 27'
 expect "$out" '#1:  ID-0x1 ' 'command 1, PROTSHM_CMD_SEG_GET'
 expect "$out" '#2:  ID-0x2 ' 'command 2, PROTSHM_CMD_ATTACH_GET'
 expect "$out" '#3:  ID-0x3 ' 'command 3, PROTSHM_CMD_RESTRICT'
