@@ -103,7 +103,7 @@ int bench_b12(void)
 
 	row_add("B12", "take write access from 1 process", "time/op (us)",
 		"op_us", b12_impl[B12_LEASE], b12_impl[B12_RESTRICT],
-		GOAL_INFO, 0, NULL);
+		GOAL_RATIO_LE, 1.0, "<= 1.0x");
 	if (!cfg.have_protshm)
 		return 0;
 	progress("B12: lease move vs restrict, %d repetitions\n", cfg.reps);
