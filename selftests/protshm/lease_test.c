@@ -351,6 +351,76 @@ TEST_F(lease, fork_of_holder)
 }
 
 /*
+ * A fork racing the move: the holder forks while the owner takes the lease
+ * back.  Had its dup_mmap() started before the move and its ->open() run
+ * after it, the child would inherit the holder's writable PTE.  No child of
+ * the holder, a process that never holds the lease, may write.
+ */
+#define FORK_RACE_ROUNDS	150
+#define FORK_RACE_FORKS		200
+
+/*
+ * Fork until the lease is gone.  Exits with 0, 1 (a check failed) or 2 (a
+ * child wrote).
+ */
+static int forking_holder(void *arg)
+{
+	struct writer_arg *w = arg;
+	int i, status, wrote = 0;
+	pid_t g;
+
+	CHILD_ASSERT(sync_recv(w->s->to_child[0]) == 'l');
+	CHILD_ASSERT(probe_write(w->p, 'h') == 0);
+	CHILD_ASSERT(sync_send(w->s->to_parent[1], 'r') == 0);
+	for (i = 0; i < FORK_RACE_FORKS && probe_write(w->p, 'h') == 0; i++) {
+		g = fork();
+		if (!g) {
+			int sig = probe_write(w->p, 'g');
+
+			_exit(!sig ? 2 : lease_refused(sig, w->p) ? 0 : 1);
+		}
+		CHILD_ASSERT(g > 0 && waitpid(g, &status, 0) == g);
+		CHILD_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) != 1);
+		wrote += !!WEXITSTATUS(status);
+	}
+	if (wrote)
+		fprintf(stderr, "# %d of %d children wrote\n", wrote, i);
+	return wrote ? 2 : 0;
+}
+
+TEST_F(lease, fork_races_move)
+{
+	struct writer_arg w = { .p = self->p, .fd = self->fd };
+	int round, status, bad = 0;
+	struct sync_pipe s;
+	pid_t pid;
+
+	w.s = &s;
+	for (round = 0; round < FORK_RACE_ROUNDS; round++) {
+		pid = child_run(forking_holder, &w, &s);
+		ASSERT_LE(0, pid);
+		ASSERT_EQ(0, ps_lease(self->fd, pid, 0));
+		ASSERT_EQ(0, sync_send(s.to_child[1], 'l'));
+		ASSERT_EQ('r', sync_recv(s.to_parent[0]));	/* it wrote */
+		usleep(round * 250 % 5000);
+		ASSERT_EQ(0, ps_lease(self->fd, 0, 0));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_NE(1, WEXITSTATUS(status));
+		bad += WEXITSTATUS(status) == 2;
+		close(s.to_parent[0]);
+		close(s.to_parent[1]);
+		close(s.to_child[0]);
+		close(s.to_child[1]);
+	}
+	EXPECT_EQ(0, bad) {
+		TH_LOG("in %d of %d rounds a child of the holder wrote without the lease",
+		       bad, FORK_RACE_ROUNDS);
+	}
+	ASSERT_EQ(0, probe_write(self->p, 'o'));
+}
+
+/*
  * mprotect cycles, and /proc/self/mem, cannot get around it: the holder's
  * dirty PTEs, made read-only by mprotect(), do not become writable again
  * once the lease is gone.
