@@ -254,6 +254,18 @@ static inline bool protshm_ipc_ns_initial(const struct ipc_namespace *ns)
 }
 
 /*
+ * Write-lock a VMA (mmap_lock held for writing): waits for the page faults
+ * that hold only its per-VMA lock.  Kernels without per-VMA locks fault
+ * under the mmap_lock alone.
+ */
+static inline void protshm_vma_start_write(struct vm_area_struct *vma)
+{
+#ifdef PROTSHM_HAVE_VMA_START_WRITE
+	vma_start_write(vma);
+#endif
+}
+
+/*
  * mmap_assert_write_locked() calls dump_mm() under CONFIG_DEBUG_VM, which
  * 6.1 does not export to modules; lockdep gives the same check.
  */

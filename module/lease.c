@@ -194,7 +194,7 @@ int protshm_lease_move(struct protshm_seg *seg, struct pid *to)
 		return -ESRCH;
 	do {
 		err = protshm_lease_try(seg, target);
-	} while (err == -EAGAIN);
+	} while (err == -EAGAIN && !fatal_signal_pending(current));
 	protshm_attach_put(target);
 	return err;
 }

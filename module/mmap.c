@@ -546,15 +546,17 @@ static const struct vm_operations_struct protshm_vm_ops = {
 
 /*
  * dup_mmap() copies the PTEs of a shared mapping with their write and dirty
- * bits after ->open: a child of the lease holder must not inherit writable
- * PTEs, so the holder's own are dropped first (it refaults them).
+ * bits after ->open: a child must not inherit writable PTEs, so the
+ * parent's own are dropped first (it refaults them).  Whoever holds the
+ * lease now: a move that lands during the fork waits for the parent's
+ * mmap_lock before it zaps, and would come after the copy.
  * Context: ->open from dup_mmap(); the parent's mmap_lock held for writing.
  */
 static void protshm_lease_vm_open(struct vm_area_struct *vma)
 {
 	struct vm_area_struct *parent;
 
-	if (vma->vm_mm != current->mm && protshm_lease_may_write(vma)) {
+	if (vma->vm_mm != current->mm) {
 		parent = vma_lookup(current->mm, vma->vm_start);
 		if (parent && (parent->vm_flags & VM_MAYWRITE))
 			protshm_zap_vma(parent);
@@ -585,24 +587,31 @@ static const struct vm_operations_struct protshm_lease_vm_ops = {
  * Zaps the PTEs (flushing the TLBs) of every mapping of @seg in @mm that may
  * be writable (VM_MAYWRITE: mprotect(PROT_READ) leaves a PTE the holder
  * dirtied read-only but dirty, and mprotect() back to PROT_WRITE makes dirty
- * PTEs of a shared mapping writable without a fault).  A write fault that
- * saw the old holder either made its PTE writable before the zap, which
- * removes it, or finds its PTE changed (the core rechecks it under the PTE
- * lock) and faults again.
+ * PTEs of a shared mapping writable without a fault).  The mmap_lock held
+ * for writing, and each VMA write-locked, wait for the write faults and
+ * ->access() calls in progress: one that checked the lease before the move
+ * either finished before the zap, which removes its PTE, or has not
+ * started, and then sees the new holder.  (With the lock only held for
+ * reading, a fault that checked the old holder could make writable a PTE
+ * that another thread's read fault had put back after the zap, the same
+ * for pte_same().)
  *
  * Context: process context; no protshm lock held; takes @mm's mmap_lock
- * for reading.
+ * for writing.
  */
 void protshm_vmas_unlease(struct protshm_seg *seg, struct mm_struct *mm)
 {
 	VMA_ITERATOR(vmi, mm, 0);
 	struct vm_area_struct *vma;
 
-	mmap_read_lock(mm);
-	for_each_vma(vmi, vma)
-		if ((vma->vm_flags & VM_MAYWRITE) && protshm_vma_of(vma, seg))
+	mmap_write_lock(mm);
+	for_each_vma(vmi, vma) {
+		if ((vma->vm_flags & VM_MAYWRITE) && protshm_vma_of(vma, seg)) {
+			protshm_vma_start_write(vma);
 			protshm_zap_vma(vma);
-	mmap_read_unlock(mm);
+		}
+	}
+	mmap_write_unlock(mm);
 }
 
 static int protshm_mmap_check(struct vm_area_struct *vma,
