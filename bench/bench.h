@@ -107,6 +107,7 @@ unsigned long touch_read(const void *p, size_t len, long step);
 int pin_cpu(int cpu);
 const char *maps_perms(const void *addr, char perms[5]);
 long read_long_file(const char *path);
+int write_long_file(const char *path, long v);
 
 /* ------------------------------------------------------------------ */
 /* Results and the summary table (results.c).                          */
@@ -177,6 +178,7 @@ int bench_b5(bool b5, bool b6);
 int bench_b7(void);
 int bench_b8(void);
 int bench_b9(void);
+int bench_b10(void);
 int bench_b11(void);
 extern const char *bench_ko;
 

@@ -10,7 +10,7 @@
  *             new object each time: the page is allocated and freed)
  *   shm_open  shm_open(existing name) + mmap + write + munmap + close, the
  *             POSIX counterpart of ATTACH (needs a tmpfs on /dev/shm)
- *   sysv      shmget(existing key) + shmat + write + shmdt
+ *   sysv      shmget(existing key) + shmat + write + shmdt (a peer too)
  *   anon      mmap(MAP_SHARED | MAP_ANONYMOUS) + write + munmap
  *
  * Every cycle maps at the same 2 MiB aligned address (see b7_setup()).
@@ -254,6 +254,10 @@ int bench_b7(void)
 	b7_setup(&x);
 	if (r && !x.have[B7_SHM_OPEN])
 		snprintf(r->na, sizeof(r->na), "shm_open failed: no /dev/shm");
+	r = row_add("B7", what, "ops/s", "ops_per_s", "protshm", "sysv",
+		    GOAL_RATIO_GE, 1.0, ">= 1.0x");
+	if (r && !x.have[B7_SYSV])
+		snprintf(r->na, sizeof(r->na), "shmget failed");
 	for (rep = 0; rep < cfg.reps && !err; rep++) {
 		for (k = 0; k < NR_B7 && !err; k++) {
 			impl = (k + rep) % NR_B7;
