@@ -1830,6 +1830,20 @@ static pid_t fork_with_pid(pid_t tid)
 	return syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/*
+ * pidfd_target() in a new process, with pid number @pid unless it is 0;
+ * its pid, or -1 (errno).
+ */
+static pid_t pidfd_target_as(struct sync_pipe *s, const char *name, size_t ps,
+			     pid_t pid)
+{
+	pid_t b = pid ? fork_with_pid(pid) : fork();
+
+	if (!b)
+		pidfd_target(s, name, ps);
+	return b;
+}
+
 TEST_F(protect, restrict_pidfd_reused_pid)
 {
 	volatile char *p = map(self->fd, self->ps, RW, 0);
@@ -1839,9 +1853,7 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, sync_init(&s));
-	a = fork();
-	if (!a)
-		pidfd_target(&s, self->name, self->ps);
+	a = pidfd_target_as(&s, self->name, self->ps, 0);
 	ASSERT_LT(0, a);
 	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
 	pidfd_a = syscall(SYS_pidfd_open, a, 0);
@@ -1849,12 +1861,10 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
 	ASSERT_CHILD_OK(a);
 
-	b = fork_with_pid(a);
+	b = pidfd_target_as(&s, self->name, self->ps, a);
 	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
 		SKIP(return, "cannot create a process with pid %d: %s", a,
 		     strerror(errno));
-	if (!b)
-		pidfd_target(&s, self->name, self->ps);
 	ASSERT_EQ(a, b);
 	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
 	pidfd_b = syscall(SYS_pidfd_open, b, 0);
@@ -1905,9 +1915,7 @@ TEST_F(protect, reused_pid_gets_fresh_attachment)
 
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, sync_init(&s));
-	a = fork();
-	if (!a)
-		pidfd_target(&s, self->name, self->ps);
+	a = pidfd_target_as(&s, self->name, self->ps, 0);
 	ASSERT_LT(0, a);
 	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, ps_restrict(self->fd, a, PROTSHM_PROT_READ, 0));
@@ -1916,12 +1924,10 @@ TEST_F(protect, reused_pid_gets_fresh_attachment)
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
 	ASSERT_EQ(0, wait_child(a));
 
-	b = fork_with_pid(a);
+	b = pidfd_target_as(&s, self->name, self->ps, a);
 	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
 		SKIP(return, "cannot create a process with pid %d: %s", a,
 		     strerror(errno));
-	if (!b)
-		pidfd_target(&s, self->name, self->ps);
 	ASSERT_EQ(a, b);
 	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
@@ -2000,9 +2006,7 @@ TEST_F(protect, many_exited_attachments_forgotten)
 		ASSERT_EQ(0, wait_child(c));
 	}
 	EXPECT_EQ(1, nr_attached(self->fd));
-	c = fork();
-	if (!c)
-		pidfd_target(&s, self->name, self->ps);
+	c = pidfd_target_as(&s, self->name, self->ps, 0);
 	ASSERT_LT(0, c);
 	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
 	EXPECT_EQ(2, nr_attached(self->fd));
