@@ -156,17 +156,6 @@ static void protshm_resolve_one_locked(struct protshm_attachment *a)
 		protshm_attach_bind_locked(a, tgid);
 }
 
-/* Context: seg->lock held. */
-static void protshm_resolve_locked(struct protshm_seg *seg)
-{
-	struct protshm_attachment *a;
-	unsigned long id;
-
-	lockdep_assert_held(&seg->lock);
-	xa_for_each(&seg->attachments, id, a)
-		protshm_resolve_one_locked(a);
-}
-
 /*
  * Remember when a ceiling that went from @old to @new lost WRITE and READ
  * (time @t), so that a process forked from its owner can be given the
@@ -348,6 +337,30 @@ static bool protshm_attach_dead_locked(struct protshm_attachment *a)
 }
 
 /*
+ * seg->attachments is indexed by id - seg->id_base: the ids are global, so
+ * the segment's own are spread; counted from the first one the segment has
+ * had since it last had none, they stay close to 0, which keeps the
+ * array's walks short.
+ */
+
+/* The attachment with id @id, or NULL.  seg->lock held. */
+static struct protshm_attachment *protshm_attach_by_id_locked(struct protshm_seg *seg,
+							      u64 id)
+{
+	lockdep_assert_held(&seg->lock);
+	if (!id || id < seg->id_base)
+		return NULL;
+	return xa_load(&seg->attachments, id - seg->id_base);
+}
+
+/* The index to walk seg->attachments from to reach ids from @id on. */
+static unsigned long protshm_attach_index_from(const struct protshm_seg *seg,
+					       u64 id)
+{
+	return id > seg->id_base ? id - seg->id_base : 0;
+}
+
+/*
  * The children of a dead attachment, which is being forgotten, become
  * children of its parent, as orphaned processes are reparented: a
  * descendant stays a descendant (RESTRICT with PROTSHM_RESTRICT_DESCENDANTS
@@ -362,9 +375,7 @@ static void protshm_reparent_locked(struct protshm_seg *seg,
 	struct protshm_attachment *parent;
 
 	lockdep_assert_held(&seg->lock);
-	if (!a->parent_id)
-		return;
-	parent = xa_load(&seg->attachments, a->parent_id);
+	parent = protshm_attach_by_id_locked(seg, a->parent_id);
 	if (parent && parent->dead)
 		a->parent_id = parent->parent_id;
 }
@@ -375,7 +386,7 @@ static void protshm_attach_forget_locked(struct protshm_seg *seg,
 {
 	lockdep_assert_held(&seg->lock);
 	protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
-	xa_erase(&seg->attachments, a->id);
+	xa_erase(&seg->attachments, a->id - seg->id_base);
 	protshm_ktab_del(&seg->attach_keys, &a->knode);
 	seg->nr_attachments--;
 	protshm_attach_put(a);
@@ -383,23 +394,31 @@ static void protshm_attach_forget_locked(struct protshm_seg *seg,
 
 /*
  * Resolves pending attachments, forgets dead ones and unused address-space
- * ceilings, in one walk.  Context: seg->lock held.
+ * ceilings, in one walk (and one more over the dead ones if there are).
+ * Context: seg->lock held.
  */
 static void protshm_prune_locked(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a;
-	unsigned long id;
+	unsigned int dead = 0;
+	unsigned long idx;
 
 	lockdep_assert_held(&seg->lock);
-	protshm_resolve_locked(seg);
 	protshm_mm_prune_locked(seg);
-	xa_for_each(&seg->attachments, id, a) {
+	xa_for_each(&seg->attachments, idx, a) {
+		protshm_resolve_one_locked(a);
 		protshm_reparent_locked(seg, a);
 		a->dead = protshm_attach_dead_locked(a);
+		dead += a->dead;
 	}
-	xa_for_each(&seg->attachments, id, a)
-		if (a->dead)
+	xa_for_each(&seg->attachments, idx, a) {
+		if (!dead)
+			break;
+		if (a->dead) {
 			protshm_attach_forget_locked(seg, a);
+			dead--;
+		}
+	}
 	seg->prune_at = 2 * (seg->nr_attachments + seg->nr_mm_ceilings) + 16;
 }
 
@@ -671,7 +690,10 @@ protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp,
 	a->mark.seg = seg;
 	a->ceiling = ceiling;
 	a->id = atomic64_inc_return(&protshm_next_attach_id);
-	if (xa_err(xa_store(&seg->attachments, a->id, a, gfp))) {
+	if (!seg->nr_attachments)
+		seg->id_base = a->id;
+	if (xa_err(xa_store(&seg->attachments, a->id - seg->id_base, a,
+			   gfp))) {
 		kfree(a);
 		return NULL;
 	}
@@ -854,7 +876,7 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 {
 	struct protshm_attachment *a;
 	unsigned int n = 0;
-	unsigned long id;
+	unsigned long idx;
 
 	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
@@ -862,7 +884,8 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 		protshm_maybe_prune_locked(seg);
 	else
 		protshm_prune_locked(seg);
-	xa_for_each_start(&seg->attachments, id, a, from_id) {
+	xa_for_each_start(&seg->attachments, idx, a,
+			  protshm_attach_index_from(seg, from_id)) {
 		if (n == max)
 			break;
 		protshm_resolve_one_locked(a);
@@ -1140,17 +1163,20 @@ u32 protshm_mm_restrict_locked(struct protshm_attachment *a,
  */
 struct protshm_attachment *protshm_attach_next_descendant(struct protshm_seg *seg,
 							  u64 gen,
-							  unsigned long *pos)
+							  u64 *pos)
 {
 	struct protshm_attachment *a, *parent;
+	unsigned long idx;
 
 	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
-	xa_for_each_start(&seg->attachments, *pos, a, *pos + 1) {
+	xa_for_each_start(&seg->attachments, idx, a,
+			  protshm_attach_index_from(seg, *pos + 1)) {
 		if (!a->parent_id || a->restrict_gen == gen)
 			continue;
-		parent = xa_load(&seg->attachments, a->parent_id);
+		parent = protshm_attach_by_id_locked(seg, a->parent_id);
 		if (parent && parent->restrict_gen == gen) {
+			*pos = a->id;
 			protshm_resolve_one_locked(a);
 			kref_get(&a->ref);
 			mutex_unlock(&seg->lock);

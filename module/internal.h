@@ -128,8 +128,10 @@ struct protshm_ktab {
  * @acct_ns: the record of @ipc_ns (account.c), counted
  * @memcg: memory cgroup of the creator (pinned); pages are charged to it
  * @lock: protects @attachments and every attachment's fields marked so
- * @attachments: the struct protshm_attachment, indexed by id (so in the
- *	order they were made); changed under @lock
+ * @attachments: the struct protshm_attachment, indexed by id - @id_base
+ *	(so in the order they were made); changed under @lock
+ * @id_base: the id of the first attachment since @attachments was last
+ *	empty; @lock
  * @attach_keys: the attachments by key: process (struct pid), or the new mm
  *	of a child being forked while pending; @lock
  * @nr_attachments: entries of @attachments; @lock
@@ -167,6 +169,7 @@ struct protshm_seg {
 	/* protects @attachments and the attachments' fields marked so */
 	struct mutex lock;
 	struct xarray attachments;
+	u64 id_base;
 	struct protshm_ktab attach_keys;
 	unsigned int nr_attachments;
 	struct list_head mm_ceilings;
@@ -423,7 +426,7 @@ bool protshm_attach_uses_mm_locked(struct protshm_attachment *a,
 				   struct mm_struct *mm);
 struct protshm_attachment *protshm_attach_next_descendant(struct protshm_seg *seg,
 							  u64 gen,
-							  unsigned long *pos);
+							  u64 *pos);
 
 /* restrict.c: the RESTRICT operations */
 int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,

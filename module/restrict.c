@@ -85,7 +85,7 @@ static int protshm_restrict_one(struct protshm_seg *seg,
 static int protshm_restrict_descendants(struct protshm_seg *seg, u64 target_id,
 					u32 prot, u64 gen)
 {
-	unsigned long pos = target_id;
+	u64 pos = target_id;
 	struct protshm_attachment *a;
 	int err = 0;
 
