@@ -680,6 +680,7 @@ protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp,
 			  struct pid *tgid, struct mm_struct *mm)
 {
 	struct protshm_attachment *a;
+	int err;
 
 	lockdep_assert_held(&seg->lock);
 	a = kzalloc(sizeof(*a), gfp);
@@ -692,8 +693,8 @@ protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp,
 	a->id = atomic64_inc_return(&protshm_next_attach_id);
 	if (!seg->nr_attachments)
 		seg->id_base = a->id;
-	if (xa_err(xa_store(&seg->attachments, a->id - seg->id_base, a,
-			   gfp))) {
+	err = xa_err(xa_store(&seg->attachments, a->id - seg->id_base, a, gfp));
+	if (err) {
 		kfree(a);
 		return NULL;
 	}
