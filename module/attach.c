@@ -411,14 +411,10 @@ static void protshm_prune_locked(struct protshm_seg *seg)
 		a->dead = protshm_attach_dead_locked(a);
 		dead += a->dead;
 	}
-	xa_for_each(&seg->attachments, idx, a) {
-		if (!dead)
-			break;
-		if (a->dead) {
-			protshm_attach_forget_locked(seg, a);
-			dead--;
-		}
-	}
+	if (dead)
+		xa_for_each(&seg->attachments, idx, a)
+			if (a->dead)
+				protshm_attach_forget_locked(seg, a);
 	seg->prune_at = 2 * (seg->nr_attachments + seg->nr_mm_ceilings) + 16;
 }
 

@@ -113,7 +113,8 @@ struct protshm_ktab {
  * @ref: see the top of this file
  * @hnode: entry in the name table (lookups under RCU); changed under
  *	protshm_registry_lock
- * @linked: the name is in the table; protshm_registry_lock
+ * @linked: the name is in the table; changed under protshm_registry_lock,
+ *	read without it (protshm_seg_unlinked())
  * @unlink_node: entry in a list of segments being unlinked together
  * @rcu: frees the segment after the name lookups that may see it
  * @id: unique id

@@ -124,7 +124,7 @@ static void protshm_name_remove_locked(struct protshm_seg *seg)
 	lockdep_assert_held(&protshm_registry_lock);
 	rhashtable_remove_fast(&protshm_names, &seg->hnode,
 			       protshm_names_params);
-	seg->linked = false;
+	WRITE_ONCE(seg->linked, false);
 }
 
 static void protshm_seg_free(struct protshm_seg *seg)
@@ -219,7 +219,7 @@ static int protshm_seg_register(struct protshm_seg *seg)
 		err = -ENOMEM;
 		goto uncharge;
 	}
-	seg->linked = true;
+	WRITE_ONCE(seg->linked, true);
 	kref_get(&seg->ref);
 	goto out;
 uncharge:
@@ -371,18 +371,15 @@ int protshm_seg_unlink(struct protshm_seg *seg)
  * protshm_seg_unlinked() - has the segment's name been removed?
  * @seg: the segment
  *
- * Context: process context; no protshm lock held; takes
- * protshm_registry_lock.
+ * A name, once removed, never comes back: the answer is at worst that of a
+ * moment ago, as with the lock.
+ *
+ * Context: any context; no lock needed.
  * Return: true once unlinked.
  */
 bool protshm_seg_unlinked(struct protshm_seg *seg)
 {
-	bool linked;
-
-	mutex_lock(&protshm_registry_lock);
-	linked = seg->linked;
-	mutex_unlock(&protshm_registry_lock);
-	return !linked;
+	return !READ_ONCE(seg->linked);
 }
 
 static bool protshm_capable_ipc_owner(const struct protshm_seg *seg)
