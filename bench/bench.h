@@ -83,6 +83,7 @@ int seg_populate(struct seg *s);
 void *map_reserve(size_t len);
 
 const char *ps_unique_name(char *buf, size_t len, const char *tag);
+int ps_raw_attach(int fd, const char *name, uint32_t prot);
 
 /*
  * ps_err() - a libprotshm result (0 or -errno) as 0, or -1 with errno set,

@@ -35,9 +35,6 @@
 #include <unistd.h>
 
 #include <linux/protshm.h>
-#ifdef BENCH_HAVE_MNL
-#include <protshm.h>		/* libprotshm: the attachment dump */
-#endif
 
 #include "bench.h"
 
@@ -56,7 +53,7 @@ static const int b9_maps[] = { 1, 1000, 10000 };
 struct b9_ctx {
 	size_t len;
 	char name[64];		/* the segment every process attaches */
-	int fd;			/* bound by CREATE: the owner's file */
+	struct protshm *ps;	/* created here: the owner's handle */
 	key_t key;		/* the SysV segment */
 	int shmid;
 	void *at;		/* 2 MiB aligned hole for the attach cycles */
@@ -84,17 +81,14 @@ static void *b9_map(struct b9_ctx *x, enum impl_id impl, int fd)
 /* Attach and map @impl's segment in the calling process, write it. */
 static int b9_attach_map(struct b9_ctx *x, enum impl_id impl)
 {
-	int fd = -1;
+	struct protshm *h = NULL;
 	void *p;
 
-	if (impl == IMPL_PROTSHM) {
-		fd = ps_open_dev();
-		if (fd < 0 || ps_attach(fd, x->name, PROTSHM_PROT_RW))
-			return -1;
-	}
-	p = b9_map(x, impl, fd);
-	if (fd >= 0)
-		close(fd);
+	if (impl == IMPL_PROTSHM &&
+	    ps_err(protshm_attach(x->name, PROTSHM_PROT_RW, &h)))
+		return -1;
+	p = b9_map(x, impl, h ? protshm_fd(h) : -1);
+	protshm_close(h);
 	if (!p)
 		return -1;
 	touch_write(p, x->len, cfg.page);
@@ -229,10 +223,10 @@ static int b9_attach_cycle(struct b9_ctx *x, enum impl_id impl)
 		*(volatile char *)p = 1;
 		return shmdt(p);
 	}
-	fd = ps_open_dev();
+	fd = open(PROTSHM_DEVICE, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	err = ps_attach(fd, x->name, PROTSHM_PROT_RW);
+	err = ps_raw_attach(fd, x->name, PROTSHM_PROT_RW);
 	if (!err) {
 		p = mmap(x->at, x->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 			 0);
@@ -275,9 +269,9 @@ static int b9_step_cycle(struct b9_ctx *x, enum impl_id impl, double *t)
 		if (p == (void *)-1)
 			return -1;
 	} else {
-		fd = ps_open_dev();
+		fd = open(PROTSHM_DEVICE, O_RDWR | O_CLOEXEC);
 		B9_STEP(STEP_OPEN);
-		err = fd < 0 || ps_attach(fd, x->name, PROTSHM_PROT_RW);
+		err = fd < 0 || ps_raw_attach(fd, x->name, PROTSHM_PROT_RW);
 		B9_STEP(STEP_ATTACH);
 		p = err ? MAP_FAILED : mmap(x->at, x->len, PROT_READ |
 					    PROT_WRITE, MAP_SHARED, fd, 0);
@@ -318,14 +312,14 @@ static int b9_steps(struct b9_ctx *x, enum impl_id impl)
 	return 0;
 }
 
-/* One name lookup: open + ATTACH(@name) + close. */
+/* One name lookup: open + ATTACH(@name) + close, raw as in B7. */
 static int b9_lookup_cycle(const char *name)
 {
-	int fd = ps_open_dev(), err;
+	int fd = open(PROTSHM_DEVICE, O_RDWR | O_CLOEXEC), err;
 
 	if (fd < 0)
 		return -1;
-	err = ps_attach(fd, name, PROTSHM_PROT_RW);
+	err = ps_raw_attach(fd, name, PROTSHM_PROT_RW);
 	return close(fd) || err;
 }
 
@@ -361,7 +355,7 @@ static int b9_forks(struct b9_ctx *x, enum impl_id impl, int n)
 {
 	double t_fork = 0, t_exit = 0, t0, t1;
 	int i, p[2], status, err = 0;
-	void *map = b9_map(x, impl, x->fd);
+	void *map = b9_map(x, impl, protshm_fd(x->ps));
 	pid_t c;
 
 	if (!map)
@@ -415,7 +409,8 @@ static int b9_restricts(struct b9_ctx *x, char tag, int n, int maps)
 		err = b9_tree_start(x, &t[i], IMPL_PROTSHM, 1, maps);
 	for (i = 0; i < B9_TARGETS && !err; i++) {
 		t0 = now_ns();
-		err = ps_restrict(x->fd, t[i].root, PROTSHM_PROT_READ, 0);
+		err = ps_err(protshm_restrict(x->ps, t[i].root,
+					      PROTSHM_PROT_READ, 0));
 		ns += now_ns() - t0;
 	}
 	for (i = 0; i < B9_TARGETS; i++)
@@ -464,8 +459,8 @@ static int b9_descendants(struct b9_ctx *x, struct b9_tree *t, int n)
 {
 	double t0 = now_ns();
 
-	if (ps_restrict(x->fd, t->root, PROTSHM_PROT_READ,
-			PROTSHM_RESTRICT_DESCENDANTS))
+	if (ps_err(protshm_restrict(x->ps, t->root, PROTSHM_PROT_READ,
+				    PROTSHM_RESTRICT_DESCENDANTS)))
 		return -1;
 	b9_add("protshm", 'n', n, "desc", (now_ns() - t0) / n);
 	return 0;
@@ -516,19 +511,21 @@ static int b9_level(struct b9_ctx *x, int n, int rep)
 /* Segments named "<x->name>-<i>", i < @to, created from @from on. */
 static int b9_named(struct b9_ctx *x, int from, int to, bool create)
 {
+	struct protshm *h;
 	char name[80];
-	int i, fd, err = 0;
+	int i, err = 0;
 
 	for (i = from; i < to && !err; i++) {
 		snprintf(name, sizeof(name), "%s-%d", x->name, i);
-		fd = ps_open_dev();
-		if (fd < 0)
-			return -1;
-		err = create ? ps_create(fd, name, cfg.page, PROTSHM_PROT_RW) :
-		      ps_attach(fd, name, PROTSHM_PROT_RW) || ps_unlink(fd);
-		close(fd);
+		h = NULL;
+		err = create ? protshm_create(name, cfg.page, 0600,
+					      PROTSHM_PROT_RW, &h) :
+		      protshm_attach(name, PROTSHM_PROT_RW, &h);
+		if (!err && !create)
+			err = protshm_unlink(h);
+		protshm_close(h);
 	}
-	return err;
+	return ps_err(err);
 }
 
 /* Name lookups with 1, 256, 4096 segments (the first one looked up). */
@@ -617,9 +614,9 @@ static int b9_setup(struct b9_ctx *x)
 	void *p;
 
 	x->len = B9_PAGES * cfg.page;
-	x->fd = ps_open_dev();
 	ps_unique_name(x->name, sizeof(x->name), "b9");
-	if (x->fd < 0 || ps_create(x->fd, x->name, x->len, PROTSHM_PROT_RW))
+	if (ps_err(protshm_create(x->name, x->len, 0600, PROTSHM_PROT_RW,
+				  &x->ps)))
 		return -1;
 	x->key = 0x70b90000 ^ getpid();
 	x->shmid = shmget(x->key, x->len, IPC_CREAT | IPC_EXCL | 0600);
@@ -629,7 +626,7 @@ static int b9_setup(struct b9_ctx *x)
 	if (!x->at)
 		return -1;
 	munmap(x->at, x->len);
-	p = b9_map(x, IMPL_PROTSHM, x->fd);	/* allocate the pages */
+	p = b9_map(x, IMPL_PROTSHM, protshm_fd(x->ps));	/* allocate */
 	if (p)
 		munmap(p, x->len);
 #ifdef BENCH_HAVE_MNL
@@ -645,9 +642,9 @@ static void b9_teardown(struct b9_ctx *x)
 {
 	if (x->at)
 		munmap((char *)x->at + x->len, BENCH_ALIGN - x->len);
-	if (x->fd >= 0) {
-		ps_unlink(x->fd);
-		close(x->fd);
+	if (x->ps) {
+		protshm_unlink(x->ps);
+		protshm_close(x->ps);
 	}
 	if (x->shmid >= 0)
 		shmctl(x->shmid, IPC_RMID, NULL);
@@ -664,7 +661,7 @@ static void b9_teardown(struct b9_ctx *x)
  */
 int bench_b9(void)
 {
-	struct b9_ctx x = { .fd = -1, .shmid = -1 };
+	struct b9_ctx x = { .shmid = -1 };
 	long max_segs = read_long_file(MAX_SEGS_PARAM);
 	long max_user = read_long_file(MAX_USER_PARAM);
 	int rep, reps = cfg.reps < B9_MAX_REPS ? cfg.reps : B9_MAX_REPS;
