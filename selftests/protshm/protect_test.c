@@ -1922,7 +1922,7 @@ TEST_F(protect, reused_pid_gets_fresh_attachment)
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
 	ASSERT_EQ('S', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(a));
+	ASSERT_CHILD_OK(a);
 
 	b = pidfd_target_as(&s, self->name, self->ps, a);
 	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
@@ -1935,7 +1935,7 @@ TEST_F(protect, reused_pid_gets_fresh_attachment)
 	ASSERT_EQ('w', p[1]);
 	EXPECT_EQ(2, nr_attached(self->fd));	/* this process and B */
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(b));
+	ASSERT_CHILD_OK(b);
 	close_sync(&s);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
 }
@@ -1972,7 +1972,7 @@ TEST_F(protect, forked_child_attach_finds_inherited)
 	ASSERT_EQ('a', sync_recv(s.to_parent[0]));
 	EXPECT_EQ(2, nr_attached(self->fd));	/* this process and the child */
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
-	ASSERT_EQ(0, wait_child(c));
+	ASSERT_CHILD_OK(c);
 	ASSERT_EQ('c', p[2]);
 	close_sync(&s);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
@@ -2003,7 +2003,7 @@ TEST_F(protect, many_exited_attachments_forgotten)
 			CHILD_ASSERT(fd >= 0);
 			_exit(ps_attach(fd, self->name, PROTSHM_PROT_RW) ? 1 : 0);
 		}
-		ASSERT_EQ(0, wait_child(c));
+		ASSERT_CHILD_OK(c);
 	}
 	EXPECT_EQ(1, nr_attached(self->fd));
 	c = pidfd_target_as(&s, self->name, self->ps, 0);
@@ -2013,7 +2013,7 @@ TEST_F(protect, many_exited_attachments_forgotten)
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
 	ASSERT_EQ('W', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(c));
+	ASSERT_CHILD_OK(c);
 	EXPECT_EQ(1, nr_attached(self->fd));
 	close_sync(&s);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
