@@ -16,8 +16,9 @@
  * frees it whatever its reference count.
  *
  * Every lookup costs the same whatever the number of attachments: a
- * segment's attachments are indexed by id (seg->attachments) and by key
- * (seg->attach_keys: the process, or the child's mm while pending), its
+ * segment's attachments are indexed by id (seg->attachments; listed in the
+ * same order in seg->attach_list, which the walks of them all use) and by
+ * key (seg->attach_keys: the process, or the child's mm while pending), its
  * address-space ceilings by mm (seg->mm_keys).  A pending attachment is
  * resolved when its own process is looked up.  Dead attachments are
  * forgotten in one walk when their number may have doubled since the last
@@ -387,6 +388,7 @@ static void protshm_attach_forget_locked(struct protshm_seg *seg,
 	lockdep_assert_held(&seg->lock);
 	protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
 	xa_erase(&seg->attachments, a->id - seg->id_base);
+	list_del(&a->node);
 	protshm_ktab_del(&seg->attach_keys, &a->knode);
 	seg->nr_attachments--;
 	protshm_attach_put(a);
@@ -399,20 +401,19 @@ static void protshm_attach_forget_locked(struct protshm_seg *seg,
  */
 static void protshm_prune_locked(struct protshm_seg *seg)
 {
-	struct protshm_attachment *a;
+	struct protshm_attachment *a, *tmp;
 	unsigned int dead = 0;
-	unsigned long idx;
 
 	lockdep_assert_held(&seg->lock);
 	protshm_mm_prune_locked(seg);
-	xa_for_each(&seg->attachments, idx, a) {
+	list_for_each_entry(a, &seg->attach_list, node) {
 		protshm_resolve_one_locked(a);
 		protshm_reparent_locked(seg, a);
 		a->dead = protshm_attach_dead_locked(a);
 		dead += a->dead;
 	}
 	if (dead)
-		xa_for_each(&seg->attachments, idx, a)
+		list_for_each_entry_safe(a, tmp, &seg->attach_list, node)
 			if (a->dead)
 				protshm_attach_forget_locked(seg, a);
 	seg->prune_at = 2 * (seg->nr_attachments + seg->nr_mm_ceilings) + 16;
@@ -615,7 +616,6 @@ static u32 protshm_users_restrict_locked(struct protshm_seg *seg,
 	u32 ceiling = PROTSHM_PROT_RW;
 	struct task_struct *task;
 	bool private = false;
-	unsigned long id;
 	int i;
 
 	lockdep_assert_held(&seg->lock);
@@ -625,7 +625,7 @@ static u32 protshm_users_restrict_locked(struct protshm_seg *seg,
 		private = protshm_mm_private(task, mm, extra);
 	rcu_read_unlock();
 	if (!private) {
-		xa_for_each(&seg->attachments, id, a)
+		list_for_each_entry(a, &seg->attach_list, node)
 			if (protshm_attach_uses_mm_locked(a, mm))
 				ceiling &= protshm_user_ceiling_locked(a, prot);
 		return ceiling;
@@ -699,6 +699,7 @@ protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp,
 		mmgrab(mm);
 		a->mm = mm;
 	}
+	list_add_tail(&a->node, &seg->attach_list);
 	protshm_ktab_add(&seg->attach_keys, &a->knode, tgid ?: (void *)mm);
 	seg->nr_attachments++;
 	return a;
@@ -923,14 +924,13 @@ void protshm_attach_snap_put(struct protshm_attach_snap *snap, unsigned int n)
 void protshm_attachments_free(struct protshm_seg *seg)
 {
 	struct protshm_mm_ceiling *mc, *next;
-	struct protshm_attachment *a;
-	unsigned long id;
+	struct protshm_attachment *a, *tmp;
 
 	mutex_lock(&seg->lock);
 	list_for_each_entry_safe(mc, next, &seg->mm_ceilings, node)
 		protshm_mm_ceiling_free_locked(seg, mc);
 
-	xa_for_each(&seg->attachments, id, a) {
+	list_for_each_entry_safe(a, tmp, &seg->attach_list, node) {
 		WARN_ON(kref_read(&a->ref) != 1);
 		protshm_attach_forget_locked(seg, a);
 	}

@@ -182,6 +182,7 @@ static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
 	kref_init(&seg->ref);	/* the name table's reference */
 	mutex_init(&seg->lock);
 	xa_init(&seg->attachments);
+	INIT_LIST_HEAD(&seg->attach_list);
 	protshm_ktab_init(&seg->attach_keys);
 	INIT_LIST_HEAD(&seg->mm_ceilings);
 	protshm_ktab_init(&seg->mm_keys);
