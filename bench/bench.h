@@ -83,6 +83,7 @@ int seg_populate(struct seg *s);
 void *map_reserve(size_t len);
 
 const char *ps_unique_name(char *buf, size_t len, const char *tag);
+int ps_raw_attach(int fd, const char *name, uint32_t prot);
 
 /*
  * ps_err() - a libprotshm result (0 or -errno) as 0, or -1 with errno set,
@@ -107,6 +108,7 @@ unsigned long touch_read(const void *p, size_t len, long step);
 int pin_cpu(int cpu);
 const char *maps_perms(const void *addr, char perms[5]);
 long read_long_file(const char *path);
+int write_long_file(const char *path, long v);
 
 /* ------------------------------------------------------------------ */
 /* Results and the summary table (results.c).                          */
@@ -177,6 +179,7 @@ int bench_b5(bool b5, bool b6);
 int bench_b7(void);
 int bench_b8(void);
 int bench_b9(void);
+int bench_b10(void);
 int bench_b11(void);
 int bench_b12(void);
 extern const char *bench_ko;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * B9: fork + exit of a process that has nothing to do with protshm, with
+ * B10: fork + exit of a process that has nothing to do with protshm, with
  * the module loaded against the same with the module not loaded.  The
  * module probes every fork in the system (sched_process_fork) to record
  * those of restricted processes; anyone may restrict himself, so nobody
@@ -9,13 +9,13 @@
  *   unloaded        the module removed (rmmod) during the measurement and
  *                   loaded again after it (insmod of the -k file)
  *   protshm-0       loaded, no process restricted
- *   protshm-5000    loaded, B9_RESTRICTED processes that each lowered their
- *                   own ceiling on one of B9_SEGS segments, asleep
+ *   protshm-5000    loaded, B10_RESTRICTED processes that each lowered their
+ *                   own ceiling on one of B10_SEGS segments, asleep
  *   unloaded-5000   unloaded, as many processes asleep (info: what the
  *                   kernel itself pays for their presence)
  *
  * The measuring process is forked afresh for each sample (small, outside
- * the window): it forks B9_FORKS children that _exit(0) at once and waits
+ * the window): it forks B10_FORKS children that _exit(0) at once and waits
  * for each.  The number of fork records the module made during the
  * protshm-5000 window is read from its fork_records parameter: 0 expected.
  */
@@ -30,21 +30,23 @@
 
 #include "bench.h"
 
-#define B9_RESTRICTED	5000
-#define B9_SEGS		50	/* restricted processes per segment: 100 */
-#define B9_FORKS	1000
+#define B10_RESTRICTED	5000
+#define B10_SEGS		50	/* restricted processes per segment: 100 */
+#define B10_FORKS	1000
 #define FORK_RECORDS	"/sys/module/protshm/parameters/fork_records"
 
-enum b9_case { B9_UNLOADED, B9_LOADED, B9_CROWD, B9_UNLOADED_CROWD, NR_B9 };
+enum b10_case {
+	B10_UNLOADED, B10_LOADED, B10_CROWD, B10_UNLOADED_CROWD, NR_B10
+};
 
-static const char *const b9_impl[NR_B9] = {
+static const char *const b10_impl[NR_B10] = {
 	"unloaded", "protshm-0", "protshm-5000", "unloaded-5000",
 };
 
 const char *bench_ko;	/* -k: the module file, for rmmod/insmod */
 
 /* ns per fork + exit + wait, measured in a fresh child; < 0 on failure. */
-static double b9_forks(void)
+static double b10_forks(void)
 {
 	int p[2], status;
 	double ns = -1;
@@ -58,7 +60,7 @@ static double b9_forks(void)
 		double t0 = 0;
 
 		close(p[0]);
-		for (i = -1; i < B9_FORKS; i++) {	/* one warm-up */
+		for (i = -1; i < B10_FORKS; i++) {	/* one warm-up */
 			if (!i)
 				t0 = now_ns();
 			c = fork();
@@ -67,7 +69,7 @@ static double b9_forks(void)
 			if (c < 0 || waitpid(c, &status, 0) != c || status)
 				_exit(1);
 		}
-		ns = (now_ns() - t0) / B9_FORKS;
+		ns = (now_ns() - t0) / B10_FORKS;
 		_exit(write(p[1], &ns, sizeof(ns)) != sizeof(ns));
 	}
 	close(p[1]);
@@ -83,7 +85,7 @@ static double b9_forks(void)
  * Attach to @name and lower the own ceiling to READ (unless @name is NULL),
  * then sleep until EOF on @hold.
  */
-static void __attribute__((noreturn)) b9_sleeper(const char *name, int hold,
+static void __attribute__((noreturn)) b10_sleeper(const char *name, int hold,
 						 int ready)
 {
 	struct protshm *h;
@@ -99,14 +101,14 @@ static void __attribute__((noreturn)) b9_sleeper(const char *name, int hold,
 	_exit(read(hold, &c, 1) ? 1 : 0);
 }
 
-struct b9_crowd {
-	struct seg segs[B9_SEGS];
-	pid_t pids[B9_RESTRICTED];
+struct b10_crowd {
+	struct seg segs[B10_SEGS];
+	pid_t pids[B10_RESTRICTED];
 	int nr;
 	int hold;	/* write end: the sleepers exit when it is closed */
 };
 
-static void b9_crowd_end(struct b9_crowd *x)
+static void b10_crowd_end(struct b10_crowd *x)
 {
 	int i;
 
@@ -114,24 +116,24 @@ static void b9_crowd_end(struct b9_crowd *x)
 		close(x->hold);
 	for (i = 0; i < x->nr; i++)
 		waitpid(x->pids[i], NULL, 0);
-	for (i = 0; i < B9_SEGS; i++)
+	for (i = 0; i < B10_SEGS; i++)
 		seg_destroy(&x->segs[i]);
 }
 
 /*
- * B9_RESTRICTED sleeping processes, each restricted on one of the segments
+ * B10_RESTRICTED sleeping processes, each restricted on one of the segments
  * if @restricted.
  */
-static int b9_crowd_start(struct b9_crowd *x, bool restricted)
+static int b10_crowd_start(struct b10_crowd *x, bool restricted)
 {
 	int hold[2], ready[2], i, n = 0;
 	char c;
 
 	x->nr = 0;
 	x->hold = -1;
-	for (i = 0; i < B9_SEGS; i++)
+	for (i = 0; i < B10_SEGS; i++)
 		x->segs[i] = (struct seg){ .fd = -1, .shmid = -1 };
-	for (i = 0; restricted && i < B9_SEGS; i++)
+	for (i = 0; restricted && i < B10_SEGS; i++)
 		if (seg_create(&x->segs[i], IMPL_PROTSHM, cfg.page, true))
 			return -1;
 	if (pipe2(hold, O_CLOEXEC))
@@ -141,14 +143,14 @@ static int b9_crowd_start(struct b9_crowd *x, bool restricted)
 		close(hold[0]);
 		return -1;
 	}
-	for (i = 0; i < B9_RESTRICTED; i++) {
+	for (i = 0; i < B10_RESTRICTED; i++) {
 		x->pids[i] = fork();
 		if (x->pids[i] < 0)
 			break;
 		if (!x->pids[i]) {
 			close(hold[1]);
 			close(ready[0]);
-			b9_sleeper(restricted ? x->segs[i % B9_SEGS].name :
+			b10_sleeper(restricted ? x->segs[i % B10_SEGS].name :
 				   NULL, hold[0], ready[1]);
 		}
 		x->nr++;
@@ -162,13 +164,13 @@ static int b9_crowd_start(struct b9_crowd *x, bool restricted)
 	 * The sleepers' inherited files keep the segments: closing ours keeps
 	 * 50 files out of every fork the measuring process makes.
 	 */
-	for (i = 0; i < B9_SEGS; i++)
+	for (i = 0; i < B10_SEGS; i++)
 		seg_destroy(&x->segs[i]);
-	return n == B9_RESTRICTED ? 0 : -1;
+	return n == B10_RESTRICTED ? 0 : -1;
 }
 
 /* rmmod or insmod; rmmod is retried for 5 s while a closing file holds it. */
-static int b9_module(const char *cmd)
+static int b10_module(const char *cmd)
 {
 	char buf[512];
 	int tries = strcmp(cmd, "rmmod") ? 1 : 50;
@@ -183,75 +185,75 @@ static int b9_module(const char *cmd)
 	return 0;
 }
 
-static int b9_sample(enum b9_case c)
+static int b10_sample(enum b10_case c)
 {
-	struct b9_crowd crowd;
+	struct b10_crowd crowd;
 	long rec0 = 0;
 	double ns;
 
 	switch (c) {
-	case B9_UNLOADED:
-		if (b9_module("rmmod"))
+	case B10_UNLOADED:
+		if (b10_module("rmmod"))
 			return -1;
-		ns = b9_forks();
-		if (b9_module("insmod"))
+		ns = b10_forks();
+		if (b10_module("insmod"))
 			return -1;
 		break;
-	case B9_LOADED:
-		ns = b9_forks();
+	case B10_LOADED:
+		ns = b10_forks();
 		break;
-	case B9_UNLOADED_CROWD:
-		if (b9_module("rmmod"))
+	case B10_UNLOADED_CROWD:
+		if (b10_module("rmmod"))
 			return -1;
-		ns = b9_crowd_start(&crowd, false) ? -1 : b9_forks();
-		b9_crowd_end(&crowd);
-		if (b9_module("insmod"))
+		ns = b10_crowd_start(&crowd, false) ? -1 : b10_forks();
+		b10_crowd_end(&crowd);
+		if (b10_module("insmod"))
 			return -1;
 		break;
 	default:
-		if (b9_crowd_start(&crowd, true)) {
-			b9_crowd_end(&crowd);
+		if (b10_crowd_start(&crowd, true)) {
+			b10_crowd_end(&crowd);
 			return -1;
 		}
 		rec0 = read_long_file(FORK_RECORDS);
-		ns = b9_forks();
+		ns = b10_forks();
 		rec0 = read_long_file(FORK_RECORDS) - rec0;
-		b9_crowd_end(&crowd);
+		b10_crowd_end(&crowd);
 		/* the measuring process, its warm-up and measured forks */
-		metric_add("B9", b9_impl[c], "records_per_fork", "records/fork",
-			   (double)rec0 / (B9_FORKS + 2));
+		metric_add("B10", b10_impl[c], "records_per_fork", "records/fork",
+			   (double)rec0 / (B10_FORKS + 2));
 	}
 	if (ns < 0)
 		return -1;
-	metric_add("B9", b9_impl[c], "ns_per_fork", "ns/fork", ns);
+	metric_add("B10", b10_impl[c], "ns_per_fork", "ns/fork", ns);
 	return 0;
 }
 
-static void b9_rows(void)
+static void b10_rows(void)
 {
 	struct row *r;
 
-	r = row_add("B9", "fork+exit, no restricted process", "time/fork",
+	r = row_add("B10", "fork+exit, no restricted process", "time/fork",
 		    "ns_per_fork", "protshm-0", "unloaded", GOAL_RATIO_LE, 1.05,
 		    "<= 1.05x");
 	if (r && !bench_ko)
 		snprintf(r->na, sizeof(r->na), "no -k: cannot reload the module");
-	r = row_add("B9", "fork+exit, 5000 restricted", "time/fork",
+	r = row_add("B10", "fork+exit, 5000 restricted", "time/fork",
 		    "ns_per_fork", "protshm-5000", "unloaded", GOAL_RATIO_LE,
 		    1.05, "<= 1.05x");
 	if (r && !bench_ko)
 		snprintf(r->na, sizeof(r->na), "no -k: cannot reload the module");
-	r = row_add("B9", "fork+exit, 5000 restricted", "time/fork",
+	r = row_add("B10", "fork+exit, 5000 restricted", "time/fork",
 		    "ns_per_fork", "protshm-5000", "unloaded-5000", GOAL_INFO, 0,
 		    "-");
 	if (r) {
 		snprintf(r->note, sizeof(r->note),
-			 "B9: the peer is the module unloaded with as many processes asleep, none restricted: what the kernel itself pays for their presence is out of the ratio");
+			 "B10: the peer is the module unloaded with as many processes asleep, none restricted: what the kernel itself pays for their presence is out of the ratio");
 		if (!bench_ko)
 			snprintf(r->na, sizeof(r->na),
 				 "no -k: cannot reload the module");
 	}
-	r = row_add("B9", "fork+exit, 5000 restricted", "records/fork",
+	r = row_add("B10", "fork+exit, 5000 restricted", "records/fork",
 		    "records_per_fork", "protshm-5000", NULL, GOAL_VALUE_LE, 0,
 		    "0");
 	if (r && read_long_file(FORK_RECORDS) < 0)
@@ -259,28 +261,28 @@ static void b9_rows(void)
 }
 
 /**
- * bench_b9() - B9: fork + exit of an unrelated process
+ * bench_b10() - B10: fork + exit of an unrelated process
  *
  * Return: 0, or -1 on a failure (reported).
  */
-int bench_b9(void)
+int bench_b10(void)
 {
 	int rep, k, c, err = 0;
 
-	b9_rows();
+	b10_rows();
 	if (!cfg.have_protshm)
 		return 0;
-	progress("B9: fork+exit, %d forks per sample, %d restricted processes\n",
-		 B9_FORKS, B9_RESTRICTED);
+	progress("B10: fork+exit, %d forks per sample, %d restricted processes\n",
+		 B10_FORKS, B10_RESTRICTED);
 	for (rep = 0; rep < cfg.reps && !err; rep++) {
-		for (k = 0; k < NR_B9 && !err; k++) {
-			c = (rep + k) % NR_B9;
-			if ((c == B9_UNLOADED || c == B9_UNLOADED_CROWD) &&
+		for (k = 0; k < NR_B10 && !err; k++) {
+			c = (rep + k) % NR_B10;
+			if ((c == B10_UNLOADED || c == B10_UNLOADED_CROWD) &&
 			    !bench_ko)
 				continue;
-			err = b9_sample(c);
+			err = b10_sample(c);
 			if (err)
-				fail("B9 %s: %m\n", b9_impl[c]);
+				fail("B10 %s: %m\n", b10_impl[c]);
 		}
 	}
 	return err;

@@ -9,7 +9,7 @@
  * IPIs), then the median time with its spread, the ratio to the peer and
  * whether the target is met.  See Documentation/performance.rst.
  *
- * Usage: protshm_bench [-r REPS] [-s SIZE] [-n CYCLES] [-b NAME] [-f PAGES]
+ * Usage: protshm_bench [-r REPS] [-s SIZE] [-n CYCLES] [-b LIST] [-f PAGES]
  *                      [-c CSV] [-t TABLE_CSV] [-w SECONDS] [-k KO] [-i] [-v]
  */
 #include <errno.h>
@@ -34,22 +34,23 @@ struct bench_cfg cfg = {
 };
 
 static const char *const bench_list[] = {
-	"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B11", "B12",
+	"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11",
+	"B12",
 };
 
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-r REPS] [-s SIZE] [-n CYCLES] [-b NAME] [-f PAGES] [-c CSV] [-t TABLE_CSV] [-w SECONDS] [-k KO] [-i] [-v]\n"
+		"usage: %s [-r REPS] [-s SIZE] [-n CYCLES] [-b LIST] [-f PAGES] [-c CSV] [-t TABLE_CSV] [-w SECONDS] [-k KO] [-i] [-v]\n"
 		"  -r REPS       repetitions, every implementation once each (default 5, max %d)\n"
 		"  -s SIZE       segment size, suffix K/M/G (default 16M)\n"
 		"  -n CYCLES     B7 cycles per repetition (default 2000)\n"
-		"  -b NAME       run one benchmark only: B1 ... B9, B11, B12\n"
+		"  -b LIST       run these benchmarks only, comma-separated: B1 ... B12\n"
 		"  -f PAGES      set protshm's fault_around_pages for the run (restored after)\n"
 		"  -c CSV        write every metric: benchmark,implementation,metric,unit,median,min,max,n\n"
 		"  -t TABLE_CSV  write the summary table as CSV\n"
 		"  -w SECONDS    wait at most this long for an idle machine first (default 20, 0: no wait)\n"
-		"  -k KO         B9: the module file, to measure forks with the module unloaded (rmmod, insmod KO)\n"
+		"  -k KO         B10: the module file, to measure forks with the module unloaded (rmmod, insmod KO)\n"
 		"  -i            the guest runs under QEMU -icount: say times are virtual\n"
 		"  -v            print every sample, in the order of the repetitions\n",
 		prog, BENCH_MAX_REPS);
@@ -74,18 +75,6 @@ static size_t parse_size(const char *s)
 		break;
 	}
 	return *end ? 0 : v;
-}
-
-static int write_param(const char *path, long v)
-{
-	FILE *f = fopen(path, "we");
-	int err;
-
-	if (!f)
-		return -1;
-	fprintf(f, "%ld\n", v);
-	err = fclose(f);
-	return err;
 }
 
 static void setup_meta(void)
@@ -183,6 +172,8 @@ static int run_one(const char *name)
 		return bench_b8();
 	if (!strcasecmp(name, "B9"))
 		return bench_b9();
+	if (!strcasecmp(name, "B10"))
+		return bench_b10();
 	if (!strcasecmp(name, "B11"))
 		return bench_b11();
 	if (!strcasecmp(name, "B12"))
@@ -202,19 +193,43 @@ static int run_all(void)
 	err |= bench_b7();
 	err |= bench_b8();
 	err |= bench_b9();
+	err |= bench_b10();
 	err |= bench_b11();
 	err |= bench_b12();
 	return err ? -1 : 0;
 }
 
-static bool valid_bench(const char *name)
+/* Is @list a comma-separated list of benchmark names? */
+static bool valid_bench(const char *list)
 {
+	size_t len;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(bench_list); i++)
-		if (!strcasecmp(name, bench_list[i]))
-			return true;
-	return false;
+	for (; *list; list += len + !!list[len]) {
+		len = strcspn(list, ",");
+		for (i = 0; i < ARRAY_SIZE(bench_list); i++)
+			if (strlen(bench_list[i]) == len &&
+			    !strncasecmp(list, bench_list[i], len))
+				break;
+		if (i == ARRAY_SIZE(bench_list))
+			return false;
+	}
+	return true;
+}
+
+/* Run the benchmarks of a list that valid_bench() accepted, in its order. */
+static int run_list(const char *list)
+{
+	char name[8];
+	size_t len;
+	int err = 0;
+
+	for (; *list; list += len + !!list[len]) {
+		len = strcspn(list, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)len, list);
+		err |= run_one(name);
+	}
+	return err ? -1 : 0;
 }
 
 static void probe_protshm(void)
@@ -290,7 +305,7 @@ int main(int argc, char **argv)
 	probe_protshm();
 	if (fault_around >= 0 && cfg.have_protshm) {
 		saved_fa = read_long_file(FAULT_AROUND_PARAM);
-		if (write_param(FAULT_AROUND_PARAM, fault_around)) {
+		if (write_long_file(FAULT_AROUND_PARAM, fault_around)) {
 			fail("setting fault_around_pages: %m\n");
 			return 1;
 		}
@@ -300,9 +315,9 @@ int main(int argc, char **argv)
 	if (settle_max > 0)
 		report_meta("settle: %s after %.1f s (machine idle >= 97%% over 0.5 s before measuring)",
 			    waited >= 0 ? "idle" : "still busy", fabs(waited));
-	err = only ? run_one(only) : run_all();
+	err = only ? run_list(only) : run_all();
 	if (saved_fa >= 0)
-		write_param(FAULT_AROUND_PARAM, saved_fa);
+		write_long_file(FAULT_AROUND_PARAM, saved_fa);
 	print_report(stdout);
 	if (csv && write_csv(csv))
 		fail("writing %s: %m\n", csv);

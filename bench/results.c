@@ -147,6 +147,17 @@ long read_long_file(const char *path)
 	return v;
 }
 
+/* Write @v to a one-line file such as a module parameter: 0 or -1. */
+int write_long_file(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", v);
+	return fclose(f);
+}
+
 /* ------------------------------------------------------------------ */
 /* Samples                                                             */
 

@@ -10,10 +10,23 @@
  * A process is identified by its thread-group pid (struct pid), which
  * survives execve().  A child being forked has no pid yet when its VMAs are
  * duplicated (->open runs from dup_mmap()), so its attachment is first
- * "pending": keyed by the child's new mm, which holds the copied VMAs.  Every
- * walk of the list resolves pending attachments to the pid of the mm's owner
- * once that task has finished forking.  No reference is taken on the child's
- * task_struct: a failed fork frees it whatever its reference count.
+ * "pending": keyed by the child's new mm, which holds the copied VMAs, until
+ * it is bound to the pid of the mm's owner once that task has finished
+ * forking.  No reference is taken on the child's task_struct: a failed fork
+ * frees it whatever its reference count.
+ *
+ * Every lookup costs the same whatever the number of attachments: a
+ * segment's attachments are indexed by id (seg->attachments; listed in the
+ * same order in seg->attach_list, which the walks of them all use) and by
+ * key (seg->attach_keys: the process, or the child's mm while pending), its
+ * address-space ceilings by mm (seg->mm_keys).  A pending attachment is
+ * resolved when its own process is looked up.  Dead attachments are
+ * forgotten in one walk when their number may have doubled since the last
+ * one (protshm_maybe_prune_locked()), and before anything that reports the
+ * attachments (counts, the start of a dump).  The processes that use an
+ * address space are found without a walk when only one process's threads
+ * use it (see protshm_mm_private()), which is the common case; a walk of
+ * the attachments answers otherwise (CLONE_VM, vfork).
  */
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
@@ -124,26 +137,25 @@ static void protshm_attach_bind_locked(struct protshm_attachment *a,
 				       struct pid *tgid)
 {
 	lockdep_assert_held(&a->seg->lock);
+	protshm_ktab_del(&a->seg->attach_keys, &a->knode);
+	protshm_ktab_add(&a->seg->attach_keys, &a->knode, tgid);
 	a->tgid = tgid;
 	protshm_attach_mark_locked(a);
 	mmdrop(a->mm);
 	a->mm = NULL;
 }
 
-/* Context: seg->lock held. */
-static void protshm_resolve_locked(struct protshm_seg *seg)
+/* Bind @a if it is pending and its fork is done.  seg->lock held. */
+static void protshm_resolve_one_locked(struct protshm_attachment *a)
 {
-	struct protshm_attachment *a;
 	struct pid *tgid;
 
-	lockdep_assert_held(&seg->lock);
-	list_for_each_entry(a, &seg->attachments, node) {
-		if (a->tgid)
-			continue;
-		tgid = protshm_mm_owner_tgid(a->mm);
-		if (tgid)
-			protshm_attach_bind_locked(a, tgid);
-	}
+	lockdep_assert_held(&a->seg->lock);
+	if (a->tgid)
+		return;
+	tgid = protshm_mm_owner_tgid(a->mm);
+	if (tgid)
+		protshm_attach_bind_locked(a, tgid);
 }
 
 /*
@@ -225,12 +237,13 @@ static u32 protshm_ceiling_at_locked(const struct protshm_attachment *a, u64 t)
 static struct protshm_mm_ceiling *protshm_mm_find_locked(struct protshm_seg *seg,
 							 struct mm_struct *mm)
 {
-	struct protshm_mm_ceiling *mc;
+	struct protshm_knode *kn;
 
 	lockdep_assert_held(&seg->lock);
-	list_for_each_entry(mc, &seg->mm_ceilings, node)
-		if (mc->mm == mm)
-			return mc;
+	protshm_ktab_for_each_possible(&seg->mm_keys, kn, mm)
+		if (kn->key == mm)
+			return container_of(kn, struct protshm_mm_ceiling,
+					    knode);
 	return NULL;
 }
 
@@ -275,6 +288,8 @@ static void protshm_mm_ceiling_restrict_locked(struct protshm_seg *seg,
 		mc->ceiling = PROTSHM_PROT_RW;
 		protshm_mark_locked(&mc->mark, seg, mm);
 		list_add(&mc->node, &seg->mm_ceilings);
+		protshm_ktab_add(&seg->mm_keys, &mc->knode, mm);
+		seg->nr_mm_ceilings++;
 	}
 	old = mc->ceiling;
 	mc->ceiling &= prot;
@@ -288,6 +303,8 @@ static void protshm_mm_ceiling_free_locked(struct protshm_seg *seg,
 {
 	lockdep_assert_held(&seg->lock);
 	list_del(&mc->node);
+	protshm_ktab_del(&seg->mm_keys, &mc->knode);
+	seg->nr_mm_ceilings--;
 	protshm_unmark_locked(&mc->mark);
 	mmdrop(mc->mm);
 	kfree(mc);
@@ -331,65 +348,172 @@ static bool protshm_attach_dead_locked(struct protshm_attachment *a)
 }
 
 /*
- * The children of @dead, which is being forgotten, become children of its
- * parent, as orphaned processes are reparented: a descendant stays a
- * descendant (RESTRICT with PROTSHM_RESTRICT_DESCENDANTS follows
- * @parent_id) when a process between it and the target has exited, as
- * after a double fork.  Context: seg->lock held.
+ * seg->attachments is indexed by id - seg->id_base: the ids are global, so
+ * the segment's own are spread; counted from the first one the segment has
+ * had since it last had none, they stay close to 0, which keeps the
+ * array's walks short.
  */
-static void protshm_reparent_locked(struct protshm_seg *seg,
-				    struct protshm_attachment *dead)
-{
-	struct protshm_attachment *a;
 
+/* The attachment with id @id, or NULL.  seg->lock held. */
+static struct protshm_attachment *protshm_attach_by_id_locked(struct protshm_seg *seg,
+							      u64 id)
+{
 	lockdep_assert_held(&seg->lock);
-	list_for_each_entry(a, &seg->attachments, node)
-		if (a->parent_id == dead->id)
-			a->parent_id = dead->parent_id;
+	if (!id || id < seg->id_base)
+		return NULL;
+	return xa_load(&seg->attachments, id - seg->id_base);
 }
 
-/* Context: seg->lock held.  Resolves pending attachments, frees dead ones. */
+/* The index to walk seg->attachments from to reach ids from @id on. */
+static unsigned long protshm_attach_index_from(const struct protshm_seg *seg,
+					       u64 id)
+{
+	return id > seg->id_base ? id - seg->id_base : 0;
+}
+
+/*
+ * The children of a dead attachment, which is being forgotten, become
+ * children of its parent, as orphaned processes are reparented: a
+ * descendant stays a descendant (RESTRICT with PROTSHM_RESTRICT_DESCENDANTS
+ * follows @parent_id) when a process between it and the target has exited,
+ * as after a double fork.  A parent is older than its children (a lower
+ * id), so in one walk by id its own parent is already settled.
+ * Context: seg->lock held, in that walk.
+ */
+static void protshm_reparent_locked(struct protshm_seg *seg,
+				    struct protshm_attachment *a)
+{
+	struct protshm_attachment *parent;
+
+	lockdep_assert_held(&seg->lock);
+	parent = protshm_attach_by_id_locked(seg, a->parent_id);
+	if (parent && parent->dead)
+		a->parent_id = parent->parent_id;
+}
+
+/* Take @a off the segment's indexes and drop their reference.  seg->lock. */
+static void protshm_attach_forget_locked(struct protshm_seg *seg,
+					 struct protshm_attachment *a)
+{
+	lockdep_assert_held(&seg->lock);
+	protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
+	xa_erase(&seg->attachments, a->id - seg->id_base);
+	list_del(&a->node);
+	protshm_ktab_del(&seg->attach_keys, &a->knode);
+	seg->nr_attachments--;
+	protshm_attach_put(a);
+}
+
+/*
+ * Resolves pending attachments, forgets dead ones and unused address-space
+ * ceilings, in one walk (and one more over the dead ones if there are).
+ * Context: seg->lock held.
+ */
 static void protshm_prune_locked(struct protshm_seg *seg)
 {
 	struct protshm_attachment *a, *tmp;
+	unsigned int dead = 0;
 
 	lockdep_assert_held(&seg->lock);
-	protshm_resolve_locked(seg);
 	protshm_mm_prune_locked(seg);
-	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
-		if (protshm_attach_dead_locked(a)) {
-			protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
-			protshm_reparent_locked(seg, a);
-			list_del(&a->node);
-			protshm_attach_put(a);
-		}
+	list_for_each_entry(a, &seg->attach_list, node) {
+		protshm_resolve_one_locked(a);
+		protshm_reparent_locked(seg, a);
+		a->dead = protshm_attach_dead_locked(a);
+		dead += a->dead;
 	}
+	if (dead)
+		list_for_each_entry_safe(a, tmp, &seg->attach_list, node)
+			if (a->dead)
+				protshm_attach_forget_locked(seg, a);
+	seg->prune_at = 2 * (seg->nr_attachments + seg->nr_mm_ceilings) + 16;
+}
+
+/*
+ * protshm_prune_locked() once the attachments and address-space ceilings
+ * may have doubled since the last one: each of them then costs a bounded
+ * number of visits, whatever their number.  Context: seg->lock held.
+ */
+static void protshm_maybe_prune_locked(struct protshm_seg *seg)
+{
+	lockdep_assert_held(&seg->lock);
+	if (seg->nr_attachments + seg->nr_mm_ceilings >= seg->prune_at)
+		protshm_prune_locked(seg);
+}
+
+/* The attachment keyed by @key (a struct pid or an mm).  seg->lock held. */
+static struct protshm_attachment *protshm_find_one_locked(struct protshm_seg *seg,
+							  const void *key)
+{
+	struct protshm_knode *kn;
+
+	lockdep_assert_held(&seg->lock);
+	if (!key)
+		return NULL;
+	protshm_ktab_for_each_possible(&seg->attach_keys, kn, key)
+		if (kn->key == key)
+			return container_of(kn, struct protshm_attachment,
+					    knode);
+	return NULL;
 }
 
 /*
  * The attachment of process @tgid, or, while it is pending, of the child
- * whose new mm is @mm (may be NULL).  Context: seg->lock held, pending
- * attachments resolved where they can be.
+ * whose new mm is @mm (may be NULL).  A struct pid and an mm are never at
+ * the same address while their attachments hold them, so the two keys never
+ * meet.  Context: seg->lock held.
  */
 static struct protshm_attachment *protshm_find_key_locked(struct protshm_seg *seg,
 							  struct pid *tgid,
 							  struct mm_struct *mm)
 {
-	struct protshm_attachment *a;
-
 	lockdep_assert_held(&seg->lock);
-	list_for_each_entry(a, &seg->attachments, node)
-		if (a->tgid ? a->tgid == tgid : mm && a->mm == mm)
-			return a;
-	return NULL;
+	return protshm_find_one_locked(seg, tgid) ?:
+	       protshm_find_one_locked(seg, mm);
 }
 
-/* Context: seg->lock held, pending attachments resolved. */
+/*
+ * The address space a thread of @task's process uses (any thread: the
+ * group leader may have exited while the others run on), or NULL.  Only a
+ * pointer to compare, not a reference.
+ */
+static const struct mm_struct *protshm_task_mm_ptr(struct task_struct *task)
+{
+	const struct mm_struct *mm = NULL;
+	struct task_struct *t;
+
+	rcu_read_lock();
+	for_each_thread(task, t) {
+		mm = READ_ONCE(t->mm);
+		if (mm)
+			break;
+	}
+	rcu_read_unlock();
+	return mm;
+}
+
+/*
+ * The attachment of @task's process: bound to it, or still pending on the
+ * mm the process uses (a child that inherited mappings), which is then
+ * bound to it if the process owns that mm and is done forking.  Only the
+ * pointers are compared: a pending attachment holds its mm.
+ * Context: seg->lock held.
+ */
 static struct protshm_attachment *
 protshm_find_task_locked(struct protshm_seg *seg, struct task_struct *task)
 {
+	struct pid *tgid = task_tgid(task);
+	struct protshm_attachment *a;
+
 	lockdep_assert_held(&seg->lock);
-	return protshm_find_key_locked(seg, task_tgid(task), NULL);
+	a = protshm_find_one_locked(seg, tgid);
+	if (a)
+		return a;
+	a = protshm_find_one_locked(seg, protshm_task_mm_ptr(task));
+	if (!a)
+		return NULL;
+	protshm_resolve_one_locked(a);
+	return a->tgid == tgid ? a : NULL;
 }
 
 /**
@@ -455,20 +579,86 @@ static struct mm_struct *protshm_attach_mm_locked(struct protshm_attachment *a)
 }
 
 /*
+ * Is @mm used by @task's threads only, no other process?  @extra: the
+ * mm_users references the caller holds.  Every task using @mm holds one
+ * mm_users reference, dropped only after it stopped using it (exit_mm()
+ * and exec clear task->mm first): reading the count first, a thread seen
+ * using @mm is in it, so a count no higher than the threads seen leaves no
+ * room for another process.  A reference held by anyone else (/proc, a
+ * kernel thread) only sends the caller to its walk.
+ * Context: RCU read lock held, @task alive.
+ */
+static bool protshm_mm_private(struct task_struct *task, struct mm_struct *mm,
+			       int extra)
+{
+	int users = atomic_read(&mm->mm_users);
+	struct task_struct *t;
+	int n = extra;
+
+	smp_rmb();	/* the count, then the threads' mm */
+	for_each_thread(task, t)
+		if (READ_ONCE(t->mm) == mm)
+			n++;
+	return users <= n;
+}
+
+/* @a's ceiling, lowered first to (ceiling & @prot).  seg->lock held. */
+static u32 protshm_user_ceiling_locked(struct protshm_attachment *a, u32 prot)
+{
+	if (prot != PROTSHM_PROT_RW)
+		protshm_attach_restrict_locked(a, prot);
+	return a->ceiling;
+}
+
+/*
+ * Lower every attachment whose process uses @mm to (ceiling & @prot), and
+ * return the lowest of their ceilings (PROTSHM_PROT_RW if none).  When only
+ * the threads of process @tgid (may be NULL) use @mm (see
+ * protshm_mm_private()), these are the attachment of @tgid and a pending
+ * one on @mm; otherwise every attachment is looked at.
+ * Context: seg->lock held.
+ */
+static u32 protshm_users_restrict_locked(struct protshm_seg *seg,
+					 struct mm_struct *mm,
+					 struct pid *tgid, int extra, u32 prot)
+{
+	struct protshm_attachment *a, *own[2];
+	u32 ceiling = PROTSHM_PROT_RW;
+	struct task_struct *task;
+	bool private = false;
+	int i;
+
+	lockdep_assert_held(&seg->lock);
+	rcu_read_lock();
+	task = tgid ? pid_task(tgid, PIDTYPE_TGID) : NULL;
+	if (task)
+		private = protshm_mm_private(task, mm, extra);
+	rcu_read_unlock();
+	if (!private) {
+		list_for_each_entry(a, &seg->attach_list, node)
+			if (protshm_attach_uses_mm_locked(a, mm))
+				ceiling &= protshm_user_ceiling_locked(a, prot);
+		return ceiling;
+	}
+	own[0] = protshm_find_one_locked(seg, tgid);
+	own[1] = protshm_find_one_locked(seg, mm);
+	for (i = 0; i < 2; i++)
+		if (own[i] && protshm_attach_uses_mm_locked(own[i], mm))
+			ceiling &= protshm_user_ceiling_locked(own[i], prot);
+	return ceiling;
+}
+
+/*
  * Processes that share current's address space without being its threads
  * (CLONE_VM, vfork) share its mappings, so a new attachment of current
  * starts at the lowest of their ceilings.  Context: seg->lock held.
  */
 static u32 protshm_shared_mm_ceiling_locked(struct protshm_seg *seg)
 {
-	struct protshm_attachment *a;
-	u32 ceiling = PROTSHM_PROT_RW;
-
 	lockdep_assert_held(&seg->lock);
-	list_for_each_entry(a, &seg->attachments, node)
-		if (protshm_attach_uses_mm_locked(a, current->mm))
-			ceiling &= a->ceiling;
-	return ceiling;
+	return protshm_users_restrict_locked(seg, current->mm,
+					     task_tgid(current), 0,
+					     PROTSHM_PROT_RW);
 }
 
 /*
@@ -486,22 +676,42 @@ static u32 protshm_new_ceiling_locked(struct protshm_seg *seg)
 	       protshm_mm_ceiling_locked(seg, current->mm, 0);
 }
 
-/* A new attachment on @seg's list.  Context: seg->lock held. */
+/*
+ * A new attachment of process @tgid (counted here), or pending on the new
+ * mm @mm of a child being forked (grabbed here), in the segment's indexes.
+ * Context: seg->lock held.
+ */
 static struct protshm_attachment *
-protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp)
+protshm_attach_new_locked(struct protshm_seg *seg, u32 ceiling, gfp_t gfp,
+			  struct pid *tgid, struct mm_struct *mm)
 {
 	struct protshm_attachment *a;
+	int err;
 
 	lockdep_assert_held(&seg->lock);
 	a = kzalloc(sizeof(*a), gfp);
 	if (!a)
 		return NULL;
-	kref_init(&a->ref);	/* the list's reference */
+	kref_init(&a->ref);	/* the indexes' reference */
 	a->seg = seg;
 	a->mark.seg = seg;
 	a->ceiling = ceiling;
 	a->id = atomic64_inc_return(&protshm_next_attach_id);
-	list_add_tail(&a->node, &seg->attachments);
+	if (!seg->nr_attachments)
+		seg->id_base = a->id;
+	err = xa_err(xa_store(&seg->attachments, a->id - seg->id_base, a, gfp));
+	if (err) {
+		kfree(a);
+		return NULL;
+	}
+	a->tgid = get_pid(tgid);
+	if (!tgid) {
+		mmgrab(mm);
+		a->mm = mm;
+	}
+	list_add_tail(&a->node, &seg->attach_list);
+	protshm_ktab_add(&seg->attach_keys, &a->knode, tgid ?: (void *)mm);
+	seg->nr_attachments++;
 	return a;
 }
 
@@ -519,14 +729,14 @@ struct protshm_attachment *protshm_attach_current(struct protshm_seg *seg)
 
 	protshm_lineage_drain(seg, task_tgid(current));
 	mutex_lock(&seg->lock);
-	protshm_prune_locked(seg);
+	protshm_maybe_prune_locked(seg);
 	a = protshm_find_task_locked(seg, current);
 	if (!a) {
 		a = protshm_attach_new_locked(seg,
 					      protshm_new_ceiling_locked(seg),
-					      GFP_KERNEL_ACCOUNT);
+					      GFP_KERNEL_ACCOUNT,
+					      task_tgid(current), NULL);
 		if (a) {
-			a->tgid = get_pid(task_tgid(current));
 			protshm_attach_mark_locked(a);
 			protshm_nl_attach_event_locked(a, PROTSHM_CMD_ATTACH_NTF);
 		}
@@ -562,16 +772,15 @@ struct protshm_attachment *protshm_attach_fork(struct protshm_attachment *parent
 	mutex_lock(&seg->lock);
 	ceiling = parent->ceiling &
 		  protshm_mm_ceiling_locked(seg, current->mm, 0);
-	list_for_each_entry(a, &seg->attachments, node) {
-		if (!a->tgid && a->mm == child_mm) {
-			protshm_attach_restrict_locked(a, ceiling);
-			goto found;
-		}
+	a = protshm_find_one_locked(seg, child_mm);
+	if (a) {
+		protshm_attach_restrict_locked(a, ceiling);
+		goto found;
 	}
-	a = protshm_attach_new_locked(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	a = protshm_attach_new_locked(seg, ceiling,
+				      GFP_KERNEL_ACCOUNT | __GFP_NOFAIL, NULL,
+				      child_mm);
 	a->parent_id = parent->id;
-	mmgrab(child_mm);
-	a->mm = child_mm;
 	protshm_attach_mark_locked(a);
 	protshm_nl_attach_event_locked(a, PROTSHM_CMD_ATTACH_NTF);
 found:
@@ -627,7 +836,7 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
 
 	protshm_lineage_drain(seg, task_tgid(current));
 	mutex_lock(&seg->lock);
-	protshm_prune_locked(seg);
+	protshm_maybe_prune_locked(seg);
 	a = protshm_find_task_locked(seg, current);
 	ceiling = a ? a->ceiling : protshm_new_ceiling_locked(seg);
 	mutex_unlock(&seg->lock);
@@ -643,14 +852,12 @@ u32 protshm_ceiling_current(struct protshm_seg *seg)
  */
 unsigned int protshm_nr_attachments(struct protshm_seg *seg)
 {
-	struct protshm_attachment *a;
-	unsigned int n = 0;
+	unsigned int n;
 
 	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
 	protshm_prune_locked(seg);
-	list_for_each_entry(a, &seg->attachments, node)
-		n++;
+	n = seg->nr_attachments;
 	mutex_unlock(&seg->lock);
 	return n;
 }
@@ -663,7 +870,10 @@ unsigned int protshm_nr_attachments(struct protshm_seg *seg)
  *	protshm_attach_snap); release them with protshm_attach_snap_put()
  * @max: size of @snap
  *
- * Forgets dead attachments and resolves those of finished forks first.
+ * A walk that starts (@from_id 0) forgets dead attachments first, so that
+ * it lists live ones only; the next batches of the walk do not walk
+ * everything again (see protshm_maybe_prune_locked()).  The attachments of
+ * finished forks are resolved as they are copied.
  *
  * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the number of entries filled, by ascending id.
@@ -674,16 +884,19 @@ unsigned int protshm_attach_snapshot(struct protshm_seg *seg, u64 from_id,
 {
 	struct protshm_attachment *a;
 	unsigned int n = 0;
+	unsigned long idx;
 
 	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
-	protshm_prune_locked(seg);
-	/* in id order: ids are taken and entries added under seg->lock */
-	list_for_each_entry(a, &seg->attachments, node) {
-		if (a->id < from_id)
-			continue;
+	if (from_id)	/* a walk goes on: pruned when it started */
+		protshm_maybe_prune_locked(seg);
+	else
+		protshm_prune_locked(seg);
+	xa_for_each_start(&seg->attachments, idx, a,
+			  protshm_attach_index_from(seg, from_id)) {
 		if (n == max)
 			break;
+		protshm_resolve_one_locked(a);
 		snap[n].id = a->id;
 		snap[n].parent_id = a->parent_id;
 		snap[n].ceiling = a->ceiling;
@@ -727,11 +940,9 @@ void protshm_attachments_free(struct protshm_seg *seg)
 	list_for_each_entry_safe(mc, next, &seg->mm_ceilings, node)
 		protshm_mm_ceiling_free_locked(seg, mc);
 
-	list_for_each_entry_safe(a, tmp, &seg->attachments, node) {
-		protshm_nl_attach_event_locked(a, PROTSHM_CMD_DETACH_NTF);
-		list_del(&a->node);
+	list_for_each_entry_safe(a, tmp, &seg->attach_list, node) {
 		WARN_ON(kref_read(&a->ref) != 1);
-		protshm_attach_put(a);
+		protshm_attach_forget_locked(seg, a);
 	}
 	mutex_unlock(&seg->lock);
 }
@@ -753,11 +964,12 @@ static void protshm_attach_child_locked(struct protshm_seg *seg,
 	lockdep_assert_held(&seg->lock);
 	memcg = get_mem_cgroup_from_mm(f->child_mm ?: f->parent_mm);
 	old_memcg = set_active_memcg(memcg);
-	a = protshm_attach_new_locked(seg, ceiling, GFP_KERNEL_ACCOUNT | __GFP_NOFAIL);
+	a = protshm_attach_new_locked(seg, ceiling,
+				      GFP_KERNEL_ACCOUNT | __GFP_NOFAIL, f->child,
+				      NULL);
 	set_active_memcg(old_memcg);
 	mem_cgroup_put(memcg);
 	a->parent_id = parent ? parent->id : 0;
-	a->tgid = get_pid(f->child);
 	protshm_attach_mark_locked(a);
 	protshm_nl_inherit_event_locked(a, f->parent);
 }
@@ -774,14 +986,9 @@ static void protshm_bind_child_locked(struct protshm_seg *seg,
 	struct protshm_attachment *a;
 
 	lockdep_assert_held(&seg->lock);
-	if (!f->child_mm)
-		return;
-	list_for_each_entry(a, &seg->attachments, node) {
-		if (!a->tgid && a->mm == f->child_mm) {
-			protshm_attach_bind_locked(a, get_pid(f->child));
-			return;
-		}
-	}
+	a = protshm_find_one_locked(seg, f->child_mm);
+	if (a)
+		protshm_attach_bind_locked(a, get_pid(f->child));
 }
 
 /**
@@ -807,7 +1014,6 @@ void protshm_attach_inherit_locked(struct protshm_seg *seg,
 
 	lockdep_assert_held(&seg->lock);
 	protshm_bind_child_locked(seg, f);
-	protshm_resolve_locked(seg);
 	parent = protshm_find_key_locked(seg, f->parent, f->parent_mm);
 	ceiling = protshm_mm_ceiling_locked(seg, f->parent_mm, f->start_ns);
 	if (parent)
@@ -848,8 +1054,7 @@ u32 protshm_attach_file_rights(struct protshm_attachment *a,
  * @seg: the segment
  * @task: a task of the process
  *
- * Applies the fork records that may concern it, forgets dead attachments
- * and resolves those of finished forks first.
+ * Applies the fork records that may concern it first.
  *
  * Context: process context; no protshm lock held; takes seg->lock.
  * Return: the attachment with a reference, or NULL if there is none.
@@ -861,7 +1066,7 @@ struct protshm_attachment *protshm_attach_get(struct protshm_seg *seg,
 
 	protshm_lineage_drain(seg, task_tgid(task));
 	mutex_lock(&seg->lock);
-	protshm_prune_locked(seg);
+	protshm_maybe_prune_locked(seg);
 	a = protshm_find_task_locked(seg, task);
 	if (a)
 		kref_get(&a->ref);
@@ -928,7 +1133,7 @@ struct mm_struct *protshm_attach_mm(struct protshm_attachment *a)
  * the forks of every process using @mm.
  *
  * Context: process context; @mm's mmap_lock held for writing and
- * seg->lock held; @mm has a user.
+ * seg->lock held; the caller holds an mm_users reference of @mm.
  * Return: @a's ceiling, to which the mappings in @mm must be restricted
  * (protshm_vmas_restrict_locked()).
  */
@@ -937,52 +1142,49 @@ u32 protshm_mm_restrict_locked(struct protshm_attachment *a,
 {
 	struct protshm_seg *seg = a->seg;
 	u32 prot = a->ceiling;
-	struct protshm_attachment *b;
 
 	lockdep_assert_held(&seg->lock);
 	protshm_assert_mmap_write_locked(mm);
 	protshm_mm_ceiling_restrict_locked(seg, mm, prot);
-	list_for_each_entry(b, &seg->attachments, node)
-		if (protshm_attach_uses_mm_locked(b, mm))
-			protshm_attach_restrict_locked(b, prot);
+	/* the caller holds an mm_users reference of its own */
+	protshm_users_restrict_locked(seg, mm, a->tgid, 1, prot);
 	return prot;
-}
-
-/* Context: seg->lock held. */
-static struct protshm_attachment *protshm_find_id_locked(struct protshm_seg *seg,
-							 u64 id)
-{
-	struct protshm_attachment *a;
-
-	lockdep_assert_held(&seg->lock);
-	list_for_each_entry(a, &seg->attachments, node)
-		if (a->id == id)
-			return a;
-	return NULL;
 }
 
 /**
  * protshm_attach_next_descendant() - the next descendant to restrict
  * @seg: the segment
  * @gen: a RESTRICT operation (see protshm_attach_restrict())
+ * @pos: the id the walk is at; moves to the attachment returned
+ *
+ * The walk goes by id from the target's: a parent is older than its
+ * children (a lower id, also after reparenting), so it has been processed
+ * when the walk reaches them; a child forked while its parent was being
+ * processed comes later in the walk, and one forked after inherits the
+ * lowered ceiling and mappings.
  *
  * Context: process context; no protshm lock held; takes seg->lock.
- * Return: with a reference, an attachment whose parent operation @gen
- * processed and that it has not processed itself, or NULL if none is left.
+ * Return: with a reference, the next attachment after *@pos whose parent
+ * operation @gen processed and that it has not processed itself, or NULL
+ * if none is left.
  */
 struct protshm_attachment *protshm_attach_next_descendant(struct protshm_seg *seg,
-							  u64 gen)
+							  u64 gen,
+							  u64 *pos)
 {
 	struct protshm_attachment *a, *parent;
+	unsigned long idx;
 
 	protshm_lineage_drain(seg, NULL);
 	mutex_lock(&seg->lock);
-	protshm_resolve_locked(seg);
-	list_for_each_entry(a, &seg->attachments, node) {
+	xa_for_each_start(&seg->attachments, idx, a,
+			  protshm_attach_index_from(seg, *pos + 1)) {
 		if (!a->parent_id || a->restrict_gen == gen)
 			continue;
-		parent = protshm_find_id_locked(seg, a->parent_id);
+		parent = protshm_attach_by_id_locked(seg, a->parent_id);
 		if (parent && parent->restrict_gen == gen) {
+			*pos = a->id;
+			protshm_resolve_one_locked(a);
 			kref_get(&a->ref);
 			mutex_unlock(&seg->lock);
 			return a;

@@ -9,7 +9,7 @@
  *                         one per bound file, one per VMA.
  * struct protshm_attachment   a (segment, process) pair holding the process's
  *                         ceiling.  Reference counted (@ref): one while it
- *                         is on seg->attachments, one per VMA, one per file
+ *                         is in seg->attachments, one per VMA, one per file
  *                         bound by that process (the file's "origin").
  * struct protshm_file     file->private_data of /dev/protshm.
  *
@@ -17,7 +17,9 @@
  * -----------------------------------------------------
  *   segment.c  the name table, segment ids, seg->pages and nr_resident
  *   account.c  the limits' counts, seg->acct_ns
- *   attach.c   seg->attachments, seg->mm_ceilings: every ceiling
+ *   attach.c   seg->attachments, seg->mm_ceilings and their indexes
+ *              (seg->attach_keys, seg->mm_keys, through ktab.c): every
+ *              ceiling
  *   restrict.c nothing of its own: the order of a RESTRICT's steps
  *   lineage.c  the key set, fork records, seg->forks and lineage_*
  *   mmap.c     every VMA and PTE of a protshm mapping, the mapping
@@ -51,8 +53,10 @@
 #include <linux/llist.h>
 #include <linux/mm_types.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/xarray.h>
 #include <linux/protshm.h>
 
 #include "config.h"
@@ -78,10 +82,42 @@ extern unsigned long protshm_fault_around_pages;
 extern bool protshm_restrict_refill;
 
 /**
+ * struct protshm_knode - an entry of a struct protshm_ktab
+ * @node: entry in the table's chain
+ * @key: the key (a kernel pointer)
+ */
+struct protshm_knode {
+	struct hlist_node node;
+	const void *key;
+};
+
+/**
+ * struct protshm_ktab - hash table by pointer key (ktab.c); its owner's lock
+ * @heads: 1 << @bits chains
+ * @one: the chain of an empty table
+ * @bits: log2 of the number of chains
+ * @nr: number of entries
+ */
+struct protshm_ktab {
+	struct hlist_head *heads;
+	struct hlist_head one;
+	unsigned int bits;
+	unsigned int nr;
+};
+
+/* every entry of @t's chain that may be keyed by @k, then test kn->key == @k */
+#define protshm_ktab_for_each_possible(t, kn, k) \
+	hlist_for_each_entry(kn, protshm_ktab_head(t, k), node)
+
+/**
  * struct protshm_seg - a named shared memory segment
  * @ref: see the top of this file
- * @hnode: entry in the name table; protshm_registry_lock
- * @linked: the name is in the table; protshm_registry_lock
+ * @hnode: entry in the name table (lookups under RCU); changed under
+ *	protshm_registry_lock
+ * @linked: the name is in the table; changed under protshm_registry_lock,
+ *	read without it (protshm_seg_unlinked())
+ * @unlink_node: entry in a list of segments being unlinked together
+ * @rcu: frees the segment after the name lookups that may see it
  * @id: unique id
  * @name: NUL-terminated name
  * @size: size in bytes
@@ -94,8 +130,21 @@ extern bool protshm_restrict_refill;
  * @acct_ns: the record of @ipc_ns (account.c), counted
  * @memcg: memory cgroup of the creator (pinned); pages are charged to it
  * @lock: protects @attachments and every attachment's fields marked so
- * @attachments: list of struct protshm_attachment; @lock
+ * @attachments: the struct protshm_attachment, indexed by id - @id_base
+ *	(so in the order they were made); changed under @lock
+ * @id_base: the id of the first attachment since @attachments was last
+ *	empty; @lock
+ * @attach_list: the same attachments in a list, in the same order, for the
+ *	walks of them all (cheaper than the array's); @lock
+ * @attach_keys: the attachments by key: process (struct pid), or the new mm
+ *	of a child being forked while pending; @lock
+ * @nr_attachments: entries of @attachments; @lock
  * @mm_ceilings: list of struct protshm_mm_ceiling; @lock
+ * @mm_keys: the same by mm; @lock
+ * @nr_mm_ceilings: entries of @mm_ceilings; @lock
+ * @prune_at: forget dead attachments and unused address-space ceilings
+ *	when there are that many of both together (see
+ *	protshm_maybe_prune_locked()); @lock
  * @nr_resident: number of pages allocated
  * @pages: @nr_pages slots, each set at most once (cmpxchg) and freed with
  *	the segment; read locklessly
@@ -110,8 +159,10 @@ extern bool protshm_restrict_refill;
  */
 struct protshm_seg {
 	struct kref ref;
-	struct hlist_node hnode;
+	struct rhash_head hnode;
 	bool linked;
+	struct list_head unlink_node;
+	struct rcu_head rcu;
 	u64 id;
 	char name[PROTSHM_NAME_MAX];
 	u64 size;
@@ -124,8 +175,15 @@ struct protshm_seg {
 	struct mem_cgroup *memcg;
 	/* protects @attachments and the attachments' fields marked so */
 	struct mutex lock;
-	struct list_head attachments;
+	struct xarray attachments;
+	u64 id_base;
+	struct list_head attach_list;
+	struct protshm_ktab attach_keys;
+	unsigned int nr_attachments;
 	struct list_head mm_ceilings;
+	struct protshm_ktab mm_keys;
+	unsigned int nr_mm_ceilings;
+	unsigned int prune_at;
 	atomic_long_t nr_resident;
 	struct page **pages;
 	struct llist_head forks;
@@ -187,7 +245,10 @@ struct protshm_mark {
 /**
  * struct protshm_attachment - one process attached to one segment
  * @ref: see the top of this file
- * @node: entry in seg->attachments; seg->lock
+ * @node: entry in seg->attach_list; seg->lock
+ * @knode: entry in seg->attach_keys, keyed by @tgid (by @mm while
+ *	pending); seg->lock
+ * @dead: being forgotten, see protshm_prune_locked(); seg->lock
  * @seg: the segment (not counted: whoever holds @ref holds a segment ref)
  * @id: unique id, for descendant tracking
  * @parent_id: id of the attachment this one was forked from (once that
@@ -210,6 +271,8 @@ struct protshm_mark {
 struct protshm_attachment {
 	struct kref ref;
 	struct list_head node;
+	struct protshm_knode knode;
+	bool dead;
 	struct protshm_seg *seg;
 	u64 id;
 	u64 parent_id;
@@ -226,6 +289,7 @@ struct protshm_attachment {
 /**
  * struct protshm_mm_ceiling - the ceiling of an address space on a segment
  * @node: entry in seg->mm_ceilings; seg->lock
+ * @knode: entry in seg->mm_keys, keyed by @mm; seg->lock
  * @mm: the address space (mmgrab)
  * @ceiling: the lowest ceiling a RESTRICT applied to a process using @mm;
  *	seg->lock.  Every process that shares @mm, and every process forked
@@ -239,6 +303,7 @@ struct protshm_attachment {
  */
 struct protshm_mm_ceiling {
 	struct list_head node;
+	struct protshm_knode knode;
 	struct mm_struct *mm;
 	u32 ceiling;
 	u64 lost_write_ns;
@@ -362,6 +427,7 @@ void protshm_seg_block_fill(struct protshm_seg *seg, pgoff_t base,
 bool protshm_seg_is_owner(const struct protshm_seg *seg);
 int protshm_seg_permission(const struct protshm_seg *seg, u32 prot);
 void protshm_seg_unlink_ns(struct ipc_namespace *ns);
+int protshm_names_init(void);
 void protshm_segments_destroy(void);
 
 /* account.c: limits and per-user, per-IPC-namespace counts */
@@ -370,6 +436,15 @@ void protshm_account_uncharge(struct protshm_seg *seg);
 bool protshm_ns_reclaim(void);
 void protshm_ns_released(struct protshm_seg *seg);
 void protshm_account_exit(void);
+
+/* ktab.c: the hash tables of attach.c, by pointer key; the owner's lock */
+void protshm_ktab_init(struct protshm_ktab *t);
+void protshm_ktab_destroy(struct protshm_ktab *t);
+struct hlist_head *protshm_ktab_head(const struct protshm_ktab *t,
+				     const void *key);
+void protshm_ktab_add(struct protshm_ktab *t, struct protshm_knode *kn,
+		      const void *key);
+void protshm_ktab_del(struct protshm_ktab *t, struct protshm_knode *kn);
 
 /* attach.c: attachments and the ceilings of processes and address spaces */
 bool protshm_prot_valid(u32 prot);
@@ -399,7 +474,8 @@ u32 protshm_mm_restrict_locked(struct protshm_attachment *a,
 bool protshm_attach_uses_mm_locked(struct protshm_attachment *a,
 				   struct mm_struct *mm);
 struct protshm_attachment *protshm_attach_next_descendant(struct protshm_seg *seg,
-							  u64 gen);
+							  u64 gen,
+							  u64 *pos);
 
 /* restrict.c: the RESTRICT operations */
 int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,

@@ -71,6 +71,9 @@ static int __init protshm_init(void)
 	err = protshm_wait_init();
 	if (err)
 		return err;
+	err = protshm_names_init();
+	if (err)
+		goto err_names;
 	err = protshm_lineage_init(protshm_attach_inherit_locked);
 	if (err)
 		goto err_lineage;
@@ -89,6 +92,8 @@ err_dev:
 	protshm_lineage_exit();
 	protshm_lineage_destroy();
 err_lineage:
+	protshm_segments_destroy();
+err_names:
 	protshm_wait_exit();
 	return err;
 }

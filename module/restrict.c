@@ -79,17 +79,17 @@ static int protshm_restrict_one(struct protshm_seg *seg,
 }
 
 /*
- * Descendants are processed until none is left: a child forked while its
- * parent was being processed is found by a later pass, and one forked after
- * inherits the lowered ceiling and mappings.
+ * The descendants of the attachment @target_id, in one walk by id (see
+ * protshm_attach_next_descendant()): each attachment is visited once.
  */
-static int protshm_restrict_descendants(struct protshm_seg *seg, u32 prot,
-					u64 gen)
+static int protshm_restrict_descendants(struct protshm_seg *seg, u64 target_id,
+					u32 prot, u64 gen)
 {
+	u64 pos = target_id;
 	struct protshm_attachment *a;
 	int err = 0;
 
-	while (!err && (a = protshm_attach_next_descendant(seg, gen))) {
+	while (!err && (a = protshm_attach_next_descendant(seg, gen, &pos))) {
 		err = protshm_restrict_one(seg, a, prot, gen);
 		protshm_attach_put(a);
 	}
@@ -120,6 +120,7 @@ int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
 	u64 gen = atomic64_inc_return(&protshm_next_restrict_gen);
 	struct protshm_attachment *a;
 	struct task_struct *task;
+	u64 id;
 	int err;
 
 	task = get_pid_task(pid, PIDTYPE_TGID);
@@ -133,10 +134,11 @@ int protshm_restrict_pid(struct protshm_seg *seg, struct pid *pid, u32 prot,
 	put_task_struct(task);
 	if (!a)
 		return -ESRCH;
+	id = a->id;
 	err = protshm_restrict_one(seg, a, prot, gen);
 	protshm_attach_put(a);
 	if (!err && (flags & PROTSHM_RESTRICT_DESCENDANTS))
-		err = protshm_restrict_descendants(seg, prot, gen);
+		err = protshm_restrict_descendants(seg, id, prot, gen);
 	/* also after -EINTR: a ceiling may be lowered already */
 	protshm_wait_restricted(seg);
 	return err;

@@ -5,10 +5,10 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/gfp.h>
-#include <linux/hashtable.h>
 #include <linux/ipc_namespace.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -23,12 +23,15 @@
 #define PROTSHM_PAGE_GFP	(GFP_HIGHUSER | __GFP_ZERO | __GFP_ACCOUNT)
 
 /*
- * protshm_registry_lock protects protshm_names and every segment's
- * hnode/linked.  The last put of a segment, which can happen under an
+ * The name table: the linked segments by (IPC namespace, name).  Lookups
+ * run under RCU without any lock (segments are freed after a grace period,
+ * and a lookup takes a reference only if the count is not zero);
+ * protshm_registry_lock serialises the changes of the table and of every
+ * segment's linked.  The last put of a segment, which can happen under an
  * mmap_lock, does not take it (the limits are counted in account.c).
  */
 DEFINE_MUTEX(protshm_registry_lock);
-static DEFINE_HASHTABLE(protshm_names, 8);
+static struct rhashtable protshm_names;
 static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
 
 /*
@@ -39,23 +42,89 @@ static atomic64_t protshm_next_id = ATOMIC64_INIT(0);
 static DEFINE_XARRAY(protshm_segs);
 static_assert(sizeof(unsigned long) == sizeof(u64), "ids index protshm_segs");
 
-static u32 protshm_name_hash(const struct ipc_namespace *ns, const char *name)
+/* The key of the name table. */
+struct protshm_name_key {
+	const struct ipc_namespace *ns;
+	const char *name;
+};
+
+static u32 protshm_name_hash(const struct ipc_namespace *ns, const char *name,
+			     u32 seed)
 {
-	return full_name_hash(ns, name, strlen(name));
+	return full_name_hash(ns, name, strlen(name)) ^ seed;
 }
 
-/* Context: protshm_registry_lock held. */
-static struct protshm_seg *protshm_name_find_locked(struct ipc_namespace *ns,
-						    const char *name)
+static u32 protshm_names_hashfn(const void *data, u32 len, u32 seed)
 {
-	struct protshm_seg *seg;
+	const struct protshm_name_key *k = data;
+
+	return protshm_name_hash(k->ns, k->name, seed);
+}
+
+static u32 protshm_names_obj_hashfn(const void *data, u32 len, u32 seed)
+{
+	const struct protshm_seg *seg = data;
+
+	return protshm_name_hash(seg->ipc_ns, seg->name, seed);
+}
+
+static int protshm_names_cmpfn(struct rhashtable_compare_arg *arg,
+			       const void *obj)
+{
+	const struct protshm_name_key *k = arg->key;
+	const struct protshm_seg *seg = obj;
+
+	return seg->ipc_ns != k->ns || strcmp(seg->name, k->name);
+}
+
+static const struct rhashtable_params protshm_names_params = {
+	.head_offset = offsetof(struct protshm_seg, hnode),
+	.hashfn = protshm_names_hashfn,
+	.obj_hashfn = protshm_names_obj_hashfn,
+	.obj_cmpfn = protshm_names_cmpfn,
+	.automatic_shrinking = true,
+};
+
+/**
+ * protshm_names_init() - the empty name table
+ *
+ * Context: module init.
+ * Return: 0 or -ENOMEM.
+ */
+int protshm_names_init(void)
+{
+	return rhashtable_init(&protshm_names, &protshm_names_params);
+}
+
+/* Context: RCU read lock held. */
+static struct protshm_seg *protshm_find_rcu(const struct ipc_namespace *ns,
+					    const char *name)
+{
+	struct protshm_name_key k = { .ns = ns, .name = name };
+
+	return rhashtable_lookup(&protshm_names, &k, protshm_names_params);
+}
+
+/* Context: protshm_registry_lock held (so the answer stays true). */
+static bool protshm_name_taken(const struct ipc_namespace *ns,
+			       const char *name)
+{
+	bool taken;
 
 	lockdep_assert_held(&protshm_registry_lock);
-	hash_for_each_possible(protshm_names, seg, hnode,
-			       protshm_name_hash(ns, name))
-		if (seg->ipc_ns == ns && !strcmp(seg->name, name))
-			return seg;
-	return NULL;
+	rcu_read_lock();
+	taken = protshm_find_rcu(ns, name);
+	rcu_read_unlock();
+	return taken;
+}
+
+/* Context: protshm_registry_lock held, @seg linked. */
+static void protshm_name_remove_locked(struct protshm_seg *seg)
+{
+	lockdep_assert_held(&protshm_registry_lock);
+	rhashtable_remove_fast(&protshm_names, &seg->hnode,
+			       protshm_names_params);
+	WRITE_ONCE(seg->linked, false);
 }
 
 static void protshm_seg_free(struct protshm_seg *seg)
@@ -71,8 +140,11 @@ static void protshm_seg_free(struct protshm_seg *seg)
 	kvfree(seg->pages);
 	put_pid(seg->lease_holder);
 	mem_cgroup_put(seg->memcg);
+	xa_destroy(&seg->attachments);
+	protshm_ktab_destroy(&seg->attach_keys);
+	protshm_ktab_destroy(&seg->mm_keys);
 	protshm_account_uncharge(seg);	/* may free seg->ipc_ns */
-	kfree(seg);
+	kfree_rcu(seg, rcu);		/* a name lookup may still read it */
 }
 
 static void protshm_seg_release(struct kref *ref)
@@ -110,8 +182,11 @@ static struct protshm_seg *protshm_seg_alloc(const char *name, u64 size,
 	}
 	kref_init(&seg->ref);	/* the name table's reference */
 	mutex_init(&seg->lock);
-	INIT_LIST_HEAD(&seg->attachments);
+	xa_init(&seg->attachments);
+	INIT_LIST_HEAD(&seg->attach_list);
+	protshm_ktab_init(&seg->attach_keys);
 	INIT_LIST_HEAD(&seg->mm_ceilings);
+	protshm_ktab_init(&seg->mm_keys);
 	atomic_long_set(&seg->nr_resident, 0);
 	strscpy(seg->name, name, sizeof(seg->name));
 	seg->size = size;
@@ -132,20 +207,25 @@ static int protshm_seg_register(struct protshm_seg *seg)
 
 	mutex_lock(&protshm_registry_lock);
 	err = -EEXIST;
-	if (protshm_name_find_locked(seg->ipc_ns, seg->name))
+	if (protshm_name_taken(seg->ipc_ns, seg->name))
 		goto out;
 	err = protshm_account_charge_locked(seg);
 	if (err)
 		goto out;
 	err = xa_insert(&protshm_segs, seg->id, seg, GFP_KERNEL_ACCOUNT);
-	if (err) {
-		protshm_account_uncharge(seg);
-		goto out;
+	if (err)
+		goto uncharge;
+	if (rhashtable_insert_fast(&protshm_names, &seg->hnode,
+				   protshm_names_params)) {
+		xa_erase(&protshm_segs, seg->id);
+		err = -ENOMEM;
+		goto uncharge;
 	}
-	hash_add(protshm_names, &seg->hnode,
-		 protshm_name_hash(seg->ipc_ns, seg->name));
-	seg->linked = true;
+	WRITE_ONCE(seg->linked, true);
 	kref_get(&seg->ref);
+	goto out;
+uncharge:
+	protshm_account_uncharge(seg);
 out:
 	mutex_unlock(&protshm_registry_lock);
 	return err;
@@ -197,8 +277,11 @@ int protshm_seg_create(const char *name, u64 size, umode_t mode, u32 flags,
  * protshm_seg_lookup() - find a segment by name in the caller's IPC namespace
  * @name: the name
  *
- * Context: process context; no protshm lock held; takes
- * protshm_registry_lock.
+ * Lock-free: a segment found as it is being unlinked (its name's reference
+ * dropped) is as good as one found just before (the lookup ran first), or
+ * not found if its last reference is gone.
+ *
+ * Context: process context; no lock needed.
  * Return: the segment with a reference, or NULL.
  */
 struct protshm_seg *protshm_seg_lookup(const char *name)
@@ -206,11 +289,11 @@ struct protshm_seg *protshm_seg_lookup(const char *name)
 	struct ipc_namespace *ns = current->nsproxy->ipc_ns;
 	struct protshm_seg *seg;
 
-	mutex_lock(&protshm_registry_lock);
-	seg = protshm_name_find_locked(ns, name);
-	if (seg)
-		kref_get(&seg->ref);
-	mutex_unlock(&protshm_registry_lock);
+	rcu_read_lock();
+	seg = protshm_find_rcu(ns, name);
+	if (seg && !kref_get_unless_zero(&seg->ref))
+		seg = NULL;
+	rcu_read_unlock();
 	return seg;
 }
 
@@ -281,10 +364,8 @@ int protshm_seg_unlink(struct protshm_seg *seg)
 
 	mutex_lock(&protshm_registry_lock);
 	was_linked = seg->linked;
-	if (was_linked) {
-		hash_del(&seg->hnode);
-		seg->linked = false;
-	}
+	if (was_linked)
+		protshm_name_remove_locked(seg);
 	mutex_unlock(&protshm_registry_lock);
 	if (!was_linked)
 		return -ENOENT;
@@ -296,18 +377,15 @@ int protshm_seg_unlink(struct protshm_seg *seg)
  * protshm_seg_unlinked() - has the segment's name been removed?
  * @seg: the segment
  *
- * Context: process context; no protshm lock held; takes
- * protshm_registry_lock.
+ * A name, once removed, never comes back: the answer is at worst that of a
+ * moment ago, as with the lock.
+ *
+ * Context: any context; no lock needed.
  * Return: true once unlinked.
  */
 bool protshm_seg_unlinked(struct protshm_seg *seg)
 {
-	bool linked;
-
-	mutex_lock(&protshm_registry_lock);
-	linked = seg->linked;
-	mutex_unlock(&protshm_registry_lock);
-	return !linked;
+	return !READ_ONCE(seg->linked);
 }
 
 static bool protshm_capable_ipc_owner(const struct protshm_seg *seg)
@@ -499,24 +577,26 @@ void protshm_seg_block_fill(struct protshm_seg *seg, pgoff_t base,
 /*
  * Remove the names of the segments of @ns (of every segment if NULL) and
  * drop the name table's references; @last: nothing else may hold them.
+ * Every linked segment is in protshm_segs, and cannot be freed while
+ * protshm_registry_lock is held; the others may be, after a grace period.
  */
 static void protshm_unlink_all(struct ipc_namespace *ns, bool last)
 {
-	struct protshm_seg *seg;
-	struct hlist_node *tmp;
-	HLIST_HEAD(names);
-	int bkt;
+	struct protshm_seg *seg, *tmp;
+	LIST_HEAD(names);
+	unsigned long id;
 
 	mutex_lock(&protshm_registry_lock);
-	hash_for_each_safe(protshm_names, bkt, tmp, seg, hnode) {
-		if (ns && seg->ipc_ns != ns)
+	rcu_read_lock();
+	xa_for_each(&protshm_segs, id, seg) {
+		if (!seg->linked || (ns && seg->ipc_ns != ns))
 			continue;
-		hash_del(&seg->hnode);
-		seg->linked = false;
-		hlist_add_head(&seg->hnode, &names);	/* unlinked: ours */
+		protshm_name_remove_locked(seg);
+		list_add_tail(&seg->unlink_node, &names);	/* unlinked: ours */
 	}
+	rcu_read_unlock();
 	mutex_unlock(&protshm_registry_lock);
-	hlist_for_each_entry_safe(seg, tmp, &names, hnode) {
+	list_for_each_entry_safe(seg, tmp, &names, unlink_node) {
 		WARN_ON(last && kref_read(&seg->ref) != 1);
 		protshm_seg_put(seg);
 	}
@@ -539,10 +619,11 @@ void protshm_seg_unlink_ns(struct ipc_namespace *ns)
 /**
  * protshm_segments_destroy() - free every segment still in the name table
  *
- * Context: module exit, no file or mapping left; takes
+ * Context: module exit (or a failed init), no file or mapping left; takes
  * protshm_registry_lock.
  */
 void protshm_segments_destroy(void)
 {
 	protshm_unlink_all(NULL, true);
+	rhashtable_destroy(&protshm_names);
 }

@@ -18,6 +18,8 @@
 #   DIR/results-LABEL-table.csv  the summary table
 #   DIR/results-LABEL.png        chart (scripts/bench-plot.py): faults/page and
 #                                protshm/peer ratios
+#   DIR/results-LABEL-b9.txt     B9 (scale): cost per operation against N, a table
+#   DIR/results-LABEL-b9.png     the same as a chart (scripts/bench-b9.py)
 # where LABEL is the kernel selector, plus "-icount" with --icount.  The host's
 # load average before and after the run is recorded in the report: under
 # TCG the wall-clock numbers depend on it.
@@ -47,11 +49,11 @@ parse_args() {
 	done
 	[[ -f $KO ]] || die "--ko '$KO': no such file (build the module first)"
 	[[ -x $BENCH/protshm_bench ]] || die "no $BENCH/protshm_bench (make -C bench)"
-	[[ $ARGS =~ ^[-A-Za-z0-9\ ._]*$ ]] || die "--args: only options and plain words"
+	[[ $ARGS =~ ^[-A-Za-z0-9\ ._,]*$ ]] || die "--args: only options and plain words"
 }
 
 # guest_cmd - the shell command run in the guest: the bench (given the
-# module file, which B9 unloads and loads again), then its report and CSV
+# module file, which B10 unloads and loads again), then its report and CSV
 # files between markers.
 guest_cmd() {
 	local flags=$ARGS
@@ -119,7 +121,13 @@ main() {
 	else
 		echo "$PROG: gnuplot failed, no chart" >&2
 	fi
+	"$HERE/bench-b9.py" "$base" "kernel $KSEL, $mode" ||
+		echo "$PROG: gnuplot failed, no B9 chart" >&2
 	cat "$base.txt"
+	if [[ -f $base-b9.txt ]]; then
+		cat "$base-b9.txt"
+		echo "$PROG: B9 table $base-b9.txt, chart $base-b9.png"
+	fi
 	echo "$PROG: results $base.csv, $base-table.csv, $base.txt"
 	exit "$rc"
 }

@@ -1830,6 +1830,20 @@ static pid_t fork_with_pid(pid_t tid)
 	return syscall(SYS_clone3, &args, sizeof(args));
 }
 
+/*
+ * pidfd_target() in a new process, with pid number @pid unless it is 0;
+ * its pid, or -1 (errno).
+ */
+static pid_t pidfd_target_as(struct sync_pipe *s, const char *name, size_t ps,
+			     pid_t pid)
+{
+	pid_t b = pid ? fork_with_pid(pid) : fork();
+
+	if (!b)
+		pidfd_target(s, name, ps);
+	return b;
+}
+
 TEST_F(protect, restrict_pidfd_reused_pid)
 {
 	volatile char *p = map(self->fd, self->ps, RW, 0);
@@ -1839,9 +1853,7 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, sync_init(&s));
-	a = fork();
-	if (!a)
-		pidfd_target(&s, self->name, self->ps);
+	a = pidfd_target_as(&s, self->name, self->ps, 0);
 	ASSERT_LT(0, a);
 	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
 	pidfd_a = syscall(SYS_pidfd_open, a, 0);
@@ -1849,12 +1861,10 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
 	ASSERT_CHILD_OK(a);
 
-	b = fork_with_pid(a);
+	b = pidfd_target_as(&s, self->name, self->ps, a);
 	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
 		SKIP(return, "cannot create a process with pid %d: %s", a,
 		     strerror(errno));
-	if (!b)
-		pidfd_target(&s, self->name, self->ps);
 	ASSERT_EQ(a, b);
 	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
 	pidfd_b = syscall(SYS_pidfd_open, b, 0);
@@ -1877,6 +1887,134 @@ TEST_F(protect, restrict_pidfd_reused_pid)
 	ASSERT_CHILD_OK(b);
 	close(pidfd_a);
 	close(pidfd_b);
+	close_sync(&s);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+/* INFO's nr_attachments of the segment behind @fd, or -1. */
+static int nr_attached(int fd)
+{
+	struct protshm_info info;
+
+	return ps_info(fd, &info, NULL) ? -1 : (int)info.nr_attachments;
+}
+
+/*
+ * Attachments are looked up by the process's struct pid, not its pid
+ * number, and the attachment of a process that exited may stay in the
+ * segment's index until the next prune.  A attaches, maps RW and is
+ * restricted to READ (its write faults: the control), then exits; B, made
+ * with A's pid number, attaches and maps RW: it gets an attachment of its
+ * own, at RW, and writes.
+ */
+TEST_F(protect, reused_pid_gets_fresh_attachment)
+{
+	volatile char *p = map(self->fd, self->ps, RW, 0);
+	struct sync_pipe s;
+	pid_t a, b;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, sync_init(&s));
+	a = pidfd_target_as(&s, self->name, self->ps, 0);
+	ASSERT_LT(0, a);
+	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(0, ps_restrict(self->fd, a, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
+	ASSERT_EQ('S', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
+	ASSERT_CHILD_OK(a);
+
+	b = pidfd_target_as(&s, self->name, self->ps, a);
+	if (b < 0 && (errno == EPERM || errno == EEXIST || errno == ENOSYS))
+		SKIP(return, "cannot create a process with pid %d: %s", a,
+		     strerror(errno));
+	ASSERT_EQ(a, b);
+	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
+	ASSERT_EQ('W', sync_recv(s.to_parent[0]));
+	ASSERT_EQ('w', p[1]);
+	EXPECT_EQ(2, nr_attached(self->fd));	/* this process and B */
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
+	ASSERT_CHILD_OK(b);
+	close_sync(&s);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+/*
+ * A child that inherited a mapping has an attachment from the fork, first
+ * keyed by its new address space; when it attaches by name itself, the
+ * lookup finds that one (no second attachment), and its own RESTRICT
+ * lowers the inherited mapping: a write faults.  Control: before that, the
+ * inherited mapping is writable.
+ */
+TEST_F(protect, forked_child_attach_finds_inherited)
+{
+	volatile char *p = map(self->fd, self->ps, RW, 0);
+	struct sync_pipe s;
+	pid_t c;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, sync_init(&s));
+	c = fork();
+	ASSERT_LE(0, c);
+	if (!c) {
+		int fd = ps_open();
+
+		CHILD_ASSERT(probe_write(p + 2, 'c') == 0);
+		CHILD_ASSERT(fd >= 0);
+		CHILD_ASSERT(ps_attach(fd, self->name, PROTSHM_PROT_RW) == 0);
+		CHILD_ASSERT(sync_send(s.to_parent[1], 'a') == 0);
+		CHILD_ASSERT(sync_recv(s.to_child[0]) == 'r');
+		CHILD_ASSERT(ps_restrict(fd, 0, PROTSHM_PROT_READ, 0) == 0);
+		CHILD_ASSERT(probe_accerr(probe_write(p + 2, 'd'), p + 2));
+		_exit(0);
+	}
+	ASSERT_EQ('a', sync_recv(s.to_parent[0]));
+	EXPECT_EQ(2, nr_attached(self->fd));	/* this process and the child */
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'r'));
+	ASSERT_CHILD_OK(c);
+	ASSERT_EQ('c', p[2]);
+	close_sync(&s);
+	ASSERT_EQ(0, munmap((void *)p, self->ps));
+}
+
+/*
+ * Attachments of processes that exited are forgotten in batches; whatever
+ * the batch, the count of INFO is exact and a new attachment works.
+ * NR_EXITED children attach and exit; then one more attaches and writes.
+ */
+#define NR_EXITED	40
+
+TEST_F(protect, many_exited_attachments_forgotten)
+{
+	volatile char *p = map(self->fd, self->ps, RW, 0);
+	struct sync_pipe s;
+	pid_t c;
+	int i;
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, sync_init(&s));
+	for (i = 0; i < NR_EXITED; i++) {
+		c = fork();
+		ASSERT_LE(0, c);
+		if (!c) {
+			int fd = ps_open();
+
+			CHILD_ASSERT(fd >= 0);
+			_exit(ps_attach(fd, self->name, PROTSHM_PROT_RW) ? 1 : 0);
+		}
+		ASSERT_CHILD_OK(c);
+	}
+	EXPECT_EQ(1, nr_attached(self->fd));
+	c = pidfd_target_as(&s, self->name, self->ps, 0);
+	ASSERT_LT(0, c);
+	ASSERT_EQ('r', sync_recv(s.to_parent[0]));
+	EXPECT_EQ(2, nr_attached(self->fd));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'w'));
+	ASSERT_EQ('W', sync_recv(s.to_parent[0]));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'x'));
+	ASSERT_CHILD_OK(c);
+	EXPECT_EQ(1, nr_attached(self->fd));
 	close_sync(&s);
 	ASSERT_EQ(0, munmap((void *)p, self->ps));
 }
