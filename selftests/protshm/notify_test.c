@@ -131,7 +131,9 @@ TEST_F(notify, one_queue_per_process)
 
 /*
  * The owner restricts a child: the child, and only it, gets the record,
- * with the owner as by_pid; its mapping would fault after that.
+ * with the owner as by_pid; once RESTRICT has returned its write faults
+ * (the record is queued when the ceiling drops, which can be before the
+ * RESTRICT has lowered the child's mappings).
  */
 TEST_F(notify, learns_before_fault)
 {
@@ -157,12 +159,14 @@ TEST_F(notify, learns_before_fault)
 		CHILD_ASSERT(ev.old_prot == PROTSHM_PROT_RW);
 		CHILD_ASSERT(ev.new_prot == PROTSHM_PROT_READ);
 		CHILD_ASSERT(ev.by_pid == (uint32_t)getppid());
+		CHILD_ASSERT(sync_recv(s.to_child[0]) == 'd');
 		CHILD_ASSERT(probe_read(p) == 0 && *p == 'c');
 		CHILD_ASSERT_ACCERR(probe_write(p, 'x'), p);
 		_exit(0);
 	}
 	ASSERT_EQ('m', sync_recv(s.to_parent[0]));
 	ASSERT_EQ(0, ps_restrict(self->fd, pid, PROTSHM_PROT_READ, 0));
+	ASSERT_EQ(0, sync_send(s.to_child[1], 'd'));
 	ASSERT_EQ(0, wait_child(pid));
 	/* the owner was not lowered */
 	ASSERT_EQ(0, poll_now(self->fd));
